@@ -1,0 +1,40 @@
+import torch
+
+from vocoder.frontend.mel import filterbank, linear_to_mel, mel_to_linear
+from vocoder.spec import PRESETS
+from vocoder.spectrogram import Spectrogram
+
+
+def _random_linear(channels=2, frames=300, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    return torch.rand((channels, 513, frames), generator=generator, dtype=torch.float64) ** 4
+
+
+def test_estimate_is_non_negative_and_reproduces_the_mel():
+    spec = PRESETS["hifigan"]
+    linear = _random_linear()
+    mel = linear_to_mel(linear, spec).float()
+    estimate = mel_to_linear(Spectrogram(mel, spec))
+    assert estimate.spec == spec.as_linear()
+    assert estimate.magnitude.shape == (2, 513, 300)  # batched over channels and frames
+    assert (estimate.magnitude >= 0).all()
+    remelled = linear_to_mel(estimate.magnitude.double(), spec)
+    relative = torch.linalg.vector_norm(remelled - mel.double()) / torch.linalg.vector_norm(mel.double())
+    assert relative < 1e-3
+    assert estimate.provenance[-1]["step"] == "mel_to_linear"
+    assert estimate.provenance[-1]["relative_residual"] < 1e-3
+
+
+def test_bins_the_mel_does_not_describe_stay_empty():
+    spec = PRESETS["hifigan"]  # fmax 8 kHz at 22.05 kHz
+    mel = linear_to_mel(_random_linear(1, 50), spec).float()
+    estimate = mel_to_linear(Spectrogram(mel, spec)).magnitude
+    above = torch.fft.rfftfreq(1024, 1 / 22050) > 8000 + 22050 / 1024
+    assert estimate[:, above, :].abs().max() == 0
+    # and the filterbank itself has no weight there
+    assert filterbank(spec)[:, above].abs().max() == 0
+
+
+def test_linear_input_passes_through_untouched():
+    s = Spectrogram(_random_linear(1, 5).float(), PRESETS["linear"])
+    assert mel_to_linear(s) is s

@@ -1,0 +1,167 @@
+"""The `vocoder` command: parse, call the library, print. No logic here.
+
+Every failure a user can cause ends as one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Sequence
+
+from vocoder import __version__
+from vocoder.errors import VocoderError
+from vocoder.frontend.picture import DEFAULT_MAX_PIXELS
+from vocoder.spec import PRESETS
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line, not usage text plus a line."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="vocoder", description="Spectrogram images → audio, with every step recorded.")
+    parser.add_argument("--version", action="version", version=f"vocoder {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("encode", help="audio file → spectrogram PNG with its spec embedded")
+    p.add_argument("audio", help="wav, flac or ogg file (resampled to the preset's rate)")
+    p.add_argument("-o", "--output", required=True, help="PNG to write")
+    p.add_argument("--preset", default="linear", help=f"spectrogram preset: {', '.join(PRESETS)} (default: linear)")
+    p.add_argument("--bits", type=int, default=16, choices=(8, 16), help="PNG bit depth (default: 16)")
+    p.add_argument("--dynamic-range", type=float, default=100.0, metavar="DB",
+                   help="dB below the peak that the image keeps; quieter is black/silence (default: 100)")
+    p.add_argument("--preview", action="store_true", help="also write OUT.png.preview.png with labelled axes")
+
+    p = sub.add_parser("invert", help="spectrogram PNG or any picture → audio, with a JSON record")
+    p.add_argument("image", help="a PNG from `vocoder encode`, or any picture")
+    p.add_argument("-o", "--output", required=True, help="WAV to write; OUT.wav.json gets the provenance record")
+    p.add_argument("--backend", default="fgla", help="inversion backend (see `vocoder backends`; default: fgla)")
+    p.add_argument("--iters", type=_positive_int, help="iterations for iterative backends (default: 100)")
+    p.add_argument("--momentum", type=float, help="fgla momentum (default: 0.99)")
+    p.add_argument("--init", choices=("random", "zero"), help="initial phase (default: random)")
+    p.add_argument("--seed", type=int, help="random seed (default: 0)")
+    p.add_argument("--preset", help="spec for a picture without metadata (default: linear)")
+    p.add_argument("--duration", type=float, help="seconds of audio a plain picture spans (default: one frame per column)")
+    p.add_argument("--channel", choices=("grey", "r", "g", "b", "stereo"),
+                   help="which picture plane(s) to use (default: grey = luminance)")
+    p.add_argument("--db-range", type=float, nargs=2, metavar=("MIN", "MAX"),
+                   help="dB that brightness 0+..1 maps to (default: -80 0)")
+    p.add_argument("--blur", type=float, metavar="SIGMA", help="Gaussian blur in pixels to soften hard edges (default: 0)")
+    p.add_argument("--no-flip", action="store_true", help="the picture's top row is the lowest frequency")
+    p.add_argument("--ignore-metadata", action="store_true", help="treat a vocoder PNG as a plain picture")
+    p.add_argument("--preview", action="store_true", help="also write OUT.wav.preview.png of the input as decoded")
+    p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
+                   help=f"refuse larger images (default: {DEFAULT_MAX_PIXELS:,})")
+
+    p = sub.add_parser("info", help="print an image's embedded spec and mapping as JSON")
+    p.add_argument("image")
+
+    sub.add_parser("backends", help="list the inversion backends")
+    return parser
+
+
+def _invert(args: argparse.Namespace) -> int:
+    from vocoder.frontend.image import PictureOptions
+    from vocoder.pipeline import InvertRequest, invert, record_path
+
+    given = [flag for flag, value in (("--duration", args.duration), ("--channel", args.channel),
+                                      ("--db-range", args.db_range), ("--blur", args.blur),
+                                      ("--no-flip", args.no_flip or None)) if value is not None]
+    defaults = PictureOptions()
+    picture = PictureOptions(
+        channel=args.channel or defaults.channel,
+        duration=args.duration,
+        flip=not args.no_flip,
+        blur_sigma=args.blur if args.blur is not None else defaults.blur_sigma,
+        db_min=args.db_range[0] if args.db_range else defaults.db_min,
+        db_max=args.db_range[1] if args.db_range else defaults.db_max,
+    )
+    picture.validate()
+    request = InvertRequest(
+        image=args.image, output=args.output, backend=args.backend,
+        backend_options={"iters": args.iters, "momentum": args.momentum, "init": args.init, "seed": args.seed},
+        preset=args.preset, picture=picture, picture_options_given=given,
+        ignore_metadata=args.ignore_metadata, preview=args.preview, max_pixels=args.max_pixels,
+    )
+    record = invert(request)
+    out = record["output"]
+    print(f"wrote {args.output} ({out['samples'] / out['sample_rate']:.2f} s, {out['sample_rate']} Hz, "
+          f"{out['channels']} ch, backend {args.backend}, {record['wall_seconds']['inversion']:.2f} s)")
+    print(f"record {record_path(args.output)}")
+    if out["preview"]:
+        print(f"preview {out['preview']}")
+    return 0
+
+
+def _encode(args: argparse.Namespace) -> int:
+    from vocoder.pipeline import encode, preview_path
+
+    metadata = encode(args.audio, args.output, preset=args.preset, bits=args.bits,
+                      dynamic_range_db=args.dynamic_range, preview=args.preview)
+    print(f"wrote {args.output} ({metadata['spec']['scale']} spectrogram, "
+          f"{'+'.join(metadata['layout']['channels'])}, {args.bits}-bit, preset {args.preset})")
+    if args.preview:
+        print(f"preview {preview_path(args.output)}")
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from vocoder.pipeline import dumps, info
+
+    metadata = info(args.image)
+    if metadata is None:
+        print(f"{args.image}: no embedded vocoder metadata; `vocoder invert` will read it as a plain picture",
+              file=sys.stderr)
+        return 1
+    print(dumps(metadata))
+    return 0
+
+
+def _backends(args: argparse.Namespace) -> int:
+    from vocoder.inversion import describe
+
+    for name, summary in describe():
+        print(f"{name:12s} {summary}")
+    return 0
+
+
+COMMANDS = {"encode": _encode, "invert": _invert, "info": _info, "backends": _backends}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except VocoderError as exc:
+        print(f"vocoder: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("vocoder: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, not a user error: still one line unless asked
+        if os.environ.get("VOCODER_DEBUG"):
+            raise
+        print(f"vocoder: internal error: {type(exc).__name__}: {exc} (set VOCODER_DEBUG=1 for a traceback)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Front end: audio and images to Spectrogram objects and back."""

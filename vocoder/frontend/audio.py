@@ -1,0 +1,90 @@
+"""Audio files ↔ waveforms ↔ spectrograms."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+import torch
+import torchaudio.functional as AF
+
+from vocoder.errors import VocoderError
+from vocoder.frontend import mel as mel_ops
+from vocoder.frontend import stft as stft_ops
+from vocoder.provenance import sha256_file
+from vocoder.spec import SpectrogramSpec
+from vocoder.spectrogram import Spectrogram
+
+
+@dataclass
+class Audio:
+    """A waveform (channels × samples, float32 in [-1, 1]) and where it came from."""
+
+    samples: torch.Tensor
+    sample_rate: int
+    provenance: list[dict[str, Any]] = field(default_factory=list)
+
+
+def read_audio(path: str | os.PathLike) -> Audio:
+    """Read wav/flac/ogg with soundfile, refusing empty, silent or non-finite audio."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise VocoderError(f"audio file not found: {path}")
+    try:
+        data, rate = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
+        raise VocoderError(f"cannot read audio {path}: {str(exc).strip() or type(exc).__name__}") from None
+    if data.size == 0:
+        raise VocoderError(f"audio file {path} holds no samples")
+    if not np.isfinite(data).all():
+        raise VocoderError(f"audio file {path} holds NaN or infinite samples")
+    if not np.any(data):
+        raise VocoderError(f"audio file {path} is silent (every sample is zero): there is nothing to analyse")
+    samples = torch.from_numpy(np.ascontiguousarray(data.T))
+    record = {
+        "step": "read_audio", "path": path, "sha256": sha256_file(path),
+        "sample_rate": int(rate), "channels": int(samples.shape[0]), "samples": int(samples.shape[1]),
+    }
+    return Audio(samples, int(rate), [record])
+
+
+def resample(audio: Audio, sample_rate: int) -> Audio:
+    """Band-limited sinc resampling (torchaudio), recorded when it happens."""
+    if audio.sample_rate == sample_rate:
+        return audio
+    out = AF.resample(audio.samples, audio.sample_rate, sample_rate)
+    step = {
+        "step": "resample", "from_rate": audio.sample_rate, "to_rate": sample_rate,
+        "method": "torchaudio.functional.resample (windowed sinc, hann, lowpass_filter_width=6, rolloff=0.99)",
+    }
+    return Audio(out, sample_rate, audio.provenance + [step])
+
+
+def audio_to_spectrogram(audio: Audio, spec: SpectrogramSpec) -> Spectrogram:
+    """Magnitude spectrogram of ``audio`` under ``spec`` (resampling if needed).
+
+    Stereo stays two channels. For a mel spec the magnitudes are the
+    filterbank applied to |STFT| (power 1), as HiFi-GAN, BigVGAN and Vocos do.
+    """
+    audio = resample(audio, spec.sample_rate)
+    n = audio.samples.shape[-1]
+    if n < spec.min_samples() or n < spec.n_fft:
+        raise VocoderError(
+            f"audio is too short: {n} samples at {spec.sample_rate} Hz, the spec needs at least {spec.n_fft}"
+        )
+    mag = stft_ops.magnitude(audio.samples, spec)
+    if spec.scale == "mel":
+        mag = mel_ops.linear_to_mel(mag, spec)
+    return Spectrogram(
+        magnitude=mag.contiguous(), spec=spec, n_samples=n,
+        provenance=tuple(audio.provenance) + ({"step": "stft", "spec": spec.to_dict()},),
+    )
+
+
+def write_audio(path: str | os.PathLike, samples: torch.Tensor, sample_rate: int) -> None:
+    """Write (channels × samples) as 16-bit PCM WAV (caller makes it atomic)."""
+    data = samples.detach().cpu().numpy().T
+    sf.write(os.fspath(path), data, sample_rate, subtype="PCM_16", format="WAV")

@@ -1,0 +1,82 @@
+"""Mel filterbanks and the mel ↔ linear magnitude conversions."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import librosa
+import numpy as np
+import torch
+import torchaudio.functional as AF
+
+from vocoder.spec import SpectrogramSpec
+from vocoder.spectrogram import Spectrogram
+
+
+@lru_cache(maxsize=16)
+def _filterbank_cached(spec: SpectrogramSpec) -> torch.Tensor:
+    if spec.mel_filterbank == "torchaudio":
+        fb = AF.melscale_fbanks(spec.n_stft_bins, spec.fmin, spec.f_max, spec.n_mels, spec.sample_rate,
+                                norm=spec.mel_norm, mel_scale=spec.mel_scale)
+        return fb.T.to(torch.float64).contiguous()
+    fb = librosa.filters.mel(
+        sr=spec.sample_rate, n_fft=spec.n_fft, n_mels=spec.n_mels, fmin=spec.fmin,
+        fmax=spec.f_max, htk=spec.mel_scale == "htk", norm=spec.mel_norm, dtype=np.float64,
+    )
+    return torch.from_numpy(fb)
+
+
+def filterbank(spec: SpectrogramSpec) -> torch.Tensor:
+    """The (n_mels × n_fft//2+1) mel matrix of a mel spec, as float64.
+
+    Built by the library the spec names: librosa for HiFi-GAN and BigVGAN,
+    torchaudio (whose float32 weights we keep exactly) for Vocos.
+    """
+    if spec.scale != "mel":
+        raise ValueError("filterbank() needs a mel spec")
+    return _filterbank_cached(spec)
+
+
+def linear_to_mel(linear_magnitude: torch.Tensor, spec: SpectrogramSpec) -> torch.Tensor:
+    """Apply the mel filterbank: (..., n_fft//2+1, frames) → (..., n_mels, frames)."""
+    return torch.matmul(filterbank(spec).to(linear_magnitude.dtype), linear_magnitude)
+
+
+def mel_to_linear(spectrogram: Spectrogram, max_iterations: int = 300, tolerance: float = 1e-7) -> Spectrogram:
+    """Non-negative least-squares estimate of the linear magnitude behind a mel.
+
+    Solves min ||M x - y||² subject to x >= 0 for every frame and channel at
+    once with accelerated projected gradient (FISTA, Beck & Teboulle 2009),
+    starting from the clipped pseudo-inverse, until the solution moves by less
+    than ``tolerance`` (relative) in an iteration. Bins the filterbank does not
+    cover (above fmax, below fmin) come out as zero: nothing is invented there.
+    """
+    spec = spectrogram.spec
+    if spec.scale != "mel":
+        return spectrogram
+    M = filterbank(spec)
+    Y = spectrogram.magnitude.to(torch.float64)
+    step = 1.0 / torch.linalg.matrix_norm(M, ord=2).square()
+    x = torch.clamp(torch.matmul(torch.linalg.pinv(M), Y), min=0.0)
+    z, t = x.clone(), 1.0
+    scale = torch.linalg.vector_norm(x).clamp_min(1e-30)
+    iterations = 0
+    for iterations in range(1, max_iterations + 1):
+        gradient = torch.matmul(M.T, torch.matmul(M, z) - Y)
+        x_next = torch.clamp(z - step * gradient, min=0.0)
+        t_next = (1.0 + (1.0 + 4.0 * t * t) ** 0.5) / 2.0
+        moved = torch.linalg.vector_norm(x_next - x) / scale
+        z = x_next + ((t - 1.0) / t_next) * (x_next - x)
+        x, t = x_next, t_next
+        if moved < tolerance:
+            break
+    residual = torch.linalg.vector_norm(torch.matmul(M, x) - Y) / torch.linalg.vector_norm(Y).clamp_min(1e-30)
+    return spectrogram.with_step(
+        "mel_to_linear",
+        magnitude=x.to(torch.float32),
+        spec=spec.as_linear(),
+        method="non-negative least squares, FISTA from clipped pseudo-inverse",
+        iterations=iterations,
+        relative_residual=float(residual),
+        note=f"bins above {spec.f_max:g} Hz and below {spec.fmin:g} Hz are not described by the mel and are left at zero",
+    )

@@ -1,0 +1,114 @@
+"""STFT and its least-squares inverse under a SpectrogramSpec's framing.
+
+One pair of functions serves every consumer (front end, Griffin-Lim, later the
+evaluation), so the padding convention can never differ between the
+spectrogram that was measured and the one that is inverted.
+
+The inverse is our own overlap-add rather than ``torch.istft`` because
+``torch.istft(center=False)`` refuses windows whose squared sum touches zero
+at the edges, which a Hann window always does under HiFi-GAN's framing.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import torch
+import torch.nn.functional as F
+
+from vocoder.spec import SpectrogramSpec
+
+_WINDOW_FUNCTIONS = {
+    "hann": torch.hann_window,
+    "hamming": torch.hamming_window,
+    "blackman": torch.blackman_window,
+}
+
+
+@lru_cache(maxsize=32)
+def _window_cached(name: str, win_length: int, n_fft: int, dtype: torch.dtype) -> torch.Tensor:
+    # Periodic windows, as torch, librosa (fftbins=True) and HiFi-GAN use.
+    w = _WINDOW_FUNCTIONS[name](win_length, periodic=True, dtype=torch.float64)
+    left = (n_fft - win_length) // 2  # centred in the frame, as torch.stft does
+    return F.pad(w, (left, n_fft - win_length - left)).to(dtype)
+
+
+def window(spec: SpectrogramSpec, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """The analysis/synthesis window, zero-padded to n_fft."""
+    return _window_cached(spec.window, spec.win_length, spec.n_fft, dtype)
+
+
+def stft(waveform: torch.Tensor, spec: SpectrogramSpec) -> torch.Tensor:
+    """Complex STFT of ``waveform`` (..., samples) → (..., n_fft//2+1, frames)."""
+    lead = waveform.shape[:-1]
+    x = waveform.reshape(-1, waveform.shape[-1])
+    pad = spec.side_padding
+    if x.shape[-1] <= pad and spec.pad_mode == "reflect":
+        raise ValueError(f"waveform of {x.shape[-1]} samples is too short to reflect-pad by {pad}")
+    x = F.pad(x.unsqueeze(1), (pad, pad), mode=spec.pad_mode).squeeze(1)
+    X = torch.stft(
+        x, n_fft=spec.n_fft, hop_length=spec.hop_length, win_length=spec.n_fft,
+        window=window(spec, x.dtype), center=False, return_complex=True,
+    )
+    return X.reshape(*lead, X.shape[-2], X.shape[-1])
+
+
+def magnitude(waveform: torch.Tensor, spec: SpectrogramSpec) -> torch.Tensor:
+    """|STFT| with the spec's ``magnitude_eps`` under the square root.
+
+    Computed in float64 and returned in the input's dtype: float32 FFT error
+    (~1e-7 of a frame's peak) is visible in the log of quiet bins.
+    """
+    X = stft(waveform.to(torch.float64), spec)
+    if spec.magnitude_eps:
+        mag = torch.sqrt(X.real.square() + X.imag.square() + spec.magnitude_eps)
+    else:
+        mag = X.abs()
+    return mag.to(waveform.dtype)
+
+
+class InverseSTFT:
+    """Least-squares inverse STFT (Griffin & Lim 1984, eq. 6) for one spec,
+    frame count and length, with the window envelope computed once.
+
+    Griffin-Lim calls this hundreds of times on the same shape; precomputing
+    the normalisation keeps each call to one irfft and one overlap-add.
+    """
+
+    def __init__(self, spec: SpectrogramSpec, n_frames: int, length: int | None = None):
+        self.spec = spec
+        self.n_frames = n_frames
+        self.padded_length = (n_frames - 1) * spec.hop_length + spec.n_fft
+        self.start = spec.side_padding
+        natural = self.padded_length - 2 * spec.side_padding
+        self.length = natural if length is None else length
+        w = window(spec)
+        self.window = w.unsqueeze(-1)  # (n_fft, 1) to multiply frames
+        envelope = self._overlap_add(w.square().unsqueeze(-1).expand(-1, n_frames).unsqueeze(0))[0]
+        # Where no window covers a sample (the very edge of a Hann frame at
+        # padding "same"), the least-squares estimate is undefined: output 0.
+        tiny = torch.finfo(torch.float32).tiny * 1e3
+        self.inv_envelope = torch.where(envelope > tiny, 1.0 / envelope.clamp_min(tiny), 0.0)
+
+    def _overlap_add(self, frames: torch.Tensor) -> torch.Tensor:
+        """(batch, n_fft, frames) → (batch, padded_length)."""
+        out = F.fold(
+            frames, output_size=(1, self.padded_length),
+            kernel_size=(1, self.spec.n_fft), stride=(1, self.spec.hop_length),
+        )
+        return out.reshape(frames.shape[0], self.padded_length)
+
+    def __call__(self, X: torch.Tensor) -> torch.Tensor:
+        """(..., bins, frames) complex → (..., length) real."""
+        lead = X.shape[:-2]
+        frames = torch.fft.irfft(X.reshape(-1, X.shape[-2], X.shape[-1]), n=self.spec.n_fft, dim=-2)
+        y = self._overlap_add(frames * self.window) * self.inv_envelope
+        y = y[:, self.start: self.start + self.length]
+        if y.shape[-1] < self.length:  # asked for more than the frames cover
+            y = F.pad(y, (0, self.length - y.shape[-1]))
+        return y.reshape(*lead, self.length)
+
+
+def istft(X: torch.Tensor, spec: SpectrogramSpec, length: int | None = None) -> torch.Tensor:
+    """Least-squares inverse of :func:`stft` (one-off use)."""
+    return InverseSTFT(spec, X.shape[-1], length)(X)

@@ -1,0 +1,47 @@
+"""The interface every inversion backend implements."""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import torch
+
+from vocoder.frontend.mel import mel_to_linear
+from vocoder.spectrogram import Spectrogram
+
+
+class Inverter(ABC):
+    """Spectrogram → waveform.
+
+    Subclasses are dataclasses whose fields are their user-settable options
+    (``iters``, ``seed``, …); the registry builds them from CLI options and
+    refuses options a backend does not take.
+
+    ``input_scale`` says what the backend consumes: ``"linear"`` backends take
+    a linear STFT magnitude under any spec (a mel input is converted first and
+    the conversion is recorded); trained backends will declare ``"mel"`` and
+    the one spec they were trained on.
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    input_scale: ClassVar[str] = "linear"
+
+    def prepare(self, spectrogram: Spectrogram) -> Spectrogram:
+        """Convert the input to what this backend consumes (recorded)."""
+        if self.input_scale == "linear" and spectrogram.spec.scale == "mel":
+            return mel_to_linear(spectrogram)
+        return spectrogram
+
+    @abstractmethod
+    def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
+        """(channels × samples) float32 waveform of ``spectrogram.length`` samples."""
+
+    def parameters(self) -> dict[str, Any]:
+        return dataclasses.asdict(self) if dataclasses.is_dataclass(self) else {}
+
+    @classmethod
+    def options(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else []

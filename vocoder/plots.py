@@ -1,0 +1,67 @@
+"""Figures an analyst looks at: spectrograms in dB with labelled axes."""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never needs a display
+import librosa  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from vocoder.spectrogram import Spectrogram  # noqa: E402
+
+PREVIEW_FLOOR_DB = -100.0
+
+
+def frame_times(spectrogram: Spectrogram) -> tuple[float, float]:
+    """Centre times (s) of the first and last frame under the spec's framing."""
+    spec = spectrogram.spec
+    offset = spec.n_fft / 2 - spec.side_padding  # where frame 0's centre falls
+    first = offset / spec.sample_rate
+    return first, first + (spectrogram.frames - 1) * spec.hop_length / spec.sample_rate
+
+
+def _mel_ticks(spectrogram: Spectrogram) -> tuple[list[float], list[str]]:
+    spec = spectrogram.spec
+    centres = librosa.mel_frequencies(spec.n_mels + 2, fmin=spec.fmin, fmax=spec.f_max,
+                                      htk=spec.mel_scale == "htk")[1:-1]
+    ticks, labels = [], []
+    for hz in (0, 250, 500, 1000, 2000, 4000, 8000, 12000, 16000):
+        if centres[0] <= hz <= centres[-1] or hz == 0:
+            band = float(np.interp(hz, centres, np.arange(len(centres))))
+            ticks.append(band)
+            labels.append(f"{hz / 1000:g}k" if hz >= 1000 else f"{hz}")
+    return ticks, labels
+
+
+def plot_spectrogram(spectrogram: Spectrogram, path: str | os.PathLike, title: str) -> None:
+    """Write a PNG of the magnitudes in dB re. their maximum, one panel per channel."""
+    spec = spectrogram.spec
+    mag = spectrogram.magnitude.detach().to("cpu").double().numpy()
+    peak = mag.max()
+    with np.errstate(divide="ignore"):
+        db = 20 * np.log10(mag / peak) if peak > 0 else np.full_like(mag, PREVIEW_FLOOR_DB)
+    db = np.maximum(db, PREVIEW_FLOOR_DB)
+    t0, t1 = frame_times(spectrogram)
+    names = ["left", "right"] if spectrogram.channels == 2 else [f"channel {i}" for i in range(spectrogram.channels)]
+    fig, axes = plt.subplots(spectrogram.channels, 1, figsize=(10, 3.2 * spectrogram.channels + 0.6),
+                             squeeze=False, constrained_layout=True)
+    for ax, plane, name in zip(axes[:, 0], db, names):
+        if spec.scale == "mel":
+            extent = (t0, t1, -0.5, spec.n_mels - 0.5)
+            ticks, labels = _mel_ticks(spectrogram)
+            ax.set_yticks(ticks, labels)
+            ax.set_ylabel(f"frequency (Hz, {spec.n_mels} {spec.mel_scale} mel bands)")
+        else:
+            extent = (t0, t1, 0.0, spec.sample_rate / 2)
+            ax.set_ylabel("frequency (Hz)")
+        im = ax.imshow(plane, origin="lower", aspect="auto", extent=extent, cmap="magma",
+                       vmin=PREVIEW_FLOOR_DB, vmax=0.0, interpolation="nearest")
+        ax.set_xlabel("time (s)")
+        ax.set_title(f"{title} — {name}" if spectrogram.channels > 1 else title, fontsize=10)
+        fig.colorbar(im, ax=ax, label="dB re. maximum")
+    fig.savefig(path, format="png", dpi=100)
+    plt.close(fig)
