@@ -115,3 +115,29 @@ def test_backend_options_are_checked():
         create("fgla", iters=-1)
     with pytest.raises(VocoderError, match="unknown backend"):
         create("wavenet")
+
+
+def test_a_fixed_spec_backend_refuses_other_specs_naming_the_difference():
+    """The contract trained backends rely on (Inverter.fixed_spec)."""
+    from dataclasses import dataclass
+
+    from vocoder.errors import VocoderError
+    from vocoder.inversion.base import Inverter
+
+    @dataclass
+    class Fixed(Inverter):
+        name = "fixed"
+        summary = "test double"
+        input_scale = "mel"
+
+        def fixed_spec(self):
+            return PRESETS["hifigan"]
+
+        def invert(self, spectrogram):
+            return torch.zeros(spectrogram.channels, spectrogram.length)
+
+    other = Spectrogram(torch.ones(1, 100, 4), PRESETS["bigvgan-24k"])
+    with pytest.raises(VocoderError, match="n_mels: 80 vs 100"):
+        Fixed().prepare(other)
+    same = Spectrogram(torch.ones(1, 80, 4), PRESETS["hifigan"])
+    assert Fixed().prepare(same) is same

@@ -123,6 +123,12 @@ def invert(request: InvertRequest) -> dict[str, Any]:
                     "(add --ignore-metadata to read it as a plain picture)"
                 )
         spec = get_preset(request.preset) if request.preset else None
+        fixed = inverter.fixed_spec()
+        if fixed is not None and not uses_metadata:
+            if spec is not None and spec != fixed:
+                raise VocoderError(f"backend {request.backend!r} needs its own spec; --preset {request.preset} "
+                                   "differs from it (leave --preset out)")
+            spec = fixed  # a plain picture is mapped onto the model's bins
         spectrogram = image_to_spectrogram(picture, spec, request.picture, request.ignore_metadata, request.image)
         if preview_tmp:
             plot_spectrogram(spectrogram, preview_tmp, f"{os.path.basename(request.image)} as decoded")

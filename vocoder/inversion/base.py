@@ -8,7 +8,9 @@ from typing import Any, ClassVar
 
 import torch
 
+from vocoder.errors import VocoderError
 from vocoder.frontend.mel import mel_to_linear
+from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
 
@@ -29,8 +31,25 @@ class Inverter(ABC):
     summary: ClassVar[str]
     input_scale: ClassVar[str] = "linear"
 
+    def fixed_spec(self) -> SpectrogramSpec | None:
+        """The one spec a trained backend accepts; None for 'any spec'.
+
+        A picture without metadata is then read under this spec (the front end
+        maps it onto the model's bins); a spectrogram with another spec is
+        refused rather than silently reinterpreted.
+        """
+        return None
+
     def prepare(self, spectrogram: Spectrogram) -> Spectrogram:
         """Convert the input to what this backend consumes (recorded)."""
+        fixed = self.fixed_spec()
+        if fixed is not None:
+            if spectrogram.spec != fixed:
+                raise VocoderError(
+                    f"backend {self.name!r} only accepts the spec it was trained on; the input differs in "
+                    + "; ".join(f"{d} (model vs input)" for d in fixed.differences(spectrogram.spec))
+                )
+            return spectrogram
         if self.input_scale == "linear" and spectrogram.spec.scale == "mel":
             return mel_to_linear(spectrogram)
         return spectrogram
