@@ -65,6 +65,9 @@ def test_invert_needs_no_options_and_writes_a_full_record(encoded, tmp_path):
     assert record["seed"] == 0
     assert record["environment"]["packages"]["torch"].startswith("2.11")
     assert record["wall_seconds"]["inversion"] > 0
+    fidelity = record["fidelity_vs_input"]
+    assert fidelity["domain"] == "mel" and fidelity["consistency_db"] < -10
+    assert fidelity["out_of_band_db"] < -20  # nothing invented above the mel's 8 kHz
     steps = [s["step"] for s in record["steps"]]
     assert steps == ["read_audio", "stft", "decode_image", "mel_to_linear"]
     info = sf.info(out)

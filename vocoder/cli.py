@@ -74,6 +74,21 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("image")
 
     sub.add_parser("backends", help="list the inversion backends")
+
+    p = sub.add_parser("bench", help="encode → invert → measure every clip with every backend; tables, plots, report")
+    p.add_argument("inputs", nargs="+", metavar="AUDIO_OR_DIR", help="audio files, or folders of .wav/.flac/.ogg")
+    p.add_argument("--backends", default="fgla,griffinlim",
+                   help="comma list; per-backend options as NAME:KEY=VALUE, e.g. fgla:iters=32 (default: fgla,griffinlim)")
+    p.add_argument("--preset", default="linear", help=f"spectrogram preset: {', '.join(PRESETS)} (default: linear)")
+    p.add_argument("--iters", type=_positive_int, help="iterations for every iterative backend (default: each backend's)")
+    p.add_argument("--seed", type=int, default=0, help="seed for every backend that takes one (default: 0)")
+    p.add_argument("--out", default="bench-out", help="output folder; must not exist or be empty (default: bench-out)")
+    p.add_argument("--metrics", default="all", help="comma list of metrics, or 'all' (see docs/metrics.md)")
+    p.add_argument("--kind", action="append", metavar="GLOB=KIND",
+                   help="content kind by file-name glob: speech (default), monophonic or polyphonic; "
+                        "decides which metrics apply, e.g. --kind 'brahms*=polyphonic'")
+    p.add_argument("--report-audio", choices=("embed", "link", "none"), default="embed",
+                   help="audio players in report.html: embedded (self-contained), linked files, or none")
     return parser
 
 
@@ -104,6 +119,11 @@ def _invert(args: argparse.Namespace) -> int:
     out = record["output"]
     print(f"wrote {args.output} ({out['samples'] / out['sample_rate']:.2f} s, {out['sample_rate']} Hz, "
           f"{out['channels']} ch, backend {args.backend}, {record['wall_seconds']['inversion']:.2f} s)")
+    fidelity = record["fidelity_vs_input"]
+    if "consistency_db" in fidelity:
+        print(f"consistency {fidelity['consistency_db']:.1f} dB, hallucinated {fidelity['hallucinated_db']:.1f} dB, "
+              f"missing {fidelity['missing_db']:.1f} dB vs the input {fidelity['domain']} spectrogram "
+              "(see docs/metrics.md)")
     print(f"record {record_path(args.output)}")
     if out["preview"]:
         print(f"preview {out['preview']}")
@@ -142,7 +162,26 @@ def _backends(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"encode": _encode, "invert": _invert, "info": _info, "backends": _backends}
+def _bench(args: argparse.Namespace) -> int:
+    import shlex
+
+    from vocoder.evaluation.bench import find_clips, parse_backends, parse_kind_rules, run_bench
+    from vocoder.evaluation.fidelity import parse_metrics
+    from vocoder.spec import get_preset
+
+    get_preset(args.preset)
+    metrics = parse_metrics(args.metrics)
+    backends = parse_backends(args.backends, iters=args.iters, seed=args.seed)
+    clips = find_clips(args.inputs, parse_kind_rules(args.kind))
+    command = "vocoder " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["bench"] else ""
+    result = run_bench(clips, backends, args.preset, args.out, metrics, args.report_audio, command=command)
+    print(f"{len(result.rows)} runs ({len(clips)} clips × {len(backends)} backends) written to {args.out}/")
+    for name in ("results.csv", "summary.md", "summary.json", "report.html", "plots/", "audio/"):
+        print(f"  {os.path.join(args.out, name)}")
+    return 0
+
+
+COMMANDS = {"encode": _encode, "invert": _invert, "info": _info, "backends": _backends, "bench": _bench}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from vocoder.errors import VocoderError
+from vocoder.evaluation.fidelity import against_input
 from vocoder.frontend.audio import audio_to_spectrogram, read_audio, write_audio
 from vocoder.frontend.image import PictureOptions, image_to_spectrogram, spectrogram_to_png
 from vocoder.frontend.picture import DEFAULT_MAX_PIXELS, read_metadata, read_picture
@@ -136,6 +137,8 @@ def invert(request: InvertRequest) -> dict[str, Any]:
         inversion_started = time.perf_counter()
         waveform = inverter.invert(prepared)
         inversion_seconds = time.perf_counter() - inversion_started
+        # Measured before any gain: the energies are relative to the input's level.
+        fidelity = against_input(spectrogram, waveform)
         waveform, level = _level(waveform, absolute=uses_metadata)
         sample_rate = prepared.spec.sample_rate
         write_audio(wav_tmp, waveform, sample_rate)
@@ -165,6 +168,7 @@ def invert(request: InvertRequest) -> dict[str, Any]:
             "backend": {"name": request.backend, "parameters": inverter.parameters(),
                         "input_spec": prepared.spec.to_dict()},
             "seed": inverter.parameters().get("seed"),
+            "fidelity_vs_input": fidelity,
             "environment": environment(),
             "wall_seconds": {"inversion": inversion_seconds, "total": time.perf_counter() - started},
         }

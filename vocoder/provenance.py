@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import platform
 import sys
@@ -41,11 +42,24 @@ def environment() -> dict[str, Any]:
     }
 
 
+def json_safe(value: Any) -> Any:
+    """Replace non-finite floats by the strings "inf", "-inf", "nan": strict
+    JSON has no such numbers, and a record must load anywhere."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def to_json(record: dict[str, Any]) -> str:
-    return json.dumps(record, indent=2, sort_keys=False, default=str) + "\n"
+    return json.dumps(json_safe(record), indent=2, sort_keys=False, default=str, allow_nan=False) + "\n"
 
 
-def _umask() -> int:
+def umask() -> int:
+    """The process's current umask (read without changing it for long)."""
     current = os.umask(0)
     os.umask(current)
     return current
@@ -90,7 +104,7 @@ class AtomicOutputs:
         writer(self.reserve(target))
 
     def commit(self) -> None:
-        mode = 0o666 & ~_umask()  # mkstemp makes 0600; outputs get the usual mode
+        mode = 0o666 & ~umask()  # mkstemp makes 0600; outputs get the usual mode
         for target, tmp in self._pending.items():
             os.chmod(tmp, mode)
             os.replace(tmp, target)

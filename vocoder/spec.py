@@ -144,10 +144,11 @@ class SpectrogramSpec:
         return max(self.side_padding + 1, self.n_fft - 2 * self.side_padding, 1)
 
     def as_linear(self) -> "SpectrogramSpec":
-        """The linear-STFT spec that underlies this one (same framing)."""
+        """The plain linear-STFT spec under this one: same rate and framing,
+        no mel, no log floor, no magnitude epsilon."""
         return dataclasses.replace(
             self, scale="linear", n_mels=None, mel_scale=None, mel_norm=None, mel_filterbank=None,
-            fmin=0.0, fmax=None,
+            fmin=0.0, fmax=None, log_floor=None, magnitude_eps=0.0,
         )
 
     # -- (de)serialisation ---------------------------------------------------

@@ -1,0 +1,139 @@
+"""`vocoder bench`: what it writes, that its numbers can be recomputed, and its errors."""
+
+import csv
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from conftest import run_cli, write_wav
+
+
+@pytest.fixture(scope="module")
+def bench_dir(tmp_path_factory, shared_data):
+    clips = [shared_data / "audio" / "ljspeech" / f"LJ001-00{n}.wav" for n in ("02", "08")]
+    out = tmp_path_factory.mktemp("bench") / "out"
+    result = run_cli("bench", *clips, "--backends", "fgla,griffinlim", "--iters", "10", "--out", out,
+                     "--preset", "hifigan")
+    assert result.code == 0, result
+    return out
+
+
+def _rows(bench_dir):
+    with open(bench_dir / "results.csv", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_bench_writes_every_artefact(bench_dir):
+    rows = _rows(bench_dir)
+    assert [(r["clip"], r["backend"]) for r in rows] == [
+        ("LJ001-0002", "fgla"), ("LJ001-0002", "griffinlim"), ("LJ001-0008", "fgla"), ("LJ001-0008", "griffinlim")]
+    for name in ("summary.md", "summary.json", "report.html", "plots/metrics.png"):
+        assert (bench_dir / name).stat().st_size > 0, name
+    for row in rows:
+        stem = f"{row['clip']}__{row['backend']}"
+        for suffix in (".wav", ".wav.json"):
+            assert (bench_dir / "audio" / f"{stem}{suffix}").exists()
+        for suffix in (".png", ".diff.png"):
+            assert (bench_dir / "plots" / f"{stem}{suffix}").exists()
+        assert float(row["rtf"]) > 0 and float(row["seconds"]) > 0
+    summary = json.loads((bench_dir / "summary.json").read_text())
+    assert set(summary["summary"]["sc_db"]) == {"fgla", "griffinlim"}
+
+
+def test_csv_spectral_convergence_equals_a_recomputation_from_the_saved_wavs(bench_dir):
+    window = torch.hann_window(1024, dtype=torch.float64)
+    for row in _rows(bench_dir):
+        reference, rate = sf.read(bench_dir / "audio" / f"{row['clip']}__reference.wav", dtype="float64")
+        output, _ = sf.read(bench_dir / "audio" / f"{row['clip']}__{row['backend']}.wav", dtype="float64")
+        assert rate == 22050
+
+        def mag(x):  # the hifigan framing, written out: reflect pad 384, center=False
+            padded = torch.nn.functional.pad(torch.from_numpy(x)[None, None], (384, 384), mode="reflect")[0, 0]
+            return torch.stft(padded, 1024, 256, 1024, window, center=False, return_complex=True).abs()
+
+        S, E = mag(reference), mag(output)
+        recomputed = 20 * math.log10(float(torch.linalg.vector_norm(S - E) / torch.linalg.vector_norm(S)))
+        assert float(row["sc_db"]) == pytest.approx(recomputed, abs=1e-6)
+
+
+def test_summary_bolds_the_better_backend_and_fgla_wins_on_convergence(bench_dir):
+    summary = (bench_dir / "summary.md").read_text()
+    line = next(l for l in summary.splitlines() if l.startswith("| sc_db "))
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    assert cells[3].startswith("**") and not cells[4].startswith("**")  # fgla (momentum) beats plain GL
+
+
+def test_out_of_band_energy_is_measured_for_a_band_limited_mel(bench_dir):
+    for row in _rows(bench_dir):
+        assert row["out_of_band_db"] != ""  # hifigan mel stops at 8 kHz
+        assert float(row["out_of_band_db"]) < -20  # and NNLS invents nothing above it
+
+
+def test_report_is_self_contained_with_audio_players(bench_dir):
+    page = (bench_dir / "report.html").read_text()
+    sources = re.findall(r"src=['\"]([^'\"]+)['\"]", page)
+    assert sources and all(s.startswith("data:") for s in sources)
+    assert page.count("<audio") == 2 + 4  # a reference per clip and every output
+
+
+def test_skipped_metrics_are_empty_cells_with_reasons(tmp_path, shared_data):
+    trumpet = shared_data / "audio" / "eval" / "trumpet.ogg"
+    out = tmp_path / "music"
+    result = run_cli("bench", trumpet, "--backends", "fgla", "--iters", "5", "--out", out,
+                     "--metrics", "sc_db,pesq,f0_rmse_cents", "--kind", "trumpet*=polyphonic",
+                     "--report-audio", "none")
+    assert result.code == 0, result
+    (row,) = _rows(out)
+    assert row["pesq"] == "" and row["f0_rmse_cents"] == "" and row["sc_db"] != ""
+    summary = (out / "summary.md").read_text()
+    assert "PESQ is defined for speech only" in summary and "single voice" in summary
+
+
+# -- errors: exit 2, one line, nothing written -----------------------------------
+
+
+def _assert_refused(result, out, message):
+    assert result.code == 2, result
+    assert result.err.count("\n") == 1 and message in result.err and "Traceback" not in result.err
+    assert not out.exists()
+    assert not [p for p in out.parent.iterdir() if ".partial-" in p.name]
+
+
+def test_a_clip_too_short_for_the_stft_is_refused(tmp_path):
+    short = write_wav(tmp_path / "short.wav", np.full((500, 1), 0.1))
+    out = tmp_path / "out"
+    _assert_refused(run_cli("bench", short, "--out", out), out, "too short")
+
+
+def test_a_folder_without_audio_is_refused(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("no audio here")
+    out = tmp_path / "out"
+    _assert_refused(run_cli("bench", tmp_path / "empty", "--out", out), out, "no audio files")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--metrics", "sc_db,loudness"], "unknown metric"),
+    (["--backends", "fgla,wavenet"], "unknown backend"),
+    (["--backends", "griffinlim:momentum=0.5"], "does not take --momentum"),
+    (["--kind", "x=choir"], "--kind"),
+])
+def test_bad_options_are_refused(tmp_path, args, message):
+    clip = write_wav(tmp_path / "clip.wav", 0.1 * np.sin(np.arange(22050) / 5.0)[:, None])
+    out = tmp_path / "out"
+    _assert_refused(run_cli("bench", clip, "--out", out, *args), out, message)
+
+
+def test_an_existing_result_folder_is_never_overwritten(tmp_path):
+    clip = write_wav(tmp_path / "clip.wav", 0.1 * np.sin(np.arange(22050) / 5.0)[:, None])
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "precious.csv").write_text("keep me")
+    result = run_cli("bench", clip, "--out", out, "--iters", "2")
+    assert result.code == 2 and "already exists" in result.err
+    assert (out / "precious.csv").read_text() == "keep me"

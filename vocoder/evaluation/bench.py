@@ -1,0 +1,273 @@
+"""`vocoder bench`: encode → invert → measure, for every clip × backend.
+
+Everything is written into a staging folder beside ``--out`` and renamed into
+place only when the whole run succeeded, so a failed or interrupted run
+leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import soundfile as sf
+import torch
+from tqdm.auto import tqdm
+
+from vocoder.errors import VocoderError
+from vocoder.evaluation import fidelity
+from vocoder.evaluation import hallucination as hal
+from vocoder.evaluation import perceptual
+from vocoder.evaluation.plots import plot_difference_map, plot_triptych
+from vocoder.frontend.audio import audio_to_spectrogram, read_audio, resample
+from vocoder.frontend.image import PictureOptions, image_to_spectrogram, spectrogram_to_png
+from vocoder.frontend.picture import read_picture
+from vocoder.frontend.stft import magnitude
+from vocoder.inversion import create
+from vocoder.provenance import environment, umask, sha256_file, to_json
+from vocoder.spec import SpectrogramSpec, get_preset
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+
+
+@dataclass(frozen=True)
+class BackendChoice:
+    """One column of the benchmark: a backend with its options."""
+
+    label: str  # shown in tables, e.g. "fgla iters=32"
+    name: str
+    options: dict[str, Any]
+
+    @property
+    def slug(self) -> str:
+        """File-name-safe label: fgla-iters32."""
+        return re.sub(r"[^A-Za-z0-9+]+", "-", self.label.replace("=", "")).strip("-")
+
+
+@dataclass(frozen=True)
+class Clip:
+    path: Path
+    name: str
+    kind: str
+
+
+def _option_value(text: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_backends(text: str, iters: int | None = None, seed: int = 0) -> list[BackendChoice]:
+    """'fgla,griffinlim:iters=32,hifigan:checkpoint=m.safetensors' → choices.
+
+    ``iters`` and ``seed`` apply to every backend that takes them unless an
+    entry sets its own. Each choice is built once here, so an unknown backend
+    or option fails before any work.
+    """
+    choices = []
+    for entry in (e.strip() for e in text.split(",")):
+        if not entry:
+            continue
+        name, _, rest = entry.partition(":")
+        own: dict[str, Any] = {}
+        for pair in filter(None, rest.split(":")):
+            key, eq, value = pair.partition("=")
+            if not eq or not key:
+                raise VocoderError(f"backend option {pair!r} in {entry!r} is not KEY=VALUE")
+            own[key] = _option_value(value)
+        from vocoder.inversion import backend_class
+
+        accepted = backend_class(name).options()
+        options = {k: v for k, v in (("iters", iters), ("seed", seed)) if v is not None and k in accepted}
+        options.update(own)
+        create(name, **options)  # validates names and values now
+        label = name + "".join(f" {k}={v}" for k, v in own.items())
+        choices.append(BackendChoice(label, name, options))
+    if not choices:
+        raise VocoderError("--backends names no backend")
+    labels = [c.label for c in choices]
+    if len(set(labels)) != len(labels):
+        raise VocoderError(f"--backends lists the same configuration twice: {', '.join(labels)}")
+    return choices
+
+
+def parse_kind_rules(rules: list[str] | None) -> list[tuple[str, str]]:
+    """['brahms*=polyphonic', …] → [(glob, kind), …]."""
+    parsed = []
+    for rule in rules or []:
+        pattern, eq, kind = rule.partition("=")
+        if not eq or kind not in fidelity.KINDS:
+            raise VocoderError(f"--kind takes GLOB=KIND with KIND one of {', '.join(fidelity.KINDS)} (got {rule!r})")
+        parsed.append((pattern, kind))
+    return parsed
+
+
+def find_clips(inputs: list[str], kind_rules: list[tuple[str, str]] = ()) -> list[Clip]:
+    """Audio files named directly or found (not recursively) in folders."""
+    paths: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file())
+            if not found:
+                raise VocoderError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {path}")
+            paths.extend(found)
+        elif path.is_file():
+            paths.append(path)
+        else:
+            raise VocoderError(f"no such audio file or folder: {path}")
+    names = [p.stem for p in paths]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise VocoderError(f"two clips share the name {duplicates[0]!r}; outputs are named by clip")
+    clips = []
+    for p in paths:
+        kind = next((k for pattern, k in kind_rules if fnmatch.fnmatch(p.name, pattern)), "speech")
+        clips.append(Clip(p, p.stem, kind))
+    return clips
+
+
+@dataclass
+class BenchResult:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)  # clip, backend, metric, reason
+
+
+def _prepare_out_dir(out_dir: Path) -> Path:
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise VocoderError(f"--out {out_dir} already exists and is not an empty folder; choose another or remove it")
+    parent = out_dir.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=parent))
+    except OSError as exc:
+        raise VocoderError(f"cannot write to {parent}: {exc.strerror or exc}") from None
+
+
+def _load_references(clips: list[Clip], spec: SpectrogramSpec):
+    """Read and resample every clip first, so a bad one fails before any work."""
+    loaded = []
+    for clip in clips:
+        audio = resample(read_audio(clip.path), spec.sample_rate)
+        n = audio.samples.shape[-1]
+        if n < spec.n_fft or n < spec.min_samples():
+            raise VocoderError(f"clip {clip.path} is too short for the STFT: {n} samples at "
+                               f"{spec.sample_rate} Hz, need at least {spec.n_fft}")
+        loaded.append(audio)
+    return loaded
+
+
+def run_bench(clips: list[Clip], backends: list[BackendChoice], preset: str, out_dir: str | os.PathLike,
+              metrics: tuple[str, ...] = fidelity.DEFAULT_METRICS, report_audio: str = "embed",
+              progress: bool | None = None, command: str = "") -> BenchResult:
+    """Run the benchmark and write every artefact into ``out_dir``."""
+    from vocoder.evaluation.report import write_report
+
+    spec = get_preset(preset)
+    out_dir = Path(out_dir)
+    references = _load_references(clips, spec)
+    staging = _prepare_out_dir(out_dir)
+    try:
+        for sub in ("audio", "images", "plots"):
+            (staging / sub).mkdir()
+        result = BenchResult()
+        bar = tqdm(total=len(clips) * len(backends), desc="bench", unit="run",
+                   disable=None if progress is None else not progress)
+        for clip, audio in zip(clips, references):
+            _bench_clip(clip, audio, spec, backends, metrics, staging, result, bar)
+        bar.close()
+        write_report(result, clips, backends, preset, metrics, staging, report_audio, command)
+        if out_dir.exists():
+            out_dir.rmdir()  # empty, checked above
+        os.chmod(staging, 0o777 & ~umask())  # mkdtemp made it private
+        os.replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return result
+
+
+def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[BackendChoice], metrics: tuple[str, ...],
+                staging: Path, result: BenchResult, bar) -> None:
+    reference = audio.samples
+    spectrogram = audio_to_spectrogram(audio, spec)
+    png_path = staging / "images" / f"{clip.name}.png"
+    png_bytes, _ = spectrogram_to_png(spectrogram, bits=16, source={"path": str(clip.path)})
+    png_path.write_bytes(png_bytes)
+    decoded = image_to_spectrogram(read_picture(png_path), None, PictureOptions())
+    wants_pitch = {"f0_rmse_cents", "vuv_f1"} & set(metrics) and clip.kind in ("speech", "monophonic")
+    reference_pitch = perceptual.pitch_track(reference, spec.sample_rate, clip.kind, spec.hop_length) \
+        if wants_pitch else None
+    linear = spec.as_linear()
+    reference_power = magnitude(reference.double(), linear) ** 2
+    # The reference at the preset's rate: what every metric compared against.
+    sf.write(staging / "audio" / f"{clip.name}__reference.wav", reference.numpy().T, spec.sample_rate,
+             subtype="FLOAT", format="WAV")
+    for choice in backends:
+        bar.set_postfix_str(f"{clip.name} · {choice.label}")
+        inverter = create(choice.name, **choice.options)
+        started = time.perf_counter()
+        prepared = inverter.prepare(decoded)
+        waveform = inverter.invert(prepared).to(torch.float32)
+        seconds = time.perf_counter() - started
+        stem = f"{clip.name}__{choice.slug}"
+        wav_path = staging / "audio" / f"{stem}.wav"
+        sf.write(wav_path, waveform.numpy().T, spec.sample_rate, subtype="FLOAT", format="WAV")
+        values = fidelity.against_reference(reference, waveform, decoded, clip.kind, metrics, reference_pitch)
+        estimate_power = magnitude(waveform.double(), linear) ** 2
+        difference = hal.difference_map_db(reference_power, estimate_power)
+        seconds_audio = reference.shape[-1] / spec.sample_rate
+        title = f"{clip.name} · {choice.label}"
+        plot_triptych(reference_power, estimate_power, difference, seconds_audio, spec.sample_rate / 2,
+                      staging / "plots" / f"{stem}.png", title)
+        plot_difference_map(difference, seconds_audio, spec.sample_rate / 2,
+                            staging / "plots" / f"{stem}.diff.png", f"difference map: {title}")
+        row = {
+            "clip": clip.name, "kind": clip.kind, "backend": choice.label, "backend_name": choice.name,
+            "backend_options": json.dumps(choice.options, sort_keys=True), "seconds": seconds,
+            "audio_seconds": seconds_audio, "rtf": seconds / seconds_audio,
+        }
+        for name, value in values.items():
+            row[name] = value.value
+            if value.skipped:
+                result.skipped.append({"clip": clip.name, "backend": choice.label, "metric": name,
+                                       "reason": value.skipped})
+        aligned = values.get("snr_aligned_db")
+        if aligned is not None and aligned.details:
+            row["snr_aligned_lag"] = aligned.details["lag_samples"]
+            row["snr_aligned_sign"] = aligned.details["sign"]
+        hallucinated = values.get("hallucinated_db")
+        if hallucinated is not None and hallucinated.details:
+            row["hallucinated_floor_db"] = hallucinated.details["floor_db"]
+        row["skipped"] = "; ".join(f"{n}: {v.skipped}" for n, v in values.items() if v.skipped)
+        result.rows.append(row)
+        record = {
+            "vocoder_record": 1,
+            "input": {"clip": str(clip.path), "sha256": sha256_file(clip.path), "kind": clip.kind,
+                      "encoded_png": f"images/{png_path.name}", "encoded_png_sha256": sha256_file(png_path)},
+            "output": {"path": f"audio/{wav_path.name}", "sha256": sha256_file(wav_path),
+                       "format": "WAV, 32-bit float (unscaled, for exact recomputation)",
+                       "sample_rate": spec.sample_rate, "channels": int(waveform.shape[0]),
+                       "samples": int(waveform.shape[1])},
+            "spec": spec.to_dict(),
+            "steps": list(prepared.provenance),
+            "backend": {"name": choice.name, "parameters": inverter.parameters(),
+                        "input_spec": prepared.spec.to_dict()},
+            "seed": inverter.parameters().get("seed"),
+            "metrics": {k: v for k, v in row.items() if k in fidelity.CATALOGUE},
+            "environment": environment(),
+            "wall_seconds": {"inversion": seconds},
+        }
+        (staging / "audio" / f"{stem}.wav.json").write_text(to_json(record))
+        bar.update(1)

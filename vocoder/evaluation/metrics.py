@@ -1,0 +1,175 @@
+"""Fidelity metrics on tensors: spectral and waveform distances.
+
+Every function takes the reference first and the estimate second, works on
+mono or multichannel tensors (channels × samples, or channels × bins × frames)
+and returns a Python float. Formulas and sources are in each docstring and in
+docs/metrics.md.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from vocoder.frontend import mel as mel_ops
+from vocoder.frontend import stft as stft_ops
+from vocoder.spec import SpectrogramSpec
+
+# Multi-resolution STFT settings of BigVGAN's M-STFT evaluation (Lee et al.
+# 2023, after Parallel WaveGAN, Yamamoto et al. 2020): (n_fft, hop, win).
+MSTFT_RESOLUTIONS = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))
+_TINY = 1e-12
+
+
+def _db(ratio: float, power: bool = False) -> float:
+    """10·log10 for power ratios, 20·log10 for amplitude ratios; 0 → -inf."""
+    if ratio <= 0:
+        return -math.inf
+    return (10.0 if power else 20.0) * math.log10(ratio)
+
+
+def spectral_convergence_db(reference: torch.Tensor, estimate: torch.Tensor) -> float:
+    """20·log10(‖|S| − |Ŝ|‖_F / ‖|S|‖_F) on magnitudes, in dB.
+
+    The phase-retrieval literature's measure of how close a reconstruction's
+    magnitude is to the target (Sturmel & Daudet 2011; Perraudin et al. 2013).
+    An exact reconstruction gives −∞ (in practice < −100 dB); silence gives 0 dB.
+    """
+    reference, estimate = reference.double(), estimate.double()
+    norm = torch.linalg.vector_norm(reference)
+    if norm == 0:
+        raise ValueError("spectral convergence is undefined for a silent reference")
+    return _db(float(torch.linalg.vector_norm(reference - estimate) / norm))
+
+
+def snr_db(reference: torch.Tensor, estimate: torch.Tensor) -> float:
+    """10·log10(‖s‖² / ‖s − ŝ‖²) on waveforms, no alignment."""
+    reference, estimate = reference.double(), estimate.double()
+    error = float(torch.sum((reference - estimate) ** 2))
+    signal = float(torch.sum(reference**2))
+    return math.inf if error == 0 else _db(signal / error, power=True)
+
+
+def si_sdr_db(reference: torch.Tensor, estimate: torch.Tensor) -> float:
+    """Scale-invariant SDR (Le Roux et al. 2019), per channel, averaged.
+
+    Both signals are made zero-mean; the target is the projection of the
+    estimate onto the reference: α = ⟨ŝ, s⟩ / ‖s‖², SI-SDR = 10·log10(‖αs‖² / ‖αs − ŝ‖²).
+    """
+    reference = reference.double().reshape(-1, reference.shape[-1])
+    estimate = estimate.double().reshape(-1, estimate.shape[-1])
+    values = []
+    for s, e in zip(reference, estimate):
+        s, e = s - s.mean(), e - e.mean()
+        alpha = torch.dot(e, s) / torch.dot(s, s).clamp_min(_TINY)
+        target = alpha * s
+        noise = float(torch.sum((target - e) ** 2))
+        values.append(math.inf if noise == 0 else _db(float(torch.sum(target**2)) / noise, power=True))
+    return sum(values) / len(values)
+
+
+def aligned_snr_db(reference: torch.Tensor, estimate: torch.Tensor, max_lag: int) -> tuple[float, int, int]:
+    """SNR after the best sign and integer lag within ±max_lag samples.
+
+    Phase retrieval cannot recover a global sign, and a small shift is
+    inaudible; this SNR forgives both (the plain SNR does not). For lag L > 0
+    (the estimate is late) it compares reference[0 : n−L] with
+    estimate[L : n], i.e. over the overlapping samples only. Returns
+    (snr_db, lag, sign).
+    """
+    reference, estimate = reference.double(), estimate.double()
+    n = reference.shape[-1]
+    best = (-math.inf, 0, 1)
+    for lag in range(-max_lag, max_lag + 1):
+        if abs(lag) >= n:
+            continue
+        if lag >= 0:
+            ref, est = reference[..., : n - lag], estimate[..., lag:n]
+        else:
+            ref, est = reference[..., -lag:], estimate[..., : n + lag]
+        for sign in (1, -1):
+            value = snr_db(ref, sign * est)
+            if value > best[0]:
+                best = (value, lag, sign)
+    return best
+
+
+def log_spectral_distance_db(reference: torch.Tensor, estimate: torch.Tensor, spec: SpectrogramSpec,
+                             eps: float = 1e-10) -> float:
+    """LSD = mean over frames of sqrt(mean over bins of (10·log10(P/P̂))²), in dB.
+
+    P and P̂ are STFT powers under ``spec``'s framing (linear bins); eps
+    guards silent bins. As used for speech bandwidth extension (e.g. Kuleshov
+    et al. 2017; Liu et al. 2022).
+    """
+    linear = spec.as_linear()
+    P = stft_ops.magnitude(reference.double(), linear) ** 2
+    E = stft_ops.magnitude(estimate.double(), linear) ** 2
+    diff = 10 * torch.log10((P + eps) / (E + eps))
+    per_frame = torch.sqrt(torch.mean(diff**2, dim=-2))  # over bins
+    return float(per_frame.mean())
+
+
+def mel_l1(reference: torch.Tensor, estimate: torch.Tensor, spec: SpectrogramSpec) -> float:
+    """mean |ln max(mel(s), floor) − ln max(mel(ŝ), floor)|: HiFi-GAN's mel loss
+    (Kong et al. 2020) under a mel ``spec`` with a log floor."""
+    if spec.scale != "mel" or spec.log_floor is None:
+        raise ValueError("mel_l1 needs a mel spec with a log floor")
+    a = mel_ops.linear_to_mel(stft_ops.magnitude(reference.double(), spec), spec)
+    b = mel_ops.linear_to_mel(stft_ops.magnitude(estimate.double(), spec), spec)
+    floor = spec.log_floor
+    return float(torch.mean(torch.abs(torch.log(a.clamp_min(floor)) - torch.log(b.clamp_min(floor)))))
+
+
+def _stft_magnitude(x: torch.Tensor, n_fft: int, hop: int, win: int) -> torch.Tensor:
+    window = torch.hann_window(win, dtype=torch.float64)
+    X = torch.stft(x.reshape(-1, x.shape[-1]), n_fft, hop, win, window, center=True, return_complex=True)
+    return X.abs()
+
+
+def multi_resolution_stft_distance(reference: torch.Tensor, estimate: torch.Tensor,
+                                   resolutions=MSTFT_RESOLUTIONS, eps: float = 1e-7) -> float:
+    """Mean over resolutions of (spectral convergence + log-magnitude L1).
+
+    SC = ‖|S| − |Ŝ|‖_F / ‖|S|‖_F (a ratio, not dB) and
+    L1 = mean |ln(|S| + eps) − ln(|Ŝ| + eps)|, with Hann windows, centred
+    frames, at BigVGAN's M-STFT resolutions (FFT 1024/2048/512, hop
+    120/240/50, window 600/1200/240). The form of Parallel WaveGAN's
+    multi-resolution STFT loss (Yamamoto et al. 2020). Lower is better.
+    """
+    total = 0.0
+    for n_fft, hop, win in resolutions:
+        S = _stft_magnitude(reference.double(), n_fft, hop, win)
+        E = _stft_magnitude(estimate.double(), n_fft, hop, win)
+        sc = torch.linalg.vector_norm(S - E) / torch.linalg.vector_norm(S).clamp_min(_TINY)
+        l1 = torch.mean(torch.abs(torch.log(S + eps) - torch.log(E + eps)))
+        total += float(sc + l1)
+    return total / len(resolutions)
+
+
+def mel_cepstral_distortion_db(reference: torch.Tensor, estimate: torch.Tensor, spec: SpectrogramSpec,
+                               n_mels: int = 80, n_coefficients: int = 13) -> float:
+    """MCD = (10 / ln 10)·sqrt(2·Σ_{d=1..D} (c_d − ĉ_d)²), averaged over frames, in dB.
+
+    c are mel cepstra: the orthonormal DCT-II of the natural-log mel power
+    (``n_mels`` slaney bands over 0..Nyquist under ``spec``'s framing), c_0
+    (energy) excluded, D = ``n_coefficients`` (Kubichek 1993's formula on
+    MFCC-style cepstra; frames are already aligned, so no DTW).
+    """
+    import scipy.fft
+
+    mel_spec = SpectrogramSpec(
+        sample_rate=spec.sample_rate, n_fft=spec.n_fft, hop_length=spec.hop_length, win_length=spec.win_length,
+        window=spec.window, padding=spec.padding, scale="mel", n_mels=n_mels, mel_scale="slaney",
+        mel_norm="slaney", mel_filterbank="librosa",
+    )
+
+    def cepstra(x: torch.Tensor):
+        power = mel_ops.linear_to_mel(stft_ops.magnitude(x.double(), mel_spec) ** 2, mel_spec)
+        log_power = torch.log(power.clamp_min(1e-10)).numpy()
+        return scipy.fft.dct(log_power, type=2, norm="ortho", axis=-2)[..., 1: n_coefficients + 1, :]
+
+    diff = cepstra(reference) - cepstra(estimate)
+    per_frame = (10.0 / math.log(10.0)) * (2.0 * (diff**2).sum(axis=-2)) ** 0.5
+    return float(per_frame.mean())

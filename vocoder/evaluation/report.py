@@ -1,0 +1,218 @@
+"""Benchmark outputs: results.csv, summary.{md,json}, metric plots, report.html."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+import math
+import statistics
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import soundfile as sf
+from PIL import Image
+
+from vocoder.evaluation.fidelity import CATALOGUE
+from vocoder.evaluation.plots import plot_metric_boxes
+from vocoder.provenance import environment, json_safe
+
+TIMING = {"seconds": ("s", "lower"), "rtf": ("× real time", "lower")}
+
+
+def _stats(values: list[float]) -> dict[str, Any]:
+    finite = [v for v in values if math.isfinite(v)]
+    return {
+        "n": len(values),
+        "mean": statistics.fmean(finite) if finite else (values[0] if values else None),
+        "std": statistics.pstdev(finite) if len(finite) > 1 else 0.0,
+        "non_finite": len(values) - len(finite),
+    }
+
+
+def summarise(rows: list[dict], backends, metrics) -> dict[str, dict[str, dict]]:
+    """{metric: {backend label: {n, mean, std, non_finite}}} over clips."""
+    summary: dict[str, dict[str, dict]] = {}
+    for name in list(metrics) + list(TIMING):
+        summary[name] = {}
+        for choice in backends:
+            values = [r[name] for r in rows if r["backend"] == choice.label and r.get(name) is not None]
+            summary[name][choice.label] = _stats(values)
+    return summary
+
+
+def _direction(name: str) -> str:
+    return TIMING[name][1] if name in TIMING else CATALOGUE[name].better
+
+
+def _unit(name: str) -> str:
+    return TIMING[name][0] if name in TIMING else CATALOGUE[name].unit
+
+
+def _best(cells: dict[str, dict], direction: str) -> str | None:
+    means = {label: c["mean"] for label, c in cells.items() if c["mean"] is not None and c["n"]}
+    if len(means) < 2:
+        return None
+    pick = min if direction == "lower" else max
+    return pick(means, key=means.get)
+
+
+def _fmt(cell: dict) -> str:
+    if not cell["n"] or cell["mean"] is None:
+        return ""
+    mean = cell["mean"]
+    if not math.isfinite(mean):
+        text = "−∞" if mean < 0 else "∞"
+    else:
+        text = f"{mean:.3g} ± {cell['std']:.2g}" if cell["n"] > 1 else f"{mean:.3g} (n=1)"
+    if cell["non_finite"] and math.isfinite(mean):
+        text += f" (+{cell['non_finite']} ±∞)"
+    return text
+
+
+def _table_rows(summary, backends):
+    """(metric, unit, direction, [(text, is_best)] per backend)."""
+    for name, cells in summary.items():
+        best = _best(cells, _direction(name))
+        yield name, _unit(name), _direction(name), [(_fmt(cells[c.label]), c.label == best) for c in backends]
+
+
+def _skip_reasons(skipped: list[dict]) -> list[tuple[str, str, int]]:
+    counts: dict[tuple[str, str], int] = {}
+    for s in skipped:
+        counts[(s["metric"], s["reason"])] = counts.get((s["metric"], s["reason"]), 0) + 1
+    return [(metric, reason, n) for (metric, reason), n in sorted(counts.items())]
+
+
+def write_csv(rows: list[dict], path: Path) -> None:
+    columns: list[str] = []
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+
+
+def write_report(result, clips, backends, preset: str, metrics, folder: Path, report_audio: str,
+                 command: str) -> None:
+    rows = result.rows
+    summary = summarise(rows, backends, metrics)
+    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    write_csv(rows, folder / "results.csv")
+    meta = {"command": command, "created": created, "preset": preset,
+            "clips": [{"name": c.name, "path": str(c.path), "kind": c.kind} for c in clips],
+            "backends": [{"label": b.label, "name": b.name, "options": b.options} for b in backends],
+            "metrics": {n: {"unit": CATALOGUE[n].unit, "better": CATALOGUE[n].better,
+                            "description": CATALOGUE[n].description} for n in metrics},
+            "environment": environment()}
+    (folder / "summary.json").write_text(json.dumps(json_safe(
+        {**meta, "summary": summary, "skipped": _skip_reasons(result.skipped)}), indent=2) + "\n")
+    values = {n: {b.label: [r[n] for r in rows if r["backend"] == b.label and r.get(n) is not None
+                            and math.isfinite(r[n])] for b in backends} for n in metrics}
+    plot_metric_boxes(values, {n: CATALOGUE[n].unit for n in metrics}, {n: CATALOGUE[n].better for n in metrics},
+                      folder / "plots" / "metrics.png")
+    (folder / "summary.md").write_text(_markdown(summary, backends, meta, result.skipped))
+    (folder / "report.html").write_text(_html(summary, rows, clips, backends, meta, result.skipped, folder,
+                                              report_audio))
+
+
+def _markdown(summary, backends, meta, skipped) -> str:
+    lines = [f"# Benchmark: preset `{meta['preset']}`, {len(meta['clips'])} clips × {len(backends)} backends", ""]
+    if meta["command"]:
+        lines += ["```", meta["command"], "```", ""]
+    lines += ["Mean ± standard deviation over clips; best mean in **bold**.", "",
+              "| metric | unit | better | " + " | ".join(b.label for b in backends) + " |",
+              "|---|---|---|" + "---|" * len(backends)]
+    for name, unit, direction, cells in _table_rows(summary, backends):
+        shown = [f"**{t}**" if best and t else t for t, best in cells]
+        lines.append(f"| {name} | {unit} | {direction} | " + " | ".join(shown) + " |")
+    reasons = _skip_reasons(skipped)
+    if reasons:
+        lines += ["", "## Skipped (empty cells)", ""]
+        lines += [f"- `{metric}` for {n} run(s): {reason}" for metric, reason, n in reasons]
+    lines += ["", "Definitions: docs/metrics.md. Per-run values: results.csv. Environment: summary.json.", ""]
+    return "\n".join(lines)
+
+
+def _data_uri(path: Path, mime: str) -> str:
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _jpeg_uri(path: Path) -> str:
+    """A JPEG rendering of a (large, noisy) PNG figure for the page; the exact
+    PNG stays in plots/. Keeps a report of dozens of runs to a few MB."""
+    buffer = io.BytesIO()
+    with Image.open(path) as im:
+        im.convert("RGB").save(buffer, format="JPEG", quality=85)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _audio_tag(wav: Path, folder: Path, mode: str) -> str:
+    if mode == "none":
+        return ""
+    if mode == "link":
+        return f'<audio controls preload="none" src="{html.escape(str(wav.relative_to(folder)))}"></audio>'
+    data, rate = sf.read(wav, dtype="float32")
+    peak = float(abs(data).max()) if data.size else 0.0
+    if peak > 1.0:
+        data = data / peak
+    buffer = io.BytesIO()
+    sf.write(buffer, data, rate, format="FLAC", subtype="PCM_16")  # lossless at 16 bits, ~half a WAV's size
+    uri = "data:audio/flac;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<audio controls preload="none" src="{uri}"></audio>'
+
+
+_STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
+table{border-collapse:collapse;margin:1em 0;font-size:14px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
+th:first-child,td:first-child{text-align:left}b{color:#0a5}img{max-width:100%}section{margin:2em 0}
+code,pre{background:#f4f4f4;padding:2px 4px}.run{border-top:1px solid #ddd;padding-top:1em}"""
+
+
+def _html(summary, rows, clips, backends, meta, skipped, folder: Path, report_audio: str) -> str:
+    esc = html.escape
+    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>vocoder bench: {esc(meta['preset'])}</title>"
+           f"<style>{_STYLE}</style></head><body>",
+           f"<h1>Benchmark: preset <code>{esc(meta['preset'])}</code></h1>",
+           f"<p>{len(clips)} clips × {len(backends)} backends, created {esc(meta['created'])}, vocoder "
+           f"{esc(str(meta['environment']['packages'].get('vocoder')))}, torch "
+           f"{esc(str(meta['environment']['packages'].get('torch')))}.</p>"]
+    if meta["command"]:
+        out.append(f"<pre>{esc(meta['command'])}</pre>")
+    out.append("<h2>Summary</h2><p>Mean ± std over clips; best mean in <b>bold</b>. Definitions: docs/metrics.md.</p>")
+    out.append("<table><tr><th>metric</th><th>unit</th><th>better</th>"
+               + "".join(f"<th>{esc(b.label)}</th>" for b in backends) + "</tr>")
+    for name, unit, direction, cells in _table_rows(summary, backends):
+        shown = "".join(f"<td>{'<b>' + esc(t) + '</b>' if best and t else esc(t)}</td>" for t, best in cells)
+        out.append(f"<tr><td>{esc(name)}</td><td>{esc(unit)}</td><td>{direction}</td>{shown}</tr>")
+    out.append("</table>")
+    reasons = _skip_reasons(skipped)
+    if reasons:
+        out.append("<h3>Skipped (empty cells)</h3><ul>" + "".join(
+            f"<li><code>{esc(m)}</code> for {n} run(s): {esc(r)}</li>" for m, r, n in reasons) + "</ul>")
+    boxes = folder / "plots" / "metrics.png"
+    if boxes.exists():
+        out.append(f"<h2>Metrics per backend</h2><img alt='metric box plots' src='{_data_uri(boxes, 'image/png')}'>")
+    out.append("<h2>Runs</h2>")
+    shown_metrics = [n for n in CATALOGUE if any(r.get(n) is not None for r in rows)]
+    for clip in clips:
+        out.append(f"<section><h3>{esc(clip.name)} <small>({esc(clip.kind)})</small></h3>"
+                   f"<p>reference: {_audio_tag(folder / 'audio' / f'{clip.name}__reference.wav', folder, report_audio)}</p>")
+        for row in (r for r in rows if r["clip"] == clip.name):
+            choice = next(b for b in backends if b.label == row["backend"])
+            stem = f"{clip.name}__{choice.slug}"
+            cells = "".join(f"<tr><td>{esc(n)}</td><td>{'' if row.get(n) is None else f'{row[n]:.4g}'}</td></tr>"
+                            for n in shown_metrics)
+            out.append(f"<div class='run'><h4>{esc(row['backend'])}</h4>"
+                       f"{_audio_tag(folder / 'audio' / f'{stem}.wav', folder, report_audio)}"
+                       f"<p>{row['seconds']:.2f} s, real-time factor {row['rtf']:.3f}</p>"
+                       f"<table>{cells}</table>"
+                       f"<img alt='reference, output, difference' src='{_jpeg_uri(folder / 'plots' / f'{stem}.png')}'>"
+                       "</div>")
+        out.append("</section>")
+    out.append("</body></html>")
+    return "\n".join(out)
