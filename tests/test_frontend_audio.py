@@ -113,3 +113,13 @@ def test_too_short_audio_is_refused():
     audio = Audio(torch.full((1, 300), 0.1), 22050)
     with pytest.raises(VocoderError, match="too short"):
         audio_to_spectrogram(audio, PRESETS["linear"])
+
+
+def test_flac_is_read(tmp_path):
+    t = np.arange(8000) / 22050
+    path = tmp_path / "tone.flac"
+    import soundfile as sf
+
+    sf.write(path, 0.3 * np.sin(2 * np.pi * 440 * t), 22050, format="FLAC")
+    audio = read_audio(path)
+    assert audio.samples.shape == (1, 8000) and audio.provenance[0]["sha256"]

@@ -19,7 +19,7 @@ import torch
 from vocoder.errors import VocoderError
 from vocoder.evaluation.fidelity import against_input
 from vocoder.frontend.audio import audio_to_spectrogram, read_audio, write_audio
-from vocoder.frontend.image import PictureOptions, image_to_spectrogram, spectrogram_to_png
+from vocoder.frontend.image import PictureOptions, image_to_spectrogram, picture_uses_metadata, spectrogram_to_png
 from vocoder.frontend.picture import DEFAULT_MAX_PIXELS, read_metadata, read_picture
 from vocoder.inversion import create
 from vocoder.plots import plot_spectrogram
@@ -115,7 +115,7 @@ def invert(request: InvertRequest) -> dict[str, Any]:
         preview_tmp = outputs.reserve(preview_path(request.output)) if request.preview else None
 
         picture = read_picture(request.image, request.max_pixels)
-        uses_metadata = picture.metadata is not None and not request.ignore_metadata
+        uses_metadata = picture_uses_metadata(picture, request.ignore_metadata)
         if uses_metadata:
             conflicting = request.picture_options_given + (["--preset"] if request.preset else [])
             if conflicting:

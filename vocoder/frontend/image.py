@@ -227,8 +227,7 @@ def _gaussian_blur(planes: torch.Tensor, sigma: float) -> torch.Tensor:
     return out.squeeze(1)
 
 
-def picture_to_spectrogram(picture: Picture, spec: SpectrogramSpec, options: PictureOptions,
-                           path: str = "") -> Spectrogram:
+def picture_to_spectrogram(picture: Picture, spec: SpectrogramSpec, options: PictureOptions) -> Spectrogram:
     """The analyst's chain for a picture that carries no spec of its own."""
     options.validate()
     steps: list[dict[str, Any]] = [{
@@ -283,4 +282,4 @@ def image_to_spectrogram(picture: Picture, spec: SpectrogramSpec | None, options
         from vocoder.spec import PRESETS
 
         spec = PRESETS["linear"]
-    return picture_to_spectrogram(picture, spec, options, path)
+    return picture_to_spectrogram(picture, spec, options)
