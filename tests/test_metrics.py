@@ -60,6 +60,17 @@ def test_log_spectral_distance_of_a_doubled_signal_is_6_dB():
         20 * math.log10(2), abs=1e-6)
 
 
+def test_log_spectral_distance_of_a_missing_band_is_bounded_by_the_floor():
+    reference = _noise(seed=12)
+    spectrum = torch.fft.rfft(reference)
+    spectrum[..., torch.fft.rfftfreq(reference.shape[-1], 1 / SR) > 8000] = 0
+    lowpassed = torch.fft.irfft(spectrum, n=reference.shape[-1])
+    value = m.log_spectral_distance_db(reference, lowpassed, PRESETS["linear"])
+    # White noise sits ~0-10 dB under its own peak bin; the emptied quarter of
+    # the bins reads ~70-80 dB down at the -80 dB floor: sqrt(0.27 * 75²) ≈ 39 dB.
+    assert 30 < value < 45
+
+
 def _librosa_log_mel(x, spec):
     pad = (spec.n_fft - spec.hop_length) // 2
     padded = np.pad(x[0].numpy(), (pad, pad), mode="reflect")
@@ -93,12 +104,18 @@ def test_mel_cepstral_distortion_matches_librosa_and_ignores_gain():
     spec = PRESETS["linear"]
     reference, estimate = _noise(seed=9), _noise(seed=10)
 
-    def cepstra(x):
+    def cepstra(x):  # mel power, computed by librosa
         power = librosa.feature.melspectrogram(y=x[0].numpy(), sr=SR, n_fft=1024, hop_length=256, n_mels=80,
                                                power=2.0, center=True, pad_mode="reflect", norm="slaney", htk=False)
-        return scipy.fft.dct(np.log(np.maximum(power, 1e-10)), type=2, norm="ortho", axis=0)[1:14]
+        return power
 
-    diff = cepstra(reference) - cepstra(estimate)
+    ref_power, est_power = cepstra(reference), cepstra(estimate)
+    floor = ref_power.max() * 1e-8  # -80 dB re. the reference's maximum
+
+    def dct(power):
+        return scipy.fft.dct(np.log(np.maximum(power, floor)), type=2, norm="ortho", axis=0)[1:14]
+
+    diff = dct(ref_power) - dct(est_power)
     expected = np.mean(10 / np.log(10) * np.sqrt(2 * np.sum(diff**2, axis=0)))
     assert m.mel_cepstral_distortion_db(reference, estimate, spec) == pytest.approx(expected, rel=1e-5)
     # c0 (energy) is excluded: a louder copy is not distorted

@@ -95,18 +95,29 @@ def aligned_snr_db(reference: torch.Tensor, estimate: torch.Tensor, max_lag: int
     return best
 
 
-def log_spectral_distance_db(reference: torch.Tensor, estimate: torch.Tensor, spec: SpectrogramSpec,
-                             eps: float = 1e-10) -> float:
+# LSD and MCD compare log powers; a band the output leaves empty (a mel that
+# stops at 8 kHz) would otherwise weigh by the arbitrary depth of a log(0)
+# guard. Both powers are floored this far below the reference's maximum.
+LOG_POWER_FLOOR_DB = -80.0
+
+
+def _floored_log_pair(reference_power: torch.Tensor, estimate_power: torch.Tensor):
+    floor = float(reference_power.max()) * 10 ** (LOG_POWER_FLOOR_DB / 10)
+    floor = max(floor, torch.finfo(torch.float64).tiny)
+    return torch.log(reference_power.clamp_min(floor)), torch.log(estimate_power.clamp_min(floor))
+
+
+def log_spectral_distance_db(reference: torch.Tensor, estimate: torch.Tensor, spec: SpectrogramSpec) -> float:
     """LSD = mean over frames of sqrt(mean over bins of (10·log10(P/P̂))²), in dB.
 
-    P and P̂ are STFT powers under ``spec``'s framing (linear bins); eps
-    guards silent bins. As used for speech bandwidth extension (e.g. Kuleshov
-    et al. 2017; Liu et al. 2022).
+    P and P̂ are STFT powers under ``spec``'s framing (linear bins), both
+    floored at LOG_POWER_FLOOR_DB below max(P). As used for speech bandwidth
+    extension (e.g. Kuleshov et al. 2017; Liu et al. 2022).
     """
     linear = spec.as_linear()
-    P = stft_ops.magnitude(reference.double(), linear) ** 2
-    E = stft_ops.magnitude(estimate.double(), linear) ** 2
-    diff = 10 * torch.log10((P + eps) / (E + eps))
+    log_p, log_e = _floored_log_pair(stft_ops.magnitude(reference.double(), linear) ** 2,
+                                     stft_ops.magnitude(estimate.double(), linear) ** 2)
+    diff = (10 / math.log(10)) * (log_p - log_e)
     per_frame = torch.sqrt(torch.mean(diff**2, dim=-2))  # over bins
     return float(per_frame.mean())
 
@@ -153,7 +164,8 @@ def mel_cepstral_distortion_db(reference: torch.Tensor, estimate: torch.Tensor, 
     """MCD = (10 / ln 10)·sqrt(2·Σ_{d=1..D} (c_d − ĉ_d)²), averaged over frames, in dB.
 
     c are mel cepstra: the orthonormal DCT-II of the natural-log mel power
-    (``n_mels`` slaney bands over 0..Nyquist under ``spec``'s framing), c_0
+    (``n_mels`` slaney bands over 0..Nyquist under ``spec``'s framing, both
+    floored at LOG_POWER_FLOOR_DB below the reference's maximum), c_0
     (energy) excluded, D = ``n_coefficients`` (Kubichek 1993's formula on
     MFCC-style cepstra; frames are already aligned, so no DTW).
     """
@@ -165,11 +177,13 @@ def mel_cepstral_distortion_db(reference: torch.Tensor, estimate: torch.Tensor, 
         mel_norm="slaney", mel_filterbank="librosa",
     )
 
-    def cepstra(x: torch.Tensor):
-        power = mel_ops.linear_to_mel(stft_ops.magnitude(x.double(), mel_spec) ** 2, mel_spec)
-        log_power = torch.log(power.clamp_min(1e-10)).numpy()
-        return scipy.fft.dct(log_power, type=2, norm="ortho", axis=-2)[..., 1: n_coefficients + 1, :]
+    def mel_power(x: torch.Tensor) -> torch.Tensor:
+        return mel_ops.linear_to_mel(stft_ops.magnitude(x.double(), mel_spec) ** 2, mel_spec)
 
-    diff = cepstra(reference) - cepstra(estimate)
+    def cepstra(log_power: torch.Tensor):
+        return scipy.fft.dct(log_power.numpy(), type=2, norm="ortho", axis=-2)[..., 1: n_coefficients + 1, :]
+
+    log_reference, log_estimate = _floored_log_pair(mel_power(reference), mel_power(estimate))
+    diff = cepstra(log_reference) - cepstra(log_estimate)
     per_frame = (10.0 / math.log(10.0)) * (2.0 * (diff**2).sum(axis=-2)) ** 0.5
     return float(per_frame.mean())
