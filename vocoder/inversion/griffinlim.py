@@ -7,11 +7,13 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
+import numba
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from vocoder.errors import VocoderError
-from vocoder.frontend.stft import InverseSTFT, stft
+from vocoder.frontend.stft import ConsistencyProjection
 from vocoder.inversion.base import Inverter
 from vocoder.spectrogram import Spectrogram
 
@@ -28,33 +30,72 @@ def initial_phase(shape: torch.Size, init: str, seed: int) -> torch.Tensor:
     return torch.polar(torch.ones_like(angle), angle)
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _project_magnitude(rebuilt, previous, magnitude, out, momentum, extrapolate):
+    """One fused pass: t = c + α(c − c_prev) (if ``extrapolate``), then
+    out = |S|·t/(|t| + ε).
+
+    ``rebuilt``, ``previous``, ``out``: complex64 buffers viewed as flat
+    float32 (re, im) pairs; ``magnitude``: flat float32. Nothing is
+    allocated. float32 and ``error_model="numpy"`` (no Python zero-division
+    check) let LLVM vectorise the loop: ~0.2 ms for 400k coefficients, a
+    tenth of the FFTs' time. No fastmath: ε must keep 0/0 from becoming NaN.
+    """
+    alpha = np.float32(momentum)
+    eps = np.float32(_EPS)
+    for i in range(magnitude.size):
+        tr = rebuilt[2 * i]
+        ti = rebuilt[2 * i + 1]
+        if extrapolate:
+            tr += alpha * (tr - previous[2 * i])
+            ti += alpha * (ti - previous[2 * i + 1])
+        scale = magnitude[i] / (np.sqrt(tr * tr + ti * ti) + eps)
+        out[2 * i] = tr * scale
+        out[2 * i + 1] = ti * scale
+
+
+def _floats(t: torch.Tensor) -> np.ndarray:
+    """A contiguous complex64 tensor as a flat float32 numpy view (no copy)."""
+    return t.numpy().reshape(-1).view(np.float32)
+
+
 def fast_griffin_lim(spectrogram: Spectrogram, iters: int, momentum: float,
-                     init: str = "random", seed: int = 0, progress: bool | None = None) -> torch.Tensor:
+                     init: str = "random", seed: int = 0, progress: bool | None = None,
+                     phase: torch.Tensor | None = None) -> torch.Tensor:
     """Phase retrieval for a linear magnitude; returns (channels × samples).
 
     Each iteration projects onto consistent spectrograms (iSTFT then STFT)
     and back onto the target magnitude; with ``momentum`` α > 0 the projection
     is extrapolated, t_n = c_n + α (c_n − c_{n−1}) (FGLA). α = 0 is plain
-    Griffin-Lim.
+    Griffin-Lim. ``phase`` (unit-modulus complex, channels × bins × frames),
+    when given, is the initial phase instead of ``init`` (e.g. PGHI's).
+
+    The loop runs time-major in buffers allocated once (see
+    :class:`~vocoder.frontend.stft.ConsistencyProjection`); channels are one
+    batch. The buffers of c_n and c_{n−1} swap roles each iteration.
     """
     spec = spectrogram.spec
     if spec.scale != "linear":
         raise ValueError("Griffin-Lim needs a linear magnitude; convert the mel first")
     mag = spectrogram.magnitude.to(torch.float32)
-    inverse = InverseSTFT(spec, mag.shape[-1], spectrogram.length)
-    X = mag * initial_phase(mag.shape, init, seed)
-    previous = None
-    for _ in tqdm(range(iters), desc="griffin-lim", unit="it", disable=None if progress is None else not progress,
+    if phase is None:
+        phase = initial_phase(mag.shape, init, seed)
+    elif phase.shape != mag.shape:
+        raise ValueError(f"initial phase has shape {tuple(phase.shape)}, the magnitude {tuple(mag.shape)}")
+    channels, _, frames = mag.shape
+    project = ConsistencyProjection(spec, channels, frames, spectrogram.length)
+    mag_tf = mag.transpose(1, 2).contiguous()
+    X = (mag_tf * phase.to(torch.complex64).transpose(1, 2)).contiguous()
+    rebuilt, previous = project.new_spectrum(), project.new_spectrum()
+    mag_flat, X_flat = mag_tf.numpy().reshape(-1), _floats(X)
+    views = {id(b): _floats(b) for b in (rebuilt, previous)}
+    for n in tqdm(range(iters), desc="griffin-lim", unit="it", disable=None if progress is None else not progress,
                   leave=False):
-        rebuilt = stft(inverse(X), spec)
-        if rebuilt.shape != mag.shape:
-            raise RuntimeError(f"STFT of the estimate has shape {tuple(rebuilt.shape)}, expected {tuple(mag.shape)}")
-        target = rebuilt
-        if momentum and previous is not None:
-            target = rebuilt + momentum * (rebuilt - previous)
-        previous = rebuilt
-        X = mag * (target / (target.abs() + _EPS))
-    return inverse(X)
+        project(X, out=rebuilt)
+        _project_magnitude(views[id(rebuilt)], views[id(previous)], mag_flat, X_flat,
+                           momentum, bool(momentum) and n > 0)
+        rebuilt, previous = previous, rebuilt
+    return project.waveform(X)
 
 
 def _check(iters: int, momentum: float, init: str) -> None:
