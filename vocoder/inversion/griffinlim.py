@@ -98,7 +98,7 @@ def fast_griffin_lim(spectrogram: Spectrogram, iters: int, momentum: float,
     return project.waveform(X)
 
 
-def _check(iters: int, momentum: float, init: str) -> None:
+def check_options(iters: int, momentum: float, init: str) -> None:
     if not isinstance(iters, int) or iters < 0:
         raise VocoderError(f"--iters must be a whole number >= 0 (got {iters})")
     if not (0.0 <= momentum < 2.0):
@@ -118,7 +118,7 @@ class GriffinLim(Inverter):
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _check(self.iters, 0.0, self.init)
+        check_options(self.iters, 0.0, self.init)
 
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
         return fast_griffin_lim(spectrogram, self.iters, 0.0, self.init, self.seed)
@@ -136,7 +136,7 @@ class FastGriffinLim(Inverter):
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _check(self.iters, self.momentum, self.init)
+        check_options(self.iters, self.momentum, self.init)
 
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
         return fast_griffin_lim(spectrogram, self.iters, self.momentum, self.init, self.seed)

@@ -263,8 +263,8 @@ def check_tol(tol: float) -> None:
 @dataclass
 class PGHI(Inverter):
     name: ClassVar[str] = "pghi"
-    summary: ClassVar[str] = ("phase-gradient heap integration (Průša et al. 2017): non-iterative; "
-                              "classical, any spec with a hann/hamming/blackman window")
+    summary: ClassVar[str] = ("phase-gradient heap integration (Průša et al. 2017), non-iterative, --tol; "
+                              "classical, any spec")
 
     tol: float = DEFAULT_TOL
     seed: int = 0

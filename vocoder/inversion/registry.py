@@ -16,6 +16,7 @@ BACKENDS: dict[str, str] = {
     "griffinlim": "vocoder.inversion.griffinlim:GriffinLim",
     "fgla": "vocoder.inversion.griffinlim:FastGriffinLim",
     "pghi": "vocoder.inversion.pghi:PGHI",
+    "pghi+fgla": "vocoder.inversion.pghi_fgla:PGHIFastGriffinLim",
 }
 
 
