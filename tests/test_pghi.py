@@ -7,7 +7,7 @@ import torch
 from vocoder.frontend.audio import Audio, audio_to_spectrogram, read_audio
 from vocoder.frontend.stft import magnitude
 from vocoder.inversion import create
-from vocoder.inversion.pghi import heap_integrate, pghi_phase_channel
+from vocoder.inversion.pghi import heap_integrate, heap_keys, pghi_phase_channel
 from vocoder.spec import PRESETS
 
 SR = 22050
@@ -110,8 +110,8 @@ def test_heap_pops_largest_first_within_an_island():
     t, f = np.meshgrid(np.arange(20), np.arange(15), indexing="ij")
     logmag = -((t - 7.0) ** 2 + (f - 9.0) ** 2) / 10.0  # one smooth bump, no ties
     zeros = np.zeros_like(logmag)
-    start = np.argsort(-logmag, axis=None, kind="stable")
-    _, visits, order = heap_integrate(logmag, zeros, zeros, -np.inf, start, np.zeros(logmag.size))
+    keys, seeds = heap_keys(logmag, logmag.min() - 1.0)
+    _, visits, order = heap_integrate(keys, seeds, zeros, zeros, np.zeros(logmag.size))
     assert (visits == 1).all()
     popped = logmag.ravel()[np.argsort(order, axis=None)]
     # For a concave bump every popped value is a neighbour-reachable maximum,
@@ -120,11 +120,13 @@ def test_heap_pops_largest_first_within_an_island():
 
 
 def test_pghi_integrates_the_given_gradients_exactly():
-    """Constant gradients integrate to a plane: φ(m, k) = φ0 + m·dt + k·df."""
+    """Constant gradients integrate to a plane: φ(m, k) = φ0 + (m − m0)·dt + (k − k0)·df
+    from the island's seed (m0, k0), which keeps its start phase φ0. All keys tie,
+    and within a seed bucket the smaller index comes first: the seed is (0, 0)."""
     logmag = np.zeros((6, 5))
     dt, df = np.full_like(logmag, 0.3), np.full_like(logmag, -0.2)
-    start = np.arange(logmag.size)
-    phase, _, _ = heap_integrate(logmag, dt, df, -1.0, start, np.full(logmag.size, 1.0))
+    keys, seeds = heap_keys(logmag, -1.0)
+    phase, _, _ = heap_integrate(keys, seeds, dt, df, np.full(logmag.size, 1.0))
     m, k = np.meshgrid(np.arange(6), np.arange(5), indexing="ij")
     assert np.allclose(phase, 1.0 + 0.3 * m - 0.2 * k)
 

@@ -26,8 +26,8 @@ def test_pghi_start_beats_random_start_and_pghi_alone(ljspeech):
 
 def test_pghi_fgla_with_no_iterations_is_pghi(ljspeech):
     spectrogram = audio_to_spectrogram(read_audio(ljspeech[0]), PRESETS["hifigan"].as_linear())
-    assert torch.allclose(create("pghi+fgla", iters=0, seed=2).invert(spectrogram),
-                          create("pghi", seed=2).invert(spectrogram), atol=1e-6)
+    assert torch.allclose(create("pghi+fgla", iters=0, seed=2, tol=1e-4).invert(spectrogram),
+                          create("pghi", seed=2, tol=1e-4).invert(spectrogram), atol=1e-6)
 
 
 def test_pghi_fgla_is_deterministic_and_checks_options(ljspeech):
@@ -54,7 +54,7 @@ def test_new_backends_are_listed():
     assert {"pghi", "pghi+fgla"} <= set(names)
 
 
-@pytest.mark.parametrize("backend, extra", [("pghi", ["--tol", "1e-4"]), ("pghi+fgla", ["--iters", "5"])])
+@pytest.mark.parametrize("backend, extra", [("pghi", ["--tol", "1e-3"]), ("pghi+fgla", ["--iters", "5"])])
 def test_new_backends_invert_an_encoded_png(tmp_path, backend, extra):
     import json
 
@@ -66,7 +66,7 @@ def test_new_backends_invert_an_encoded_png(tmp_path, backend, extra):
     record = json.loads((tmp_path / "speech.wav.json").read_text())
     assert record["backend"]["name"] == backend
     params = record["backend"]["parameters"]
-    assert params["tol"] == (1e-4 if backend == "pghi" else 1e-5)
+    assert params["tol"] == (1e-3 if backend == "pghi" else 1e-3)  # given for pghi, the default for pghi+fgla
     if backend == "pghi+fgla":
         assert params["iters"] == 5
     # The inversion is faithful: its spectrogram matches the encoded one.

@@ -58,7 +58,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init", choices=("random", "zero"), help="initial phase (default: random)")
     p.add_argument("--seed", type=int, help="random seed (default: 0)")
     p.add_argument("--tol", type=float,
-                   help="pghi: coefficients below TOL × the peak get random phase (default: 1e-5)")
+                   help="pghi, pghi+fgla: coefficients below TOL × the peak get random phase (default: 1e-4, 1e-3)")
     p.add_argument("--preset", help="spec for a picture without metadata (default: linear)")
     p.add_argument("--duration", type=float, help="seconds of audio a plain picture spans (default: one frame per column)")
     p.add_argument("--channel", choices=("grey", "r", "g", "b", "stereo"),

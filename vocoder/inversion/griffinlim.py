@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Callable, ClassVar, Literal
 
 import numba
 import numpy as np
@@ -61,7 +61,8 @@ def _floats(t: torch.Tensor) -> np.ndarray:
 
 def fast_griffin_lim(spectrogram: Spectrogram, iters: int, momentum: float,
                      init: str = "random", seed: int = 0, progress: bool | None = None,
-                     phase: torch.Tensor | None = None) -> torch.Tensor:
+                     phase: torch.Tensor | None = None,
+                     callback: Callable[[int, torch.Tensor], None] | None = None) -> torch.Tensor:
     """Phase retrieval for a linear magnitude; returns (channels × samples).
 
     Each iteration projects onto consistent spectrograms (iSTFT then STFT)
@@ -69,6 +70,10 @@ def fast_griffin_lim(spectrogram: Spectrogram, iters: int, momentum: float,
     is extrapolated, t_n = c_n + α (c_n − c_{n−1}) (FGLA). α = 0 is plain
     Griffin-Lim. ``phase`` (unit-modulus complex, channels × bins × frames),
     when given, is the initial phase instead of ``init`` (e.g. PGHI's).
+    ``callback(n, X)``, when given, sees the estimate X (channels × bins ×
+    frames, complex) after n = 0, 1, …, iters iterations; X is a view of a
+    buffer the loop overwrites, so copy what must be kept (benchmarks use it
+    to trace convergence).
 
     The loop runs time-major in buffers allocated once (see
     :class:`~vocoder.frontend.stft.ConsistencyProjection`); channels are one
@@ -89,12 +94,16 @@ def fast_griffin_lim(spectrogram: Spectrogram, iters: int, momentum: float,
     rebuilt, previous = project.new_spectrum(), project.new_spectrum()
     mag_flat, X_flat = mag_tf.numpy().reshape(-1), _floats(X)
     views = {id(b): _floats(b) for b in (rebuilt, previous)}
+    if callback is not None:
+        callback(0, X.transpose(1, 2))
     for n in tqdm(range(iters), desc="griffin-lim", unit="it", disable=None if progress is None else not progress,
                   leave=False):
         project(X, out=rebuilt)
         _project_magnitude(views[id(rebuilt)], views[id(previous)], mag_flat, X_flat,
                            momentum, bool(momentum) and n > 0)
         rebuilt, previous = previous, rebuilt
+        if callback is not None:
+            callback(n + 1, X.transpose(1, 2))
     return project.waveform(X)
 
 
