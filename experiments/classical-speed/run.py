@@ -102,7 +102,7 @@ def speed(audio, preset: str, repeats: int, n1: int, n2: int) -> dict:
         "torch.stft + torch.istft": lambda: [torch.stft(torch.istft(X_centre, n_fft, hop, window=window, length=length),
                                                         n_fft, hop, window=window, return_complex=True)
                                              for _ in range(calls)],
-        "our stft + istft (allocating)": lambda: [stft(istft(X_ours, ours_spec, ours_s.length), ours_spec)
+        "our stft() + istft() one-off calls (envelope rebuilt each call)": lambda: [stft(istft(X_ours, ours_spec, ours_s.length), ours_spec)
                                                   for _ in range(calls)],
         "our in-place iSTFT→STFT (ConsistencyProjection)": lambda: [project(X_tf, out) for _ in range(calls)],
     }
@@ -141,7 +141,8 @@ def trace(spectrogram, method: str, iters: int, with_sc: bool) -> dict:
     excluded from the wall time."""
     from vocoder.frontend.stft import istft, magnitude
     from vocoder.inversion.griffinlim import fast_griffin_lim
-    from vocoder.inversion.pghi import pghi_phase
+    from vocoder.inversion.pghi import PGHI, pghi_phase
+    from vocoder.inversion.pghi_fgla import PGHIFastGriffinLim
 
     spec, reference = spectrogram.spec, spectrogram.magnitude
     points: list[tuple[int, float, float | None]] = []
@@ -162,10 +163,10 @@ def trace(spectrogram, method: str, iters: int, with_sc: bool) -> dict:
     elif method == "FGLA":
         fast_griffin_lim(spectrogram, iters, 0.99, seed=0, progress=False, callback=callback)
     elif method == "PGHI+FGLA":
-        phase = pghi_phase(spectrogram, seed=0)
+        phase = pghi_phase(spectrogram, PGHIFastGriffinLim().tol, seed=0)
         fast_griffin_lim(spectrogram, iters, 0.99, progress=False, phase=phase, callback=callback)
     elif method == "PGHI":
-        phase = pghi_phase(spectrogram, seed=0)
+        phase = pghi_phase(spectrogram, PGHI().tol, seed=0)
         waveform = istft(spectrogram.magnitude * phase, spec, spectrogram.length)
         elapsed = time.perf_counter() - start
         sc = spectral_convergence_db(magnitude(waveform, spec), reference) if with_sc else None
@@ -242,7 +243,8 @@ def markdown(results: dict) -> str:
         for k, v in sp["floor_seconds"].items():
             lines.append(f"| {k} | {v * 1e3:.2f} | {ours / v:.2f} |")
         lines.append("")
-    lines += ["## Convergence (spectral convergence in dB; time includes setup and, for PGHI+FGLA, PGHI)", ""]
+    lines += ["## Convergence (spectral convergence in dB; time includes setup and, for PGHI+FGLA, PGHI; "
+              f"median of {results['trace_repeats']} timed runs)", ""]
     for cv in results["convergence"]:
         lines += [f"### {cv['label']} (redundancy {cv['redundancy']:g}, framing `{cv['framing']}`)", "",
                   "| method | " + " | ".join(f"{n} it" for n in CHECKPOINTS) + " | time to −25 dB | time to −30 dB |",
@@ -311,7 +313,7 @@ def main(argv=None) -> int:
 
     audio = resample(read_audio(args.clip), 22050)
     results = {"clip": Path(args.clip).name, "clip_seconds": audio.samples.shape[-1] / 22050,
-               "torch_threads": torch.get_num_threads(), "cpus": os.cpu_count(), "load_before": load(),
+               "torch_threads": torch.get_num_threads(), "trace_repeats": args.trace_repeats, "cpus": os.cpu_count(), "load_before": load(),
                "machine": f"{platform.processor() or platform.machine()}, torch {torch.__version__}"}
     results["speed"] = [speed(audio, preset, args.repeats, 10, 40) for preset in ("linear", "hifigan")]
     print(f"speed done, load {load()}", flush=True)

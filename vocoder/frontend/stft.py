@@ -92,11 +92,19 @@ class InverseSTFT:
 
     def _overlap_add(self, frames: torch.Tensor) -> torch.Tensor:
         """(batch, n_fft, frames) → (batch, padded_length)."""
-        out = F.fold(
-            frames, output_size=(1, self.padded_length),
-            kernel_size=(1, self.spec.n_fft), stride=(1, self.spec.hop_length),
-        )
-        return out.reshape(frames.shape[0], self.padded_length)
+        n_fft, hop = self.spec.n_fft, self.spec.hop_length
+        batch, _, T = frames.shape
+        if n_fft % hop:
+            out = F.fold(frames, output_size=(1, self.padded_length), kernel_size=(1, n_fft), stride=(1, hop))
+            return out.reshape(batch, self.padded_length)
+        # hop divides n_fft: n_fft/hop strided adds, several times faster than
+        # fold's generic col2im at these sizes.
+        R = n_fft // hop
+        out = frames.new_zeros(batch, T + R - 1, hop)
+        parts = frames.reshape(batch, R, hop, T)
+        for r in range(R):
+            out[:, r:r + T].add_(parts[:, r].transpose(1, 2))
+        return out.reshape(batch, self.padded_length)
 
     def __call__(self, X: torch.Tensor) -> torch.Tensor:
         """(..., bins, frames) complex → (..., length) real."""
@@ -164,16 +172,20 @@ class ConsistencyProjection:
         for r in range(1, R):
             out[:, r:r + T].add_(parts[:, :, r])
 
-    def __call__(self, X: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-        """(batch × frames × bins) complex → ``out``, same shape: STFT(iSTFT(X))."""
-        spec, side, L = self.spec, self.spec.side_padding, self.length
-        torch.fft.irfft(X, n=spec.n_fft, dim=-1, out=self.frames)
+    def _inverse(self, X: torch.Tensor) -> None:
+        """iSTFT of X into ``signal``: the estimate is signal[:, side:side+length]."""
+        torch.fft.irfft(X, n=self.spec.n_fft, dim=-1, out=self.frames)
         self.frames.mul_(self.window)
         self._overlap_add()
         P = self.padded_length
+        self.signal[:, :P].mul_(self.inv_envelope)
+        self.signal[:, P:].zero_()  # asked for more samples than the frames cover: zeros
+
+    def __call__(self, X: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """(batch × frames × bins) complex → ``out``, same shape: STFT(iSTFT(X))."""
+        spec, side, L = self.spec, self.spec.side_padding, self.length
+        self._inverse(X)
         sig = self.signal
-        sig[:, :P].mul_(self.inv_envelope)
-        sig[:, P:].zero_()  # asked for more samples than the frames cover: zeros
         # Pad the estimate y = sig[:, side:side+L] again, as stft() would.
         if spec.pad_mode == "reflect":
             # x[i] = y[side - i] on the left, x[side+L+j] = y[L-2-j] on the right.
@@ -188,5 +200,7 @@ class ConsistencyProjection:
         return out
 
     def waveform(self, X: torch.Tensor) -> torch.Tensor:
-        """(batch × frames × bins) complex → (batch × length) waveform."""
-        return self.inverse(X.transpose(1, 2))
+        """(batch × frames × bins) complex → (batch × length) waveform (a new tensor)."""
+        self._inverse(X)
+        side = self.spec.side_padding
+        return self.signal[:, side:side + self.length].clone()
