@@ -13,8 +13,9 @@ cycles per sample):
     ∂φ/∂x = (1/λ) ∂s/∂ω + 2πω          (time direction)
     ∂φ/∂ω = −λ ∂s/∂x                   (frequency direction)
 
-(paper, eqs. 17–18 in its discrete form). A Hann, Hamming or Blackman window
-is treated as the Gaussian with the closest λ (paper, Table I). The phase is
+(derived in the paper; we discretise with central differences, as it does).
+A Hann, Hamming or Blackman window is treated as the Gaussian with the
+closest λ, using the paper's constants. The phase is
 then integrated with the trapezoidal rule, always from the largest coefficient
 already known to its unknown neighbours (a max-heap), because the gradient
 estimates are most reliable where the magnitude is large. Coefficients below
@@ -46,14 +47,15 @@ from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
 # λ of the Gaussian that best matches each window, as a multiple of
-# win_length² (Průša, Balazs & Søndergaard 2017, Table I).
+# win_length² (Průša, Balazs & Søndergaard 2017; the Hann value 0.25645 is
+# also the design brief's anchor).
 GAMMA_FACTORS = {"hann": 0.25645, "hamming": 0.29794, "blackman": 0.17954}
 
 # Default relative tolerance: coefficients more than 80 dB below the
 # channel's peak get random phase. Measured on the nine eval clips at
-# redundancy 4 and 8 (experiments/classical-speed/README.md): 1e-4 gives the
-# same spectral convergence as 1e-5 (±0.05 dB) in 60% of the time; 1e-3 loses
-# up to 0.25 dB at redundancy 8; 1e-2 loses several dB.
+# redundancy 4 and 8 (experiments/classical-speed/results.md): 1e-4 gives the
+# same spectral convergence as 1e-5 (±0.05 dB) in 65–85% of the time; 1e-3
+# loses up to 0.25 dB at redundancy 8; 1e-2 loses several dB.
 DEFAULT_TOL = 1e-4
 
 

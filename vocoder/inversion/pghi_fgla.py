@@ -18,9 +18,9 @@ from vocoder.inversion.pghi import check_tol, pghi_phase
 
 # PGHI only has to give FGLA the phase of the coefficients that carry the
 # energy; the quiet ones FGLA re-estimates within a few iterations. At 1e-3
-# (−60 dB) PGHI takes a third of its time at 1e-5 and FGLA reaches −30 dB in
-# as many iterations (11 vs 12 on LJ001-0027, redundancy 4); at 1e-2 it
-# needs 16 (experiments/classical-speed/README.md).
+# (−60 dB) PGHI takes 25–40% of its time at 1e-5 and FGLA reaches −30 dB in
+# as many iterations (11 vs 12 on LJ001-0027 at redundancy 4, 2 at 8); at
+# 1e-2 it needs 16 (experiments/classical-speed/results.md).
 HYBRID_TOL = 1e-3
 from vocoder.spectrogram import Spectrogram
 
