@@ -161,3 +161,18 @@ def test_pghi_options_are_checked():
         create("pghi", tol=2.0)
     with pytest.raises(VocoderError, match="does not take --momentum"):
         create("pghi", momentum=0.5)
+
+
+def test_pghi_copes_with_exact_zeros():
+    """A mel's linear estimate has exactly empty bins above fmax (and silent
+    frames have none at all): log|X| must stay finite and those bins silent."""
+    spectrogram = _spectrogram(_chirp(300.0, 3000.0), hop_length=128)
+    cut = spectrogram.magnitude.clone()
+    cut[:, 372:] = 0.0   # above 8 kHz, as the hifigan mel leaves it
+    cut[:, :, 40:60] = 0.0  # a stretch of digital silence
+    holed = dataclasses.replace(spectrogram, magnitude=cut)
+    for inverter in (create("pghi"), create("pghi+fgla", iters=10)):
+        waveform = inverter.invert(holed)
+        assert torch.isfinite(waveform).all()
+        sc = spectral_convergence_db(magnitude(waveform, holed.spec), cut)
+        assert sc < -20.0, (inverter.name, sc)
