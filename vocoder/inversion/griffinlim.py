@@ -1,5 +1,7 @@
 """Griffin-Lim (Griffin & Lim 1984) and fast Griffin-Lim (Perraudin,
-Balazs & Søndergaard 2013), batched over channels in torch."""
+Balazs & Søndergaard 2013), batched over channels: torch FFTs in preallocated
+buffers, the per-coefficient update in one compiled (numba) pass. Runs on the
+CPU whatever device the magnitude is on."""
 
 from __future__ import annotations
 
@@ -82,15 +84,16 @@ def fast_griffin_lim(spectrogram: Spectrogram, iters: int, momentum: float,
     spec = spectrogram.spec
     if spec.scale != "linear":
         raise ValueError("Griffin-Lim needs a linear magnitude; convert the mel first")
-    mag = spectrogram.magnitude.to(torch.float32)
+    mag = spectrogram.magnitude.detach().to("cpu", torch.float32)
     if phase is None:
         phase = initial_phase(mag.shape, init, seed)
     elif phase.shape != mag.shape:
         raise ValueError(f"initial phase has shape {tuple(phase.shape)}, the magnitude {tuple(mag.shape)}")
+    phase = phase.detach().to("cpu", torch.complex64)
     channels, _, frames = mag.shape
     project = ConsistencyProjection(spec, channels, frames, spectrogram.length)
     mag_tf = mag.transpose(1, 2).contiguous()
-    X = (mag_tf * phase.to(torch.complex64).transpose(1, 2)).contiguous()
+    X = (mag_tf * phase.transpose(1, 2)).contiguous()
     rebuilt, previous = project.new_spectrum(), project.new_spectrum()
     mag_flat, X_flat = mag_tf.numpy().reshape(-1), _floats(X)
     views = {id(b): _floats(b) for b in (rebuilt, previous)}

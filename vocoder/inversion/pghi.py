@@ -383,4 +383,5 @@ class PGHI(Inverter):
         from vocoder.frontend.stft import istft
 
         phase = pghi_phase(spectrogram, self.tol, self.seed)
-        return istft(spectrogram.magnitude.to(torch.float32) * phase, spectrogram.spec, spectrogram.length)
+        magnitude = spectrogram.magnitude.detach().to("cpu", torch.float32)
+        return istft(magnitude * phase, spectrogram.spec, spectrogram.length)
