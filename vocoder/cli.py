@@ -57,6 +57,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--momentum", type=float, help="fgla momentum (default: 0.99)")
     p.add_argument("--init", choices=("random", "zero"), help="initial phase (default: random)")
     p.add_argument("--seed", type=int, help="random seed (default: 0)")
+    p.add_argument("--tol", type=float,
+                   help="pghi, pghi+fgla: coefficients below TOL × the peak get random phase (default: 1e-4, 1e-3)")
     p.add_argument("--preset", help="spec for a picture without metadata (default: linear)")
     p.add_argument("--duration", type=float, help="seconds of audio a plain picture spans (default: one frame per column)")
     p.add_argument("--channel", choices=("grey", "r", "g", "b", "stereo"),
@@ -111,7 +113,8 @@ def _invert(args: argparse.Namespace) -> int:
     picture.validate()
     request = InvertRequest(
         image=args.image, output=args.output, backend=args.backend,
-        backend_options={"iters": args.iters, "momentum": args.momentum, "init": args.init, "seed": args.seed},
+        backend_options={"iters": args.iters, "momentum": args.momentum, "init": args.init, "seed": args.seed,
+                         "tol": args.tol},
         preset=args.preset, picture=picture, picture_options_given=given,
         ignore_metadata=args.ignore_metadata, preview=args.preview, max_pixels=args.max_pixels,
     )

@@ -92,11 +92,19 @@ class InverseSTFT:
 
     def _overlap_add(self, frames: torch.Tensor) -> torch.Tensor:
         """(batch, n_fft, frames) → (batch, padded_length)."""
-        out = F.fold(
-            frames, output_size=(1, self.padded_length),
-            kernel_size=(1, self.spec.n_fft), stride=(1, self.spec.hop_length),
-        )
-        return out.reshape(frames.shape[0], self.padded_length)
+        n_fft, hop = self.spec.n_fft, self.spec.hop_length
+        batch, _, T = frames.shape
+        if n_fft % hop:
+            out = F.fold(frames, output_size=(1, self.padded_length), kernel_size=(1, n_fft), stride=(1, hop))
+            return out.reshape(batch, self.padded_length)
+        # hop divides n_fft: n_fft/hop strided adds, several times faster than
+        # fold's generic col2im at these sizes.
+        R = n_fft // hop
+        out = frames.new_zeros(batch, T + R - 1, hop)
+        parts = frames.reshape(batch, R, hop, T)
+        for r in range(R):
+            out[:, r:r + T].add_(parts[:, r].transpose(1, 2))
+        return out.reshape(batch, self.padded_length)
 
     def __call__(self, X: torch.Tensor) -> torch.Tensor:
         """(..., bins, frames) complex → (..., length) real."""
@@ -112,3 +120,87 @@ class InverseSTFT:
 def istft(X: torch.Tensor, spec: SpectrogramSpec, length: int | None = None) -> torch.Tensor:
     """Least-squares inverse of :func:`stft` (one-off use)."""
     return InverseSTFT(spec, X.shape[-1], length)(X)
+
+
+class ConsistencyProjection:
+    """X ↦ STFT(iSTFT(X)) in place, for iterative phase retrieval.
+
+    The same arithmetic as ``stft(InverseSTFT(...)(X), spec)``, but laid out
+    time-major (batch × frames × bins, so every FFT runs over contiguous
+    memory) and written into buffers allocated once: one irfft, one window
+    multiply, an overlap-add of n_fft/hop strided adds, the envelope division,
+    the padding rewritten in place, one window multiply on a strided view of
+    the frames, one rfft. Per call only the two reflected edges (n_fft/2
+    samples each) are allocated, plus ``fold``'s output when hop does not
+    divide n_fft.
+    """
+
+    def __init__(self, spec: SpectrogramSpec, batch: int, n_frames: int, length: int | None = None):
+        inverse = InverseSTFT(spec, n_frames, length)
+        self.spec, self.batch, self.n_frames = spec, batch, n_frames
+        self.length = inverse.length
+        n_fft, hop, side = spec.n_fft, spec.hop_length, spec.side_padding
+        if spec.pad_mode == "reflect" and self.length <= side:
+            raise ValueError(f"waveform of {self.length} samples is too short to reflect-pad by {side}")
+        expected = (self.length + 2 * side - n_fft) // hop + 1
+        if expected != n_frames:
+            raise ValueError(f"{self.length} samples give {expected} frames under this spec, not {n_frames}")
+        self.padded_length = inverse.padded_length
+        self.window = window(spec)
+        self.inv_envelope = inverse.inv_envelope
+        # The padded signal: the STFT frames it; the inverse writes into it.
+        self.signal = torch.zeros(batch, self.length + 2 * side)
+        self.frames = torch.empty(batch, n_frames, n_fft)
+        self.inverse = inverse
+        self.overlap = n_fft // hop if n_fft % hop == 0 else None
+
+    def new_spectrum(self) -> torch.Tensor:
+        """A zeroed (batch × frames × bins) complex64 buffer of the right shape."""
+        return torch.zeros(self.batch, self.n_frames, self.spec.n_stft_bins, dtype=torch.complex64)
+
+    def _overlap_add(self) -> None:
+        """Frames (already windowed) → signal[:, :padded_length], summed."""
+        P, T, hop = self.padded_length, self.n_frames, self.spec.hop_length
+        if self.overlap is None:
+            self.signal[:, :P] = self.inverse._overlap_add(self.frames.transpose(1, 2))
+            return
+        R = self.overlap
+        out = self.signal[:, :P].view(self.batch, T + R - 1, hop)
+        parts = self.frames.view(self.batch, T, R, hop)
+        out[:, :T].copy_(parts[:, :, 0])
+        out[:, T:].zero_()
+        for r in range(1, R):
+            out[:, r:r + T].add_(parts[:, :, r])
+
+    def _inverse(self, X: torch.Tensor) -> None:
+        """iSTFT of X into ``signal``: the estimate is signal[:, side:side+length]."""
+        torch.fft.irfft(X, n=self.spec.n_fft, dim=-1, out=self.frames)
+        self.frames.mul_(self.window)
+        self._overlap_add()
+        P = self.padded_length
+        self.signal[:, :P].mul_(self.inv_envelope)
+        self.signal[:, P:].zero_()  # asked for more samples than the frames cover: zeros
+
+    def __call__(self, X: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """(batch × frames × bins) complex → ``out``, same shape: STFT(iSTFT(X))."""
+        spec, side, L = self.spec, self.spec.side_padding, self.length
+        self._inverse(X)
+        sig = self.signal
+        # Pad the estimate y = sig[:, side:side+L] again, as stft() would.
+        if spec.pad_mode == "reflect":
+            # x[i] = y[side - i] on the left, x[side+L+j] = y[L-2-j] on the right.
+            sig[:, :side] = sig[:, side + 1:2 * side + 1].flip(1)
+            sig[:, side + L:] = sig[:, L - 1:side + L - 1].flip(1)
+        else:
+            sig[:, :side].zero_()
+            sig[:, side + L:].zero_()
+        framed = sig.unfold(-1, spec.n_fft, spec.hop_length)[:, :self.n_frames]
+        torch.mul(framed, self.window, out=self.frames)
+        torch.fft.rfft(self.frames, dim=-1, out=out)
+        return out
+
+    def waveform(self, X: torch.Tensor) -> torch.Tensor:
+        """(batch × frames × bins) complex → (batch × length) waveform (a new tensor)."""
+        self._inverse(X)
+        side = self.spec.side_padding
+        return self.signal[:, side:side + self.length].clone()

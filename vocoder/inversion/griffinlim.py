@@ -1,17 +1,21 @@
 """Griffin-Lim (Griffin & Lim 1984) and fast Griffin-Lim (Perraudin,
-Balazs & Søndergaard 2013), batched over channels in torch."""
+Balazs & Søndergaard 2013), batched over channels: torch FFTs in preallocated
+buffers, the per-coefficient update in one compiled (numba) pass. Runs on the
+CPU whatever device the magnitude is on."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Callable, ClassVar, Literal
 
+import numba
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from vocoder.errors import VocoderError
-from vocoder.frontend.stft import InverseSTFT, stft
+from vocoder.frontend.stft import ConsistencyProjection
 from vocoder.inversion.base import Inverter
 from vocoder.spectrogram import Spectrogram
 
@@ -28,36 +32,85 @@ def initial_phase(shape: torch.Size, init: str, seed: int) -> torch.Tensor:
     return torch.polar(torch.ones_like(angle), angle)
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _project_magnitude(rebuilt, previous, magnitude, out, momentum, extrapolate):
+    """One fused pass: t = c + α(c − c_prev) (if ``extrapolate``), then
+    out = |S|·t/(|t| + ε).
+
+    ``rebuilt``, ``previous``, ``out``: complex64 buffers viewed as flat
+    float32 (re, im) pairs; ``magnitude``: flat float32. Nothing is
+    allocated. float32 and ``error_model="numpy"`` (no Python zero-division
+    check) let LLVM vectorise the loop: ~0.2 ms for 400k coefficients, a
+    tenth of the FFTs' time. No fastmath: ε must keep 0/0 from becoming NaN.
+    """
+    alpha = np.float32(momentum)
+    eps = np.float32(_EPS)
+    for i in range(magnitude.size):
+        tr = rebuilt[2 * i]
+        ti = rebuilt[2 * i + 1]
+        if extrapolate:
+            tr += alpha * (tr - previous[2 * i])
+            ti += alpha * (ti - previous[2 * i + 1])
+        scale = magnitude[i] / (np.sqrt(tr * tr + ti * ti) + eps)
+        out[2 * i] = tr * scale
+        out[2 * i + 1] = ti * scale
+
+
+def _floats(t: torch.Tensor) -> np.ndarray:
+    """A contiguous complex64 tensor as a flat float32 numpy view (no copy)."""
+    return t.numpy().reshape(-1).view(np.float32)
+
+
 def fast_griffin_lim(spectrogram: Spectrogram, iters: int, momentum: float,
-                     init: str = "random", seed: int = 0, progress: bool | None = None) -> torch.Tensor:
+                     init: str = "random", seed: int = 0, progress: bool | None = None,
+                     phase: torch.Tensor | None = None,
+                     callback: Callable[[int, torch.Tensor], None] | None = None) -> torch.Tensor:
     """Phase retrieval for a linear magnitude; returns (channels × samples).
 
     Each iteration projects onto consistent spectrograms (iSTFT then STFT)
     and back onto the target magnitude; with ``momentum`` α > 0 the projection
     is extrapolated, t_n = c_n + α (c_n − c_{n−1}) (FGLA). α = 0 is plain
-    Griffin-Lim.
+    Griffin-Lim. ``phase`` (unit-modulus complex, channels × bins × frames),
+    when given, is the initial phase instead of ``init`` (e.g. PGHI's).
+    ``callback(n, X)``, when given, sees the estimate X (channels × bins ×
+    frames, complex) after n = 0, 1, …, iters iterations; X is a view of a
+    buffer the loop overwrites, so copy what must be kept (benchmarks use it
+    to trace convergence).
+
+    The loop runs time-major in buffers allocated once (see
+    :class:`~vocoder.frontend.stft.ConsistencyProjection`); channels are one
+    batch. The buffers of c_n and c_{n−1} swap roles each iteration.
     """
     spec = spectrogram.spec
     if spec.scale != "linear":
         raise ValueError("Griffin-Lim needs a linear magnitude; convert the mel first")
-    mag = spectrogram.magnitude.to(torch.float32)
-    inverse = InverseSTFT(spec, mag.shape[-1], spectrogram.length)
-    X = mag * initial_phase(mag.shape, init, seed)
-    previous = None
-    for _ in tqdm(range(iters), desc="griffin-lim", unit="it", disable=None if progress is None else not progress,
+    mag = spectrogram.magnitude.detach().to("cpu", torch.float32)
+    if phase is None:
+        phase = initial_phase(mag.shape, init, seed)
+    elif phase.shape != mag.shape:
+        raise ValueError(f"initial phase has shape {tuple(phase.shape)}, the magnitude {tuple(mag.shape)}")
+    phase = phase.detach().to("cpu", torch.complex64)
+    channels, _, frames = mag.shape
+    project = ConsistencyProjection(spec, channels, frames, spectrogram.length)
+    mag_tf = mag.transpose(1, 2).contiguous()
+    X = (mag_tf * phase.transpose(1, 2)).contiguous()
+    rebuilt, previous = project.new_spectrum(), project.new_spectrum()
+    mag_flat, X_flat = mag_tf.numpy().reshape(-1), _floats(X)
+    views = {id(b): _floats(b) for b in (rebuilt, previous)}
+    if callback is not None:
+        callback(0, X.transpose(1, 2))
+    for n in tqdm(range(iters), desc="griffin-lim", unit="it", disable=None if progress is None else not progress,
                   leave=False):
-        rebuilt = stft(inverse(X), spec)
-        if rebuilt.shape != mag.shape:
-            raise RuntimeError(f"STFT of the estimate has shape {tuple(rebuilt.shape)}, expected {tuple(mag.shape)}")
-        target = rebuilt
-        if momentum and previous is not None:
-            target = rebuilt + momentum * (rebuilt - previous)
-        previous = rebuilt
-        X = mag * (target / (target.abs() + _EPS))
-    return inverse(X)
+        project(X, out=rebuilt)
+        _project_magnitude(views[id(rebuilt)], views[id(previous)], mag_flat, X_flat,
+                           momentum, bool(momentum) and n > 0)
+        rebuilt, previous = previous, rebuilt
+        if callback is not None:
+            callback(n + 1, X.transpose(1, 2))
+    return project.waveform(X)
 
 
-def _check(iters: int, momentum: float, init: str) -> None:
+def check_options(iters: int, momentum: float, init: str) -> None:
     if not isinstance(iters, int) or iters < 0:
         raise VocoderError(f"--iters must be a whole number >= 0 (got {iters})")
     if not (0.0 <= momentum < 2.0):
@@ -77,7 +130,7 @@ class GriffinLim(Inverter):
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _check(self.iters, 0.0, self.init)
+        check_options(self.iters, 0.0, self.init)
 
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
         return fast_griffin_lim(spectrogram, self.iters, 0.0, self.init, self.seed)
@@ -95,7 +148,7 @@ class FastGriffinLim(Inverter):
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _check(self.iters, self.momentum, self.init)
+        check_options(self.iters, self.momentum, self.init)
 
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
         return fast_griffin_lim(spectrogram, self.iters, self.momentum, self.init, self.seed)

@@ -15,6 +15,8 @@ from vocoder.inversion.base import Inverter
 BACKENDS: dict[str, str] = {
     "griffinlim": "vocoder.inversion.griffinlim:GriffinLim",
     "fgla": "vocoder.inversion.griffinlim:FastGriffinLim",
+    "pghi": "vocoder.inversion.pghi:PGHI",
+    "pghi+fgla": "vocoder.inversion.pghi_fgla:PGHIFastGriffinLim",
 }
 
 
