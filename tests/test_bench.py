@@ -137,3 +137,15 @@ def test_an_existing_result_folder_is_never_overwritten(tmp_path):
     result = run_cli("bench", clip, "--out", out, "--iters", "2")
     assert result.code == 2 and "already exists" in result.err
     assert (out / "precious.csv").read_text() == "keep me"
+
+
+def test_phase_gradient_backends_take_part_in_the_bench(tmp_path, shared_data):
+    clip = shared_data / "audio" / "ljspeech" / "LJ001-0008.wav"
+    out = tmp_path / "pghi"
+    result = run_cli("bench", clip, "--backends", "pghi,pghi+fgla:iters=5", "--out", out,
+                     "--metrics", "sc_db,hallucinated_db", "--report-audio", "none")
+    assert result.code == 0, result
+    rows = _rows(out)
+    assert [r["backend"] for r in rows] == ["pghi", "pghi+fgla iters=5"]
+    assert all(float(r["sc_db"]) < -15 for r in rows)
+    assert (out / "audio" / "LJ001-0008__pghi+fgla-iters5.wav").exists()
