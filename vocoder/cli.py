@@ -146,6 +146,11 @@ COMMANDS = {"encode": _encode, "invert": _invert, "info": _info, "backends": _ba
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("fit", "validate", "test"):
+        from vocoder.training.cli import run  # Lightning loads only for training
+
+        return run(argv)
     args = _build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
