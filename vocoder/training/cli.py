@@ -37,11 +37,22 @@ class VocoderCLI(LightningCLI):
         parser.link_arguments("data.preset", "model.preset")
 
 
+    def before_instantiate_classes(self) -> None:
+        # Each GAN update leaves the other network's parameters without
+        # gradients, which plain DDP rejects; the same DDP with unused-parameter
+        # detection is what a GAN needs, so "ddp" means that here.
+        trainer = self.config[self.subcommand].trainer if self.subcommand else self.config.trainer
+        if trainer.strategy == "ddp":
+            trainer.strategy = "ddp_find_unused_parameters_true"
+            print("vocoder: strategy ddp → ddp_find_unused_parameters_true (D and G updates each leave the "
+                  "other network unused)", file=sys.stderr)
+
+
 def run(argv: Sequence[str]) -> int:
     """Entry point used by ``vocoder.cli`` for fit/validate/test."""
     saved = sys.argv
     # LightningCLI reads sys.argv (and warns when given both it and args).
-    sys.argv = ["vocoder", *argv]
+    sys.argv = [saved[0] if saved else "vocoder", *argv]
     try:
         VocoderCLI(HiFiGANModule, AudioDataModule, seed_everything_default=1234,
                    save_config_kwargs={"overwrite": True}, auto_configure_optimizers=False)

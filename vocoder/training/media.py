@@ -15,7 +15,11 @@ def log_clip(module: L.LightningModule, tag: str, fake: torch.Tensor, real: torc
     and hand them to Weights & Biases when that is the logger."""
     trainer = module.trainer
     spec = module.spec
-    root = trainer.log_dir or trainer.default_root_dir
+    # logger.log_dir, not trainer.log_dir: the latter is a DDP collective and
+    # only rank 0 gets here. Without a logger there is nowhere to put clips.
+    root = trainer.loggers[0].log_dir if trainer.loggers else None
+    if not root:
+        return
     folder = os.path.join(root, "samples", f"step{trainer.global_step:07d}")
     os.makedirs(folder, exist_ok=True)
     name = tag.replace("/", "_")

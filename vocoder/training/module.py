@@ -97,7 +97,7 @@ class HiFiGANModule(L.LightningModule):
         # Every DDP rank must agree, or the healthy ones would wait forever.
         if self.trainer.strategy.reduce_boolean_decision(finite, all=True):
             return
-        values = ", ".join(f"{k}={float(v):.4g}" for k, v in losses.items())
+        values = ", ".join(f"{k}={float(v.detach()):.4g}" for k, v in losses.items())
         raise NonFiniteLossError(
             f"non-finite loss at batch {self.batches} (global step {self.global_step}): {values}; training "
             "stopped before this update, so the last saved checkpoint is still good (lower the learning rate "
