@@ -57,6 +57,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--momentum", type=float, help="fgla momentum (default: 0.99)")
     p.add_argument("--init", choices=("random", "zero"), help="initial phase (default: random)")
     p.add_argument("--seed", type=int, help="random seed (default: 0)")
+    p.add_argument("--checkpoint", help="trained model for neural backends (.ckpt from `vocoder fit`, "
+                                        ".safetensors from `vocoder export`)")
     p.add_argument("--preset", help="spec for a picture without metadata (default: linear)")
     p.add_argument("--duration", type=float, help="seconds of audio a plain picture spans (default: one frame per column)")
     p.add_argument("--channel", choices=("grey", "r", "g", "b", "stereo"),
@@ -74,6 +76,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("image")
 
     sub.add_parser("backends", help="list the inversion backends")
+
+    p = sub.add_parser("export", help="training checkpoint → generator as .safetensors (weights + spec, no pickle)")
+    p.add_argument("checkpoint", help="a .ckpt written by `vocoder fit`")
+    p.add_argument("-o", "--output", required=True, help="the .safetensors file to write")
+
+    for name in ("fit", "validate", "test"):  # listed for --help; main() hands them to LightningCLI
+        sub.add_parser(name, help=f"LightningCLI {name} (vocoder {name} --help; e.g. --config configs/hifigan_tiny.yaml)")
     return parser
 
 
@@ -96,7 +105,8 @@ def _invert(args: argparse.Namespace) -> int:
     picture.validate()
     request = InvertRequest(
         image=args.image, output=args.output, backend=args.backend,
-        backend_options={"iters": args.iters, "momentum": args.momentum, "init": args.init, "seed": args.seed},
+        backend_options={"iters": args.iters, "momentum": args.momentum, "init": args.init, "seed": args.seed,
+                         "checkpoint": args.checkpoint},
         preset=args.preset, picture=picture, picture_options_given=given,
         ignore_metadata=args.ignore_metadata, preview=args.preview, max_pixels=args.max_pixels,
     )
@@ -142,7 +152,18 @@ def _backends(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"encode": _encode, "invert": _invert, "info": _info, "backends": _backends}
+def _export(args: argparse.Namespace) -> int:
+    from vocoder.inversion.hifigan import export
+
+    if not args.output.endswith(".safetensors"):
+        raise VocoderError(f"the export must be a .safetensors file (got {args.output})")
+    meta = export(args.checkpoint, args.output)
+    print(f"wrote {args.output} (hifigan, {meta['spec']['n_mels']} mel bands at {meta['spec']['sample_rate']} Hz, "
+          f"{meta['batches']} training batches)")
+    return 0
+
+
+COMMANDS = {"export": _export, "encode": _encode, "invert": _invert, "info": _info, "backends": _backends}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

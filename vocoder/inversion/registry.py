@@ -15,6 +15,7 @@ from vocoder.inversion.base import Inverter
 BACKENDS: dict[str, str] = {
     "griffinlim": "vocoder.inversion.griffinlim:GriffinLim",
     "fgla": "vocoder.inversion.griffinlim:FastGriffinLim",
+    "hifigan": "vocoder.inversion.hifigan:HiFiGAN",
 }
 
 
