@@ -41,6 +41,7 @@ def _read_checkpoint(path: str) -> dict[str, Any]:
     except pickle.UnpicklingError as exc:
         first = str(exc).strip().splitlines()
         detail = next((ln for ln in first if "GLOBAL" in ln or "Unsupported" in ln), first[0] if first else "")
+        detail = detail.split(" was not an allowed global")[0].replace("WeightsUnpickler error: ", "")
         raise VocoderError(
             f"refusing {path}: it holds pickled Python objects that only run as code when loaded "
             f"({detail.strip()}); vocoder loads weights only. Use a checkpoint written by `vocoder fit` "
