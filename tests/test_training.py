@@ -154,3 +154,42 @@ def test_ddp_with_two_cpu_processes(tmp_path, clips):
     # on different data.
     sums = [(tmp_path / f"rank{r}.txt").read_text() for r in (0, 1)]
     assert sums[0] == sums[1]
+
+
+def test_print_config_resolves_components_and_links_the_spec(capsys):
+    from vocoder.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["fit", "--config", str(PROJECT / "configs" / "hifigan_v3.yaml"),
+              "--config", str(PROJECT / "configs" / "logger" / "wandb.yaml"),
+              "--data.preset", "bigvgan-24k", "--model.lr", "1e-4", "--print_config"])
+    assert exit_.value.code == 0
+    config = yaml.safe_load(capsys.readouterr().out)
+    assert config["model"]["generator"]["class_path"] == "vocoder.models.HiFiGANGenerator"
+    assert config["model"]["generator"]["init_args"]["resblock"] == "2"
+    assert config["data"]["preset"] == "bigvgan-24k" and config["model"]["lr"] == 1e-4
+    assert config["trainer"]["logger"]["class_path"].endswith("WandbLogger")
+    assert config["trainer"]["logger"]["init_args"]["offline"] is True
+    assert config["run"] == "hifigan_v3" and config["checkpoint"]["monitor"] == "val_mel_l1"
+
+
+def test_the_model_takes_its_bands_from_the_data_preset(tmp_path, clips):
+    result = fit(tmp_path, clips, "b100", "--data.preset", "bigvgan-24k", max_steps=2, val_check_interval=1,
+                 limit_val_batches=1)
+    assert result.code == 0, result
+    ckpt = torch.load(tmp_path / "ckpt" / "b100" / "last.ckpt", weights_only=True)
+    assert ckpt["vocoder"]["spec"]["n_mels"] == 100 and ckpt["vocoder"]["spec"]["sample_rate"] == 24000
+    assert ckpt["vocoder"]["generator"]["in_channels"] == 100
+
+
+@pytest.mark.parametrize("override,message", [
+    (("--data.data_dir", "/nonexistent/audio"), "audio folder not found"),
+    (("--data.batch_size", "64"), "cannot fill one batch of 64"),
+])
+def test_data_problems_are_one_line_errors(tmp_path, clips, override, message):
+    result = fit(tmp_path, clips, "bad", *override, max_steps=2)
+    assert result.code == 2, result
+    # (In-process runs can leave Lightning's log handlers on an earlier test's
+    # closed stream, so look at our own last line rather than all of stderr.)
+    last = result.err.strip().splitlines()[-1]
+    assert last.startswith("vocoder: error:") and message in last, result

@@ -164,8 +164,13 @@ class AudioDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         assert self.train_set is not None
+        sampler = EpochSampler(self.train_set, self.hparams.seed)
+        if sampler.num_samples < self.hparams.batch_size:
+            raise VocoderError(
+                f"{len(self.train_set)} training segments per epoch ({sampler.num_replicas} process(es)) cannot fill "
+                f"one batch of {self.hparams.batch_size}; lower --data.batch_size or raise --data.repeats")
         return DataLoader(self.train_set, batch_size=self.hparams.batch_size,
-                          sampler=EpochSampler(self.train_set, self.hparams.seed),
+                          sampler=sampler,
                           num_workers=self.hparams.num_workers, drop_last=True,
                           persistent_workers=self.hparams.num_workers > 0)
 
