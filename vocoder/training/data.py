@@ -2,7 +2,8 @@
 
 Training items are random segments (8192 samples by default, HiFi-GAN's
 ``segment_size``) whose position is a function of (seed, epoch, index) only,
-so a run and its resumption see the same data. Validation items are a fixed
+so a run resumed from an end-of-epoch checkpoint sees the same data as an
+uninterrupted one (mid-epoch, Lightning restarts the epoch's iterator). Validation items are a fixed
 set of whole clips (optionally capped in length). Mels come from the
 project's front end under the spec, exactly as inference will compute them.
 """
