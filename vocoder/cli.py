@@ -59,6 +59,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed (default: 0)")
     p.add_argument("--tol", type=float,
                    help="pghi, pghi+fgla: coefficients below TOL × the peak get random phase (default: 1e-4, 1e-3)")
+    p.add_argument("--checkpoint", help="trained model for neural backends (.ckpt from `vocoder fit`, "
+                                        ".safetensors from `vocoder export`)")
     p.add_argument("--preset", help="spec for a picture without metadata (default: linear)")
     p.add_argument("--duration", type=float, help="seconds of audio a plain picture spans (default: one frame per column)")
     p.add_argument("--channel", choices=("grey", "r", "g", "b", "stereo"),
@@ -91,6 +93,12 @@ def _build_parser() -> argparse.ArgumentParser:
                         "decides which metrics apply, e.g. --kind 'brahms*=polyphonic'")
     p.add_argument("--report-audio", choices=("embed", "link", "none"), default="embed",
                    help="audio players in report.html: embedded (self-contained), linked files, or none")
+    p = sub.add_parser("export", help="training checkpoint → generator as .safetensors (weights + spec, no pickle)")
+    p.add_argument("checkpoint", help="a .ckpt written by `vocoder fit`")
+    p.add_argument("-o", "--output", required=True, help="the .safetensors file to write")
+
+    for name in ("fit", "validate", "test"):  # listed for --help; main() hands them to LightningCLI
+        sub.add_parser(name, help=f"LightningCLI {name} (vocoder {name} --help; e.g. --config configs/hifigan_tiny.yaml)")
     return parser
 
 
@@ -114,7 +122,7 @@ def _invert(args: argparse.Namespace) -> int:
     request = InvertRequest(
         image=args.image, output=args.output, backend=args.backend,
         backend_options={"iters": args.iters, "momentum": args.momentum, "init": args.init, "seed": args.seed,
-                         "tol": args.tol},
+                         "tol": args.tol, "checkpoint": args.checkpoint},
         preset=args.preset, picture=picture, picture_options_given=given,
         ignore_metadata=args.ignore_metadata, preview=args.preview, max_pixels=args.max_pixels,
     )
@@ -184,10 +192,27 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"encode": _encode, "invert": _invert, "info": _info, "backends": _backends, "bench": _bench}
+def _export(args: argparse.Namespace) -> int:
+    from vocoder.inversion.hifigan import export
+
+    if not args.output.endswith(".safetensors"):
+        raise VocoderError(f"the export must be a .safetensors file (got {args.output})")
+    meta = export(args.checkpoint, args.output)
+    print(f"wrote {args.output} (hifigan, {meta['spec']['n_mels']} mel bands at {meta['spec']['sample_rate']} Hz, "
+          f"{meta['batches']} training batches)")
+    return 0
+
+
+COMMANDS = {"encode": _encode, "invert": _invert, "info": _info, "backends": _backends, "bench": _bench,
+            "export": _export}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("fit", "validate", "test"):
+        from vocoder.training.cli import run  # Lightning loads only for training
+
+        return run(argv)
     args = _build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)

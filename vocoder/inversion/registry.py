@@ -17,6 +17,7 @@ BACKENDS: dict[str, str] = {
     "fgla": "vocoder.inversion.griffinlim:FastGriffinLim",
     "pghi": "vocoder.inversion.pghi:PGHI",
     "pghi+fgla": "vocoder.inversion.pghi_fgla:PGHIFastGriffinLim",
+    "hifigan": "vocoder.inversion.hifigan:HiFiGAN",
 }
 
 

@@ -1,0 +1,53 @@
+"""Validation audio and spectrograms: files for any logger, media for W&B."""
+
+from __future__ import annotations
+
+import os
+
+import lightning as L
+import torch
+
+from vocoder.frontend.audio import Audio, audio_to_spectrogram, write_audio
+
+
+def log_clip(module: L.LightningModule, tag: str, fake: torch.Tensor, real: torch.Tensor) -> None:
+    """Write generated audio + a spectrogram comparison under the run's log dir,
+    and hand them to Weights & Biases when that is the logger."""
+    trainer = module.trainer
+    spec = module.spec
+    # logger.log_dir, not trainer.log_dir: the latter is a DDP collective and
+    # only rank 0 gets here. Without a logger there is nowhere to put clips.
+    root = trainer.loggers[0].log_dir if trainer.loggers else None
+    if not root:
+        return
+    folder = os.path.join(root, "samples", f"step{trainer.global_step:07d}")
+    os.makedirs(folder, exist_ok=True)
+    name = tag.replace("/", "_")
+    wav = os.path.join(folder, f"{name}.wav")
+    write_audio(wav, fake.detach().float().cpu().clamp(-1, 1).unsqueeze(0), spec.sample_rate)
+    png = os.path.join(folder, f"{name}.png")
+    _plot_pair(fake, real, spec, png, f"{tag} at step {trainer.global_step}")
+    for logger in trainer.loggers:
+        if type(logger).__name__ == "WandbLogger":
+            import wandb
+
+            logger.experiment.log({f"{tag}/audio": wandb.Audio(wav, sample_rate=spec.sample_rate),
+                                   f"{tag}/spectrogram": wandb.Image(png)}, step=trainer.global_step)
+
+
+def _plot_pair(fake: torch.Tensor, real: torch.Tensor, spec, path: str, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
+    for ax, wave, label in ((axes[0], real, "reference"), (axes[1], fake, "generated")):
+        s = audio_to_spectrogram(Audio(wave.detach().float().cpu().unsqueeze(0), spec.sample_rate), spec)
+        seconds = s.frames * spec.hop_length / spec.sample_rate
+        ax.imshow(s.log_features()[0].numpy(), origin="lower", aspect="auto", extent=(0, seconds, 0, spec.n_bins))
+        ax.set_ylabel(f"{label}\nmel band")
+    axes[1].set_xlabel("time (s)")
+    fig.suptitle(title)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
