@@ -149,3 +149,33 @@ def test_phase_gradient_backends_take_part_in_the_bench(tmp_path, shared_data):
     assert [r["backend"] for r in rows] == ["pghi", "pghi+fgla iters=5"]
     assert all(float(r["sc_db"]) < -15 for r in rows)
     assert (out / "audio" / "LJ001-0008__pghi+fgla-iters5.wav").exists()
+
+
+TINY = "checkpoints/hifigan_tiny/hifigan_tiny-100batches.safetensors"
+
+
+def test_a_trained_backend_takes_part_in_the_bench(tmp_path, shared_data):
+    from conftest import PROJECT
+
+    clip = shared_data / "audio" / "ljspeech" / "LJ001-0008.wav"
+    out = tmp_path / "neural"
+    result = run_cli("bench", clip, "--preset", "hifigan", "--out", out, "--report-audio", "none",
+                     "--backends", f"fgla:iters=5,hifigan:checkpoint={PROJECT / TINY}", "--metrics", "sc_db,mel_l1")
+    assert result.code == 0, result
+    rows = _rows(out)
+    assert [r["backend_name"] for r in rows] == ["fgla", "hifigan"]
+    assert all(r["mel_l1"] != "" for r in rows)
+    (record_path,) = (out / "audio").glob("LJ001-0008__hifigan*.wav.json")
+    record = json.loads(record_path.read_text())
+    assert record["backend"]["name"] == "hifigan"
+    assert record["backend"]["parameters"]["checkpoint_sha256"]  # which model made it, exactly
+
+
+def test_a_trained_backend_with_another_spec_is_refused_before_any_work(tmp_path, shared_data):
+    from conftest import PROJECT
+
+    clip = shared_data / "audio" / "ljspeech" / "LJ001-0008.wav"
+    out = tmp_path / "neural"
+    result = run_cli("bench", clip, "--preset", "linear", "--out", out,
+                     "--backends", f"hifigan:checkpoint={PROJECT / TINY}")
+    _assert_refused(result, out, "trained on another spec")

@@ -176,6 +176,12 @@ def run_bench(clips: list[Clip], backends: list[BackendChoice], preset: str, out
 
     spec = get_preset(preset)
     out_dir = Path(out_dir)
+    inverters = {choice.label: create(choice.name, **choice.options) for choice in backends}
+    for choice in backends:
+        fixed = inverters[choice.label].fixed_spec()
+        if fixed is not None and fixed != spec:
+            raise VocoderError(f"backend {choice.label!r} was trained on another spec than preset {preset!r}: "
+                               + "; ".join(fixed.differences(spec)) + " (model vs preset)")
     references = _load_references(clips, spec)
     staging = _prepare_out_dir(out_dir)
     try:
@@ -185,7 +191,7 @@ def run_bench(clips: list[Clip], backends: list[BackendChoice], preset: str, out
         bar = tqdm(total=len(clips) * len(backends), desc="bench", unit="run",
                    disable=None if progress is None else not progress)
         for clip, audio in zip(clips, references):
-            _bench_clip(clip, audio, spec, backends, metrics, staging, result, bar)
+            _bench_clip(clip, audio, spec, backends, inverters, metrics, staging, result, bar)
         bar.close()
         write_report(result, clips, backends, preset, metrics, staging, report_audio, command)
         if out_dir.exists():
@@ -198,8 +204,8 @@ def run_bench(clips: list[Clip], backends: list[BackendChoice], preset: str, out
     return result
 
 
-def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[BackendChoice], metrics: tuple[str, ...],
-                staging: Path, result: BenchResult, bar) -> None:
+def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[BackendChoice], inverters: dict,
+                metrics: tuple[str, ...], staging: Path, result: BenchResult, bar) -> None:
     reference = audio.samples
     spectrogram = audio_to_spectrogram(audio, spec)
     png_path = staging / "images" / f"{clip.name}.png"
@@ -216,7 +222,7 @@ def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[Backend
              subtype="FLOAT", format="WAV")
     for choice in backends:
         bar.set_postfix_str(f"{clip.name} · {choice.label}")
-        inverter = create(choice.name, **choice.options)
+        inverter = inverters[choice.label]
         started = time.perf_counter()
         prepared = inverter.prepare(decoded)
         waveform = inverter.invert(prepared).to(torch.float32)

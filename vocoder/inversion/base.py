@@ -63,4 +63,6 @@ class Inverter(ABC):
 
     @classmethod
     def options(cls) -> list[str]:
-        return [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else []
+        if not dataclasses.is_dataclass(cls):
+            return []
+        return [f.name for f in dataclasses.fields(cls) if f.init and not f.name.startswith("_")]
