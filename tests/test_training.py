@@ -193,3 +193,14 @@ def test_data_problems_are_one_line_errors(tmp_path, clips, override, message):
     # closed stream, so look at our own last line rather than all of stderr.)
     last = result.err.strip().splitlines()[-1]
     assert last.startswith("vocoder: error:") and message in last, result
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--model.nonsense", "3"], "unrecognized arguments: --model.nonsense"),
+    (["--trainer.max_steps", "many"], "max_steps"),
+])
+def test_bad_training_options_are_one_line_errors(args, message):
+    result = run_cli("fit", "--config", str(PROJECT / "configs" / "hifigan_tiny.yaml"), *args)
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vocoder: error:") and message in lines[0], result.err

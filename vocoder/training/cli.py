@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from argparse import ArgumentError
 from typing import Sequence
 
 from lightning.pytorch.callbacks import ModelCheckpoint
@@ -53,11 +54,18 @@ def run(argv: Sequence[str]) -> int:
     saved = sys.argv
     # LightningCLI reads sys.argv (and warns when given both it and args).
     sys.argv = [saved[0] if saved else "vocoder", *argv]
+    # Parse errors raise instead of printing the whole usage: one line, exit 2.
+    no_exit = {"exit_on_error": False}
     try:
         VocoderCLI(HiFiGANModule, AudioDataModule, seed_everything_default=1234,
-                   save_config_kwargs={"overwrite": True}, auto_configure_optimizers=False)
+                   save_config_kwargs={"overwrite": True}, auto_configure_optimizers=False,
+                   parser_kwargs={**no_exit, **{name: no_exit for name in SUBCOMMANDS}})
     except VocoderError as exc:
         print(f"vocoder: error: {exc}", file=sys.stderr)
+        return 2
+    except ArgumentError as exc:
+        message = " ".join(str(exc).split())  # jsonargparse messages can span lines
+        print(f"vocoder: error: {message} (see vocoder {argv[0] if argv else 'fit'} --help)", file=sys.stderr)
         return 2
     finally:
         sys.argv = saved
