@@ -87,7 +87,11 @@ def load(path: str | os.PathLike) -> LoadedModel:
             raise VocoderError(f"cannot read {path}: {exc}") from None
         if META_KEY not in header:
             raise VocoderError(f"{path} has no '{META_KEY}' metadata: not exported by `vocoder export`")
-        return _build(path, json.loads(header[META_KEY]), state, weight_norm=False)
+        try:
+            meta = json.loads(header[META_KEY])
+        except json.JSONDecodeError:
+            raise VocoderError(f"{path}: its '{META_KEY}' metadata is not valid JSON") from None
+        return _build(path, meta, state, weight_norm=False)
     checkpoint = _read_checkpoint(path)
     prefix = "generator."
     state = {k[len(prefix):]: v for k, v in checkpoint["state_dict"].items() if k.startswith(prefix)}
