@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import zipfile
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -36,6 +37,9 @@ class LoadedModel:
 
 
 def _read_checkpoint(path: str) -> dict[str, Any]:
+    if not zipfile.is_zipfile(path):  # torch.save has written zip archives since torch 1.6
+        raise VocoderError(f"{path} is not a PyTorch checkpoint (expected a .ckpt from `vocoder fit` "
+                           "or a .safetensors from `vocoder export`)")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
