@@ -42,7 +42,14 @@ def linear_to_mel(linear_magnitude: torch.Tensor, spec: SpectrogramSpec) -> torc
     return torch.matmul(filterbank(spec).to(linear_magnitude.dtype), linear_magnitude)
 
 
-def mel_to_linear(spectrogram: Spectrogram, max_iterations: int = 300, tolerance: float = 1e-7) -> Spectrogram:
+# Stop when an iteration moves the solution by less than this (relative): on
+# LJ Speech the mel is then reproduced to ~3e-8, far below a 16-bit PNG's
+# quantisation (~1e-4), in 128 iterations instead of 300 (measured on LJ001-0027).
+MEL_INVERSE_TOLERANCE = 1e-5
+
+
+def mel_to_linear(spectrogram: Spectrogram, max_iterations: int = 300,
+                  tolerance: float = MEL_INVERSE_TOLERANCE) -> Spectrogram:
     """Non-negative least-squares estimate of the linear magnitude behind a mel.
 
     Solves min ||M x - y||² subject to x >= 0 for every frame and channel at
