@@ -27,7 +27,7 @@ from vocoder.evaluation import fidelity
 from vocoder.evaluation import hallucination as hal
 from vocoder.evaluation import perceptual
 from vocoder.evaluation.plots import plot_difference_map, plot_triptych
-from vocoder.frontend.audio import audio_to_spectrogram, read_audio, resample
+from vocoder.frontend.audio import AUDIO_SUFFIXES, audio_to_spectrogram, check_length, read_audio, resample
 from vocoder.frontend.image import PictureOptions, image_to_spectrogram, spectrogram_to_png
 from vocoder.frontend.picture import read_picture
 from vocoder.frontend.stft import magnitude
@@ -35,7 +35,6 @@ from vocoder.inversion import create
 from vocoder.provenance import environment, umask, sha256_file, to_json
 from vocoder.spec import SpectrogramSpec, get_preset
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 
 
 @dataclass(frozen=True)
@@ -160,10 +159,7 @@ def _load_references(clips: list[Clip], spec: SpectrogramSpec):
     loaded = []
     for clip in clips:
         audio = resample(read_audio(clip.path), spec.sample_rate)
-        n = audio.samples.shape[-1]
-        if n < spec.n_fft or n < spec.min_samples():
-            raise VocoderError(f"clip {clip.path} is too short for the STFT: {n} samples at "
-                               f"{spec.sample_rate} Hz, need at least {spec.n_fft}")
+        check_length(audio.samples.shape[-1], spec, f"clip {clip.path}")
         loaded.append(audio)
     return loaded
 
@@ -230,8 +226,9 @@ def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[Backend
         stem = f"{clip.name}__{choice.slug}"
         wav_path = staging / "audio" / f"{stem}.wav"
         sf.write(wav_path, waveform.numpy().T, spec.sample_rate, subtype="FLOAT", format="WAV")
-        values = fidelity.against_reference(reference, waveform, decoded, clip.kind, metrics, reference_pitch)
         estimate_power = magnitude(waveform.double(), linear) ** 2
+        values = fidelity.against_reference(reference, waveform, decoded, clip.kind, metrics, reference_pitch,
+                                            linear_powers=(reference_power, estimate_power))
         difference = hal.difference_map_db(reference_power, estimate_power)
         seconds_audio = reference.shape[-1] / spec.sample_rate
         title = f"{clip.name} · {choice.label}"

@@ -102,13 +102,16 @@ def _own_domain_power(waveform: torch.Tensor, spec: SpectrogramSpec) -> torch.Te
 
 def against_reference(reference: torch.Tensor, estimate: torch.Tensor, input_spectrogram: Spectrogram,
                       kind: str = "speech", selected: tuple[str, ...] = DEFAULT_METRICS,
-                      reference_pitch: p.PitchTrack | None = None) -> dict[str, Value]:
+                      reference_pitch: p.PitchTrack | None = None,
+                      linear_powers: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict[str, Value]:
     """Every selected metric for one output against its reference waveform.
 
     ``reference`` and ``estimate`` are (channels × samples) at the input
     spec's rate; ``input_spectrogram`` is what the backend was given (before
     any mel → linear step), which defines the domain for consistency and the
-    fmax for out-of-band energy.
+    fmax for out-of-band energy. ``linear_powers``, when the caller already
+    has them, are |STFT|² of reference and estimate under
+    ``input_spectrogram.spec.as_linear()`` (so they are not computed twice).
     """
     if kind not in KINDS:
         raise VocoderError(f"unknown clip kind {kind!r}; choose from: {', '.join(KINDS)}")
@@ -117,7 +120,7 @@ def against_reference(reference: torch.Tensor, estimate: torch.Tensor, input_spe
     n = min(reference.shape[-1], estimate.shape[-1])
     reference, estimate = reference[..., :n].double(), estimate[..., :n].double()
     linear = spec.as_linear()
-    cache: dict[str, Any] = {}
+    cache: dict[str, Any] = {} if linear_powers is None else {"R": linear_powers[0], "E": linear_powers[1]}
 
     def linear_power(which: str) -> torch.Tensor:
         if which not in cache:

@@ -19,6 +19,10 @@ from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
 
+# What read_audio is tested on; folders are searched for these.
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+
+
 @dataclass
 class Audio:
     """A waveform (channels × samples, float32 in [-1, 1]) and where it came from."""
@@ -63,6 +67,13 @@ def resample(audio: Audio, sample_rate: int) -> Audio:
     return Audio(out, sample_rate, audio.provenance + [step])
 
 
+def check_length(n_samples: int, spec: SpectrogramSpec, what: str = "audio") -> None:
+    """Refuse a waveform too short for the spec's STFT (at least one full frame)."""
+    if n_samples < spec.min_samples() or n_samples < spec.n_fft:
+        raise VocoderError(f"{what} is too short for the STFT: {n_samples} samples at {spec.sample_rate} Hz, "
+                           f"the spec needs at least {max(spec.n_fft, spec.min_samples())}")
+
+
 def audio_to_spectrogram(audio: Audio, spec: SpectrogramSpec) -> Spectrogram:
     """Magnitude spectrogram of ``audio`` under ``spec`` (resampling if needed).
 
@@ -71,10 +82,7 @@ def audio_to_spectrogram(audio: Audio, spec: SpectrogramSpec) -> Spectrogram:
     """
     audio = resample(audio, spec.sample_rate)
     n = audio.samples.shape[-1]
-    if n < spec.min_samples() or n < spec.n_fft:
-        raise VocoderError(
-            f"audio is too short: {n} samples at {spec.sample_rate} Hz, the spec needs at least {spec.n_fft}"
-        )
+    check_length(n, spec)
     mag = stft_ops.magnitude(audio.samples, spec)
     if spec.scale == "mel":
         mag = mel_ops.linear_to_mel(mag, spec)

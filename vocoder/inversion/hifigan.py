@@ -150,7 +150,3 @@ class HiFiGAN(Inverter):
         assert self._model is not None and self.checkpoint is not None
         return {"checkpoint": os.path.abspath(self.checkpoint), "checkpoint_sha256": sha256_file(self.checkpoint),
                 "generator": self._model.generator.config(), "trained_batches": self._model.meta.get("batches")}
-
-    @classmethod
-    def options(cls) -> list[str]:
-        return ["checkpoint"]

@@ -15,6 +15,7 @@ import torch
 from vocoder.inversion.base import Inverter
 from vocoder.inversion.griffinlim import check_options, fast_griffin_lim
 from vocoder.inversion.pghi import check_tol, pghi_phase
+from vocoder.spectrogram import Spectrogram
 
 # PGHI only has to give FGLA the phase of the coefficients that carry the
 # energy; the quiet ones FGLA re-estimates within a few iterations. At 1e-3
@@ -22,7 +23,6 @@ from vocoder.inversion.pghi import check_tol, pghi_phase
 # as many iterations (11 vs 12 on LJ001-0027 at redundancy 4, 2 at 8); at
 # 1e-2 it needs 16 (experiments/classical-speed/results.md).
 HYBRID_TOL = 1e-3
-from vocoder.spectrogram import Spectrogram
 
 
 @dataclass
