@@ -13,6 +13,12 @@ from vocoder.frontend.mel import mel_to_linear
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
+# Said wherever a learned backend's output appears (record, stderr, report).
+LEARNED_OUTPUT_STATEMENT = (
+    "learned model: its output may contain sound that was not in the input spectrogram "
+    "(a trained vocoder fills in detail from what it saw in training)"
+)
+
 
 class Inverter(ABC):
     """Spectrogram → waveform.
@@ -38,6 +44,13 @@ class Inverter(ABC):
         maps it onto the model's bins); a spectrogram with another spec is
         refused rather than silently reinterpreted.
         """
+        return None
+
+    def learned_model(self) -> dict[str, Any] | None:
+        """Identity of the trained model behind a learned backend, None for a
+        classical one: ``name``, ``architecture``, ``weights_sha256``,
+        ``training_data``, ``licence`` and ``statement`` (LEARNED_OUTPUT_STATEMENT).
+        Every output of a learned backend carries it."""
         return None
 
     def prepare(self, spectrogram: Spectrogram) -> Spectrogram:
