@@ -41,6 +41,39 @@ def _provenance_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--licence", help="the weights' licence, for the record and the card")
 
 
+def _numbers(text: str, count: int, what: str) -> tuple[int, ...]:
+    parts = text.split(",")
+    try:
+        values = tuple(int(p) for p in parts)
+    except ValueError:
+        values = ()
+    if len(values) != count:
+        raise argparse.ArgumentTypeError(f"{what} takes {count} whole numbers separated by commas (got {text!r})")
+    return values
+
+
+def _box(text: str) -> tuple[int, ...]:
+    return _numbers(text, 4, "a box")
+
+
+def _crop(text: str):
+    return "auto" if text == "auto" else _box(text)
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, e.g. 448x172 (got {text!r})") from None
+    if width < 1 or height < 1:
+        raise argparse.ArgumentTypeError(f"the size must be positive (got {text!r})")
+    return width, height
+
+
+def _planes(text: str) -> tuple[str, ...]:
+    return tuple(p.strip().lower() for p in text.split(","))
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="vocoder", description="Spectrogram images → audio, with every step recorded.")
     parser.add_argument("--version", action="version", version=f"vocoder {__version__}")
@@ -76,6 +109,25 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="dB that brightness 0+..1 maps to (default: -80 0)")
     p.add_argument("--blur", type=float, metavar="SIGMA", help="Gaussian blur in pixels to soften hard edges (default: 0)")
     p.add_argument("--no-flip", action="store_true", help="the picture's top row is the lowest frequency")
+    p.add_argument("--channels", type=_planes, metavar="P[,P]",
+                   help="planes holding the channel(s), e.g. g,b for left in G and right in B (grey, r, g, b)")
+    p.add_argument("--colormap", metavar="NAME",
+                   help="decode colours through a matplotlib colour map (viridis, magma, inferno, jet, ...) or "
+                        "'auto' for the best-fitting one; the fit is reported (default: brightness)")
+    p.add_argument("--colorbar", type=_box, metavar="L,T,R,B",
+                   help="take the colour map from the colour bar in this box of the picture (pixels)")
+    p.add_argument("--crop", type=_crop, metavar="L,T,R,B|auto",
+                   help="cut the plot area out of a screenshot: a box in pixels, or 'auto' to find it")
+    p.add_argument("--freq-range", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                   help="Hz at the bottom and top rows of the (cropped) picture, for a linear axis")
+    p.add_argument("--row-scale", choices=("uniform", "librosa", "librosa-log"),
+                   help="how the picture's rows map to bands: evenly (default), or as librosa's specshow draws "
+                        "a mel (symlog) or linear axis; librosa-log for y_axis='log'")
+    p.add_argument("--mapping", choices=("db", "power"),
+                   help="brightness → amplitude: db (linear in dB over --db-range; default) or power "
+                        "(amplitude ∝ brightness^(1/--power))")
+    p.add_argument("--power", type=float, help="exponent of --mapping power, e.g. 0.25 (Riffusion)")
+    p.add_argument("--dark-is-loud", action="store_true", help="inverted polarity: dark pixels are loud")
     p.add_argument("--ignore-metadata", action="store_true", help="treat a vocoder PNG as a plain picture")
     p.add_argument("--preview", action="store_true", help="also write OUT.wav.preview.png of the input as decoded")
     p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
@@ -112,6 +164,23 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="the .safetensors file to write (card: OUT.safetensors.md)")
     _provenance_options(p)
 
+    p = sub.add_parser("sonify", help="picture → audio along a Hilbert curve (exactly invertible with desonify)")
+    p.add_argument("image")
+    p.add_argument("-o", "--output", required=True, help="WAV to write (32-bit float); OUT.wav.json gets the record")
+    p.add_argument("--curve", default="hilbert", choices=("hilbert",), help="the pixel order (default: hilbert)")
+    p.add_argument("--sr", type=int, default=44100, help="sample rate of the audio (default: 44100)")
+    p.add_argument("--value-map", default="bipolar", choices=("bipolar", "unipolar"),
+                   help="brightness 0..1 → samples −1..1 (bipolar, default) or 0..1 (unipolar)")
+    p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse larger images")
+
+    p = sub.add_parser("desonify", help="audio from `vocoder sonify` → the picture again")
+    p.add_argument("audio")
+    p.add_argument("-o", "--output", required=True, help="PNG to write")
+    p.add_argument("--size", type=_size, metavar="WxH",
+                   help="the original picture size (default: from the sonify record beside the audio)")
+    p.add_argument("--value-map", choices=("bipolar", "unipolar"), help="as given to sonify (default: its record's)")
+    p.add_argument("--bits", type=int, choices=(8, 16), help="PNG bit depth (default: 16)")
+
     sub.add_parser("models", help="list the named pretrained models and whether they are available here")
 
     for name in ("fit", "validate", "test"):  # listed for --help; main() hands them to LightningCLI
@@ -123,15 +192,21 @@ def _invert(args: argparse.Namespace) -> int:
     from vocoder.frontend.image import PictureOptions
     from vocoder.pipeline import InvertRequest, invert, record_path
 
-    given = [flag for flag, value in (("--duration", args.duration), ("--channel", args.channel),
-                                      ("--db-range", args.db_range), ("--blur", args.blur),
-                                      ("--no-flip", args.no_flip or None)) if value is not None]
+    flags = {"--duration": args.duration, "--channel": args.channel, "--db-range": args.db_range,
+             "--blur": args.blur, "--no-flip": args.no_flip or None, "--channels": args.channels,
+             "--colormap": args.colormap, "--colorbar": args.colorbar, "--crop": args.crop,
+             "--freq-range": args.freq_range, "--row-scale": args.row_scale, "--mapping": args.mapping, "--power": args.power,
+             "--dark-is-loud": args.dark_is_loud or None}
+    given = [flag for flag, value in flags.items() if value is not None]
     defaults = PictureOptions()
     picture = PictureOptions(
         channel=args.channel or defaults.channel,
-        duration=args.duration,
+        planes=args.channels, colormap=args.colormap, colorbar=args.colorbar, crop=args.crop,
+        duration=args.duration, freq_range=tuple(args.freq_range) if args.freq_range else None,
+        row_scale=args.row_scale or defaults.row_scale,
         flip=not args.no_flip,
         blur_sigma=args.blur if args.blur is not None else defaults.blur_sigma,
+        dark_is_loud=args.dark_is_loud, mapping=args.mapping or defaults.mapping, power=args.power,
         db_min=args.db_range[0] if args.db_range else defaults.db_min,
         db_max=args.db_range[1] if args.db_range else defaults.db_max,
     )
@@ -144,15 +219,17 @@ def _invert(args: argparse.Namespace) -> int:
         ignore_metadata=args.ignore_metadata, preview=args.preview, max_pixels=args.max_pixels,
     )
     record = invert(request)
+    for warning in record.get("warnings", []):
+        print(f"vocoder: warning: {warning}", file=sys.stderr)
     _say_learned(record.get("learned_model"))
     out = record["output"]
     print(f"wrote {args.output} ({out['samples'] / out['sample_rate']:.2f} s, {out['sample_rate']} Hz, "
           f"{out['channels']} ch, backend {args.backend}, {record['wall_seconds']['inversion']:.2f} s)")
     fidelity = record["fidelity_vs_input"]
     if "consistency_db" in fidelity:
-        print(f"consistency {fidelity['consistency_db']:.1f} dB, hallucinated {fidelity['hallucinated_db']:.1f} dB, "
-              f"missing {fidelity['missing_db']:.1f} dB vs the input {fidelity['domain']} spectrogram "
-              "(see docs/metrics.md)")
+        print(f"self-check vs the {fidelity['domain']} spectrogram as decoded (not a check of the decoding: look at "
+              f"--preview): consistency {fidelity['consistency_db']:.1f} dB, hallucinated "
+              f"{fidelity['hallucinated_db']:.1f} dB, missing {fidelity['missing_db']:.1f} dB (docs/metrics.md)")
     print(f"record {record_path(args.output)}")
     if out["preview"]:
         print(f"preview {out['preview']}")
@@ -249,6 +326,28 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sonify(args: argparse.Namespace) -> int:
+    from vocoder.pipeline import record_path, sonify_picture
+
+    record = sonify_picture(args.image, args.output, args.curve, args.sr, args.value_map, args.max_pixels)
+    son, out = record["sonification"], record["output"]
+    print(f"wrote {args.output} ({out['samples'] / out['sample_rate']:.2f} s, {out['channels']} ch, Hilbert curve "
+          f"{son['side']}×{son['side']}{', padded' if son['padded'] else ''}, {son['value_map']})")
+    print(f"record {record_path(args.output)}")
+    return 0
+
+
+def _desonify(args: argparse.Namespace) -> int:
+    from vocoder.pipeline import desonify_audio, record_path
+
+    record = desonify_audio(args.audio, args.output, args.size, args.value_map, args.bits)
+    out = record["output"]
+    print(f"wrote {args.output} ({out['width']}×{out['height']}, {out['format']}; size from "
+          f"{record['desonification']['size_from']})")
+    print(f"record {record_path(args.output)}")
+    return 0
+
+
 def _models(args: argparse.Namespace) -> int:
     from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT
     from vocoder.models.pretrained import INSTALL_HINT, cache_dir, describe
@@ -269,7 +368,7 @@ def _models(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"encode": _encode, "invert": _invert, "info": _info, "backends": _backends, "bench": _bench,
-            "export": _export, "import": _import, "models": _models}
+            "export": _export, "import": _import, "models": _models, "sonify": _sonify, "desonify": _desonify}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,7 +19,8 @@ import torch
 from vocoder.errors import VocoderError
 from vocoder.evaluation.fidelity import against_input
 from vocoder.frontend.audio import audio_to_spectrogram, read_audio, write_audio
-from vocoder.frontend.image import PictureOptions, image_to_spectrogram, picture_uses_metadata, spectrogram_to_png
+from vocoder.frontend.image import (PictureOptions, image_to_spectrogram, picture_producer, picture_uses_metadata,
+                                   spectrogram_to_png, warnings_of)
 from vocoder.frontend.picture import DEFAULT_MAX_PIXELS, read_metadata, read_picture
 from vocoder.inversion import create
 from vocoder.plots import plot_spectrogram
@@ -116,16 +117,18 @@ def invert(request: InvertRequest) -> dict[str, Any]:
 
         picture = read_picture(request.image, request.max_pixels)
         uses_metadata = picture_uses_metadata(picture, request.ignore_metadata)
-        if uses_metadata:
+        producer = picture_producer(picture, request.ignore_metadata)
+        if uses_metadata or producer is not None:
             conflicting = request.picture_options_given + (["--preset"] if request.preset else [])
             if conflicting:
+                whose = "its own spec" if uses_metadata else f"{producer.producer}'s parameters"
                 raise VocoderError(
-                    f"{request.image} carries its own spec; {', '.join(conflicting)} would contradict it "
+                    f"{request.image} carries {whose}; {', '.join(conflicting)} would contradict it "
                     "(add --ignore-metadata to read it as a plain picture)"
                 )
         spec = get_preset(request.preset) if request.preset else None
         fixed = inverter.fixed_spec()
-        if fixed is not None and not uses_metadata:
+        if fixed is not None and not uses_metadata and producer is None:
             if spec is not None and spec != fixed:
                 raise VocoderError(f"backend {request.backend!r} needs its own spec; --preset {request.preset} "
                                    "differs from it (leave --preset out)")
@@ -139,7 +142,9 @@ def invert(request: InvertRequest) -> dict[str, Any]:
         inversion_seconds = time.perf_counter() - inversion_started
         # Measured before any gain: the energies are relative to the input's level.
         fidelity = against_input(spectrogram, waveform)
-        waveform, level = _level(waveform, absolute=uses_metadata)
+        # Our PNGs and producers that record their peak (Riffusion) have an absolute level.
+        has_level = uses_metadata or (producer is not None and producer.options.level_reference is not None)
+        waveform, level = _level(waveform, absolute=has_level)
         sample_rate = prepared.spec.sample_rate
         write_audio(wav_tmp, waveform, sample_rate)
 
@@ -149,7 +154,9 @@ def invert(request: InvertRequest) -> dict[str, Any]:
             "input": {
                 "path": os.path.abspath(request.image),
                 "sha256": sha256_file(request.image),
-                "kind": "vocoder spectrogram PNG (embedded metadata)" if uses_metadata else "picture without metadata",
+                "kind": "vocoder spectrogram PNG (embedded metadata)" if uses_metadata else
+                        f"{producer.producer} spectrogram image (its own tags)" if producer is not None else
+                        "picture without metadata",
                 "embedded_metadata_ignored": picture.metadata is not None and request.ignore_metadata,
             },
             "output": {
@@ -163,14 +170,17 @@ def invert(request: InvertRequest) -> dict[str, Any]:
                 "preview": os.path.abspath(preview_path(request.output)) if preview_tmp else None,
             },
             "spec": spectrogram.spec.to_dict(),
-            "picture_options": None if uses_metadata else asdict(request.picture),
+            "picture_options": None if uses_metadata else asdict(producer.options if producer else request.picture),
+            "warnings": warnings_of(spectrogram),
             "steps": list(prepared.provenance),
             "backend": {"name": request.backend, "parameters": inverter.parameters(),
                         "input_spec": prepared.spec.to_dict()},
             # None for classical backends; for a learned one: which model, from what data, and the warning.
             "learned_model": inverter.learned_model(),
             "seed": inverter.parameters().get("seed"),
-            "fidelity_vs_input": fidelity,
+            "fidelity_vs_input": {**fidelity, "measured_against": (
+                "the spectrogram as decoded from the picture: a self-check of the inversion, not evidence that "
+                "the picture was decoded right (the preview shows the decoding)")},
             "environment": environment(),
             "wall_seconds": {"inversion": inversion_seconds, "total": time.perf_counter() - started},
         }
@@ -179,9 +189,128 @@ def invert(request: InvertRequest) -> dict[str, Any]:
 
 
 def info(image: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> dict[str, Any] | None:
-    """The embedded metadata of an image, or None when it has none."""
-    return read_metadata(image, max_pixels)
+    """The embedded metadata of an image (ours, or a known producer's reading
+    of its tags: spec, decoding options and the raw claims), or None."""
+    metadata = read_metadata(image, max_pixels)
+    if metadata is not None:
+        return metadata
+    reading = picture_producer(read_picture(image, max_pixels), ignore_metadata=False)
+    if reading is None:
+        return None
+    return {"format": f"{reading.producer} spectrogram image", "claims_from_file": reading.claims,
+            "spec": reading.spec.to_dict(), "picture_options": asdict(reading.options),
+            "n_samples": reading.n_samples,
+            "note": "read from the file's own tags: a claim by whoever made it, not verified"}
 
 
 def dumps(data: Any) -> str:
     return json.dumps(data, indent=2)
+
+
+def sonify_picture(image: str, output: str, curve: str = "hilbert", sample_rate: int = 44100,
+                   value_map: str = "bipolar", max_pixels: int = DEFAULT_MAX_PIXELS) -> dict[str, Any]:
+    """Picture → audio along a space-filling curve (exactly invertible), with a record."""
+    import soundfile as sf
+
+    from vocoder.frontend.sonify import sonify
+
+    if curve != "hilbert":
+        raise VocoderError(f"--curve must be hilbert (got {curve!r})")
+    if value_map not in ("bipolar", "unipolar"):
+        raise VocoderError(f"--value-map must be bipolar or unipolar (got {value_map!r})")
+    if not 1000 <= sample_rate <= 384000:
+        raise VocoderError(f"--sr {sample_rate} is not a plausible audio sample rate (1000..384000)")
+    started = time.perf_counter()
+    with AtomicOutputs() as outputs:
+        wav_tmp = outputs.reserve(output)
+        json_target = record_path(output)
+        outputs.reserve(json_target)
+        picture = read_picture(image, max_pixels)
+        colour = picture.bands.startswith("RGB")
+        planes = np.moveaxis(picture.pixels[..., :3] if colour else picture.pixels[..., :1], 2, 0)
+        result = sonify(planes, value_map)  # type: ignore[arg-type]
+        sf.write(wav_tmp, result.samples.T, sample_rate, subtype="FLOAT", format="WAV")
+        record = {
+            "vocoder_record": 1, "created": _now(), "job": "sonify",
+            "input": {"path": os.path.abspath(image), "sha256": sha256_file(image), "format": picture.format,
+                      "mode": picture.source_mode, "width": picture.width, "height": picture.height,
+                      "bit_depth": picture.bit_depth,
+                      "notes": picture.notes + (["alpha channel dropped"] if picture.bands.endswith("A") else [])},
+            "output": {"path": os.path.abspath(output), "sha256": sha256_file(wav_tmp),
+                       "format": "WAV, 32-bit float", "sample_rate": sample_rate,
+                       "channels": int(result.samples.shape[0]), "samples": int(result.samples.shape[1])},
+            "sonification": {"curve": "hilbert", "side": result.side, "padded": [result.side, result.side] !=
+                             [picture.height, picture.width], "original_size": [picture.height, picture.width],
+                             "value_map": value_map, "planes": ["R", "G", "B"] if colour else ["grey"],
+                             "bit_depth": picture.bit_depth,
+                             "rule": "sample = 2·brightness − 1" if value_map == "bipolar" else "sample = brightness",
+                             "padding": "zeros (black) to the next power-of-two square"},
+            "environment": environment(),
+            "wall_seconds": {"total": time.perf_counter() - started},
+        }
+        outputs.write_text(json_target, to_json(record))
+    return record
+
+
+def desonify_audio(audio_path: str, output: str, size: tuple[int, int] | None = None, value_map: str | None = None,
+                   bits: int | None = None) -> dict[str, Any]:
+    """Audio from `sonify` → the picture, sample by sample back along the curve.
+
+    The original size, value map and bit depth come from the options, else
+    from the sonify record beside the audio (a claim, recorded as such), else
+    the whole square, bipolar, 16-bit.
+    """
+    import soundfile as sf
+
+    from vocoder.frontend.picture import encode_png
+    from vocoder.frontend.sonify import desonify
+
+    claimed: dict[str, Any] = {}
+    sidecar = record_path(audio_path)
+    if os.path.isfile(sidecar) and os.path.getsize(sidecar) < 1 << 20:
+        try:
+            with open(sidecar, encoding="utf-8") as fh:
+                claimed = (json.load(fh) or {}).get("sonification") or {}
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError, RecursionError):
+            claimed = {}
+    with AtomicOutputs() as outputs:
+        png_tmp = outputs.reserve(output)
+        json_target = record_path(output)
+        outputs.reserve(json_target)
+        try:
+            samples, sample_rate = sf.read(audio_path, dtype="float64", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+            raise VocoderError(f"cannot read audio {audio_path}: {exc}") from None
+        if size is None and isinstance(claimed.get("original_size"), list) and len(claimed["original_size"]) == 2:
+            height, width = (int(v) for v in claimed["original_size"])
+            size_from = f"the sonify record {os.path.basename(sidecar)} (a claim)"
+        elif size is not None:
+            width, height = size
+            size_from = "--size"
+        else:
+            side = int(round(samples.shape[0] ** 0.5))
+            height = width = side
+            size_from = "the whole square"
+        value_map = value_map or (claimed.get("value_map") if claimed.get("value_map") in ("bipolar", "unipolar")
+                                  else "bipolar")
+        bits = bits or (claimed.get("bit_depth") if claimed.get("bit_depth") in (8, 16) else 16)
+        values = desonify(samples.T, height, width, value_map)  # type: ignore[arg-type]
+        top = 2**bits - 1
+        ints = np.rint(values * top).astype(np.uint16 if bits == 16 else np.uint8)
+        array = ints[0] if ints.shape[0] == 1 else np.moveaxis(ints[:3], 0, 2)
+        if array.ndim == 3 and array.shape[2] != 3:
+            raise VocoderError(f"{audio_path} has {ints.shape[0]} channels; a picture takes 1 (grey) or 3 (RGB)")
+        with open(png_tmp, "wb") as fh:
+            fh.write(encode_png(array))
+        record = {
+            "vocoder_record": 1, "created": _now(), "job": "desonify",
+            "input": {"path": os.path.abspath(audio_path), "sha256": sha256_file(audio_path),
+                      "sample_rate": int(sample_rate), "channels": int(samples.shape[1]),
+                      "samples": int(samples.shape[0]), "claimed": claimed or None},
+            "output": {"path": os.path.abspath(output), "sha256": sha256_file(png_tmp), "format": f"PNG, {bits}-bit",
+                       "width": width, "height": height},
+            "desonification": {"curve": "hilbert", "size_from": size_from, "value_map": value_map},
+            "environment": environment(),
+        }
+        outputs.write_text(json_target, to_json(record))
+    return record

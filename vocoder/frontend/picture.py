@@ -41,6 +41,7 @@ class Picture:
     format: str
     metadata: dict | None = None
     notes: list[str] = field(default_factory=list)
+    exif: dict[int, int | float | str] = field(default_factory=dict)  # numeric/short tags only (claims)
 
     @property
     def width(self) -> int:
@@ -177,6 +178,7 @@ def read_picture(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) 
     source_mode, fmt = im.mode, im.format or "unknown"
     try:
         metadata = _metadata(im, path)
+        exif = _exif(im)
         header = _png_header(path)
         if header is not None and header.bit_depth == 16:
             array, bands, bits = _decode_with_pypng(path)
@@ -192,7 +194,24 @@ def read_picture(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) 
     finally:
         im.close()
     pixels = array.astype(np.float64) if bits == 0 else array.astype(np.float64) / (2**bits - 1)
-    return Picture(pixels, bands, bits or 16, source_mode, fmt, metadata, notes)
+    return Picture(pixels, bands, bits or 16, source_mode, fmt, metadata, notes, exif)
+
+
+def _exif(im: Image.Image) -> dict[int, int | float | str]:
+    """EXIF tags with plain values (what producers such as Riffusion store); the rest is dropped."""
+    try:
+        tags = im.getexif()
+    except Exception:  # a malformed EXIF block is not worth refusing the picture for
+        return {}
+    kept: dict[int, int | float | str] = {}
+    for key, value in list(tags.items())[:256]:
+        if isinstance(value, bool):
+            value = int(value)
+        if hasattr(value, "numerator") and hasattr(value, "denominator") and not isinstance(value, int):
+            value = float(value)  # IFDRational
+        if isinstance(value, (int, float)) or (isinstance(value, str) and len(value) <= 256):
+            kept[int(key)] = value
+    return kept
 
 
 # -- writing ------------------------------------------------------------------
