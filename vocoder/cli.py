@@ -74,6 +74,30 @@ def _planes(text: str) -> tuple[str, ...]:
     return tuple(p.strip().lower() for p in text.split(","))
 
 
+def _spec_options(p: argparse.ArgumentParser) -> None:
+    """Spec overrides on top of --preset (validated together; see docs/spectrogram.md)."""
+    g = p.add_argument_group("spectrogram spec (overrides on top of --preset; docs/spectrogram.md)")
+    g.add_argument("--sr", type=_positive_int, metavar="HZ", help="sample rate")
+    g.add_argument("--n-fft", type=_positive_int, metavar="N", help="FFT size; the window follows unless --win-length")
+    g.add_argument("--hop", type=_positive_int, metavar="N", help="hop between frames, in samples")
+    g.add_argument("--win-length", type=_positive_int, metavar="N", help="window length in samples (<= n_fft)")
+    g.add_argument("--window", metavar="NAME", help="hann, hamming, blackman, kaiser:BETA or rectangular")
+    g.add_argument("--kaiser-beta", type=float, metavar="BETA", help="the kaiser window's beta (or --window kaiser:BETA)")
+    g.add_argument("--scale", choices=("linear", "mel", "log"), help="frequency axis")
+    g.add_argument("--n-mels", type=_positive_int, metavar="N", help="mel bands (mel axis)")
+    g.add_argument("--bands-per-octave", type=_positive_int, metavar="N", help="bands per octave (log axis)")
+    g.add_argument("--fmin", type=float, metavar="HZ", help="lowest frequency: mel edge, or log axis's lowest centre")
+    g.add_argument("--fmax", type=float, metavar="HZ", help="highest frequency (default: the preset's; Nyquist)")
+
+
+def _spec_overrides(args: argparse.Namespace):
+    from vocoder.spec_overrides import SpecOverrides
+
+    return SpecOverrides(sample_rate=args.sr, n_fft=args.n_fft, hop_length=args.hop, win_length=args.win_length,
+                         window=args.window, kaiser_beta=args.kaiser_beta, scale=args.scale, n_mels=args.n_mels,
+                         bands_per_octave=args.bands_per_octave, fmin=args.fmin, fmax=args.fmax)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="vocoder", description="Spectrogram images → audio, with every step recorded.")
     parser.add_argument("--version", action="version", version=f"vocoder {__version__}")
@@ -87,6 +111,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dynamic-range", type=float, default=100.0, metavar="DB",
                    help="dB below the peak that the image keeps; quieter is black/silence (default: 100)")
     p.add_argument("--preview", action="store_true", help="also write OUT.png.preview.png with labelled axes")
+    _spec_options(p)
 
     p = sub.add_parser("invert", help="spectrogram PNG or any picture → audio, with a JSON record")
     p.add_argument("image", help="a PNG from `vocoder encode`, or any picture")
@@ -132,6 +157,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preview", action="store_true", help="also write OUT.wav.preview.png of the input as decoded")
     p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
                    help=f"refuse larger images (default: {DEFAULT_MAX_PIXELS:,})")
+    _spec_options(p)
 
     p = sub.add_parser("info", help="print an image's embedded spec and mapping as JSON")
     p.add_argument("image")
@@ -152,6 +178,7 @@ def _build_parser() -> argparse.ArgumentParser:
                         "decides which metrics apply, e.g. --kind 'brahms*=polyphonic'")
     p.add_argument("--report-audio", choices=("embed", "link", "none"), default="embed",
                    help="audio players in report.html: embedded (self-contained), linked files, or none")
+    _spec_options(p)
     p = sub.add_parser("export", help="training checkpoint → model file (.safetensors: weights + spec, no pickle) "
                                       "and its model card")
     p.add_argument("checkpoint", help="a .ckpt written by `vocoder fit`")
@@ -215,7 +242,7 @@ def _invert(args: argparse.Namespace) -> int:
         image=args.image, output=args.output, backend=args.backend,
         backend_options={"iters": args.iters, "momentum": args.momentum, "init": args.init, "seed": args.seed,
                          "tol": args.tol, "checkpoint": args.checkpoint},
-        preset=args.preset, picture=picture, picture_options_given=given,
+        preset=args.preset, spec_overrides=_spec_overrides(args), picture=picture, picture_options_given=given,
         ignore_metadata=args.ignore_metadata, preview=args.preview, max_pixels=args.max_pixels,
     )
     record = invert(request)
@@ -246,10 +273,12 @@ def _say_learned(model: dict | None) -> None:
 def _encode(args: argparse.Namespace) -> int:
     from vocoder.pipeline import encode, preview_path
 
+    overrides = _spec_overrides(args)
     metadata = encode(args.audio, args.output, preset=args.preset, bits=args.bits,
-                      dynamic_range_db=args.dynamic_range, preview=args.preview)
+                      dynamic_range_db=args.dynamic_range, preview=args.preview, overrides=overrides)
     print(f"wrote {args.output} ({metadata['spec']['scale']} spectrogram, "
-          f"{'+'.join(metadata['layout']['channels'])}, {args.bits}-bit, preset {args.preset})")
+          f"{'+'.join(metadata['layout']['channels'])}, {args.bits}-bit, preset {args.preset}"
+          + (f" with {overrides.describe()})" if overrides else ")"))
     if args.preview:
         print(f"preview {preview_path(args.output)}")
     return 0
@@ -280,14 +309,16 @@ def _bench(args: argparse.Namespace) -> int:
 
     from vocoder.evaluation.bench import find_clips, parse_backends, parse_kind_rules, run_bench
     from vocoder.evaluation.fidelity import parse_metrics
-    from vocoder.spec import get_preset
+    from vocoder.spec_overrides import effective_spec
 
-    get_preset(args.preset)
+    overrides = _spec_overrides(args)
+    spec = effective_spec(args.preset, overrides)
     metrics = parse_metrics(args.metrics)
     backends = parse_backends(args.backends, iters=args.iters, seed=args.seed)
     clips = find_clips(args.inputs, parse_kind_rules(args.kind))
     command = "vocoder " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["bench"] else ""
-    result = run_bench(clips, backends, args.preset, args.out, metrics, args.report_audio, command=command)
+    label = args.preset + (f" with {overrides.describe()}" if overrides else "")
+    result = run_bench(clips, backends, label, args.out, metrics, args.report_audio, command=command, spec=spec)
     print(f"{len(result.rows)} runs ({len(clips)} clips × {len(backends)} backends) written to {args.out}/")
     for name in ("results.csv", "summary.md", "summary.json", "report.html", "plots/", "audio/"):
         print(f"  {os.path.join(args.out, name)}")

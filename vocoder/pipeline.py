@@ -25,7 +25,7 @@ from vocoder.frontend.picture import DEFAULT_MAX_PIXELS, read_metadata, read_pic
 from vocoder.inversion import create
 from vocoder.plots import plot_spectrogram
 from vocoder.provenance import AtomicOutputs, environment, sha256_file, to_json
-from vocoder.spec import get_preset
+from vocoder.spec_overrides import SpecOverrides, effective_spec, spec_choice
 
 # Peak level for audio from a picture with no absolute level (-1 dBFS).
 PICTURE_PEAK = 10 ** (-1 / 20)
@@ -48,13 +48,16 @@ def _now() -> str:
 
 
 def encode(audio_path: str, output: str, preset: str = "linear", bits: int = 16,
-           dynamic_range_db: float = 100.0, preview: bool = False) -> dict[str, Any]:
-    """Audio file → spectrogram PNG with the spec and mapping embedded."""
-    spec = get_preset(preset)
+           dynamic_range_db: float = 100.0, preview: bool = False,
+           overrides: SpecOverrides | None = None) -> dict[str, Any]:
+    """Audio file → spectrogram PNG with the spec (preset + overrides) and mapping embedded."""
+    spec = effective_spec(preset, overrides)
     with AtomicOutputs() as outputs:
         png_tmp = outputs.reserve(output)
         preview_tmp = outputs.reserve(preview_path(output)) if preview else None
         audio = read_audio(audio_path)
+        if overrides:
+            audio.provenance.append({"step": "spec_overrides", **spec_choice(preset, overrides)})
         spectrogram = audio_to_spectrogram(audio, spec)
         source = {"path": os.path.basename(audio_path), "sha256": audio.provenance[0]["sha256"],
                   "sample_rate": audio.sample_rate, "channels": int(audio.samples.shape[0]),
@@ -77,6 +80,7 @@ class InvertRequest:
     backend: str = "fgla"
     backend_options: dict[str, Any] = field(default_factory=dict)
     preset: str | None = None  # for pictures without metadata; default "linear"
+    spec_overrides: SpecOverrides = field(default_factory=SpecOverrides)  # on top of the preset
     picture: PictureOptions = field(default_factory=PictureOptions)
     picture_options_given: list[str] = field(default_factory=list)  # CLI flags the user set
     ignore_metadata: bool = False
@@ -119,20 +123,26 @@ def invert(request: InvertRequest) -> dict[str, Any]:
         uses_metadata = picture_uses_metadata(picture, request.ignore_metadata)
         producer = picture_producer(picture, request.ignore_metadata)
         if uses_metadata or producer is not None:
-            conflicting = request.picture_options_given + (["--preset"] if request.preset else [])
+            conflicting = (request.picture_options_given + (["--preset"] if request.preset else [])
+                           + list(request.spec_overrides.given()))
             if conflicting:
                 whose = "its own spec" if uses_metadata else f"{producer.producer}'s parameters"
                 raise VocoderError(
                     f"{request.image} carries {whose}; {', '.join(conflicting)} would contradict it "
                     "(add --ignore-metadata to read it as a plain picture)"
                 )
-        spec = get_preset(request.preset) if request.preset else None
+        asked = request.preset or request.spec_overrides
+        spec = effective_spec(request.preset, request.spec_overrides) if asked else None
+        choice: Any = spec_choice(request.preset, request.spec_overrides)
         fixed = inverter.fixed_spec()
         if fixed is not None and not uses_metadata and producer is None:
             if spec is not None and spec != fixed:
-                raise VocoderError(f"backend {request.backend!r} needs its own spec; --preset {request.preset} "
-                                   "differs from it (leave --preset out)")
+                given = " ".join(filter(None, [f"--preset {request.preset}" if request.preset else "",
+                                               request.spec_overrides.describe()]))
+                raise VocoderError(f"backend {request.backend!r} needs its own spec; {given} differs from it in "
+                                   + "; ".join(fixed.differences(spec)) + " (model vs asked; leave them out)")
             spec = fixed  # a plain picture is mapped onto the model's bins
+            choice = f"the spec backend {request.backend!r} was trained on"
         spectrogram = image_to_spectrogram(picture, spec, request.picture, request.ignore_metadata, request.image)
         if preview_tmp:
             plot_spectrogram(spectrogram, preview_tmp, f"{os.path.basename(request.image)} as decoded")
@@ -172,6 +182,8 @@ def invert(request: InvertRequest) -> dict[str, Any]:
             "spec": spectrogram.spec.to_dict(),
             "picture_options": None if uses_metadata else asdict(producer.options if producer else request.picture),
             "warnings": warnings_of(spectrogram),
+            "spec_choice": "embedded in the input" if uses_metadata else
+                           f"{producer.producer}'s tags in the input" if producer else choice,
             "steps": list(prepared.provenance),
             "backend": {"name": request.backend, "parameters": inverter.parameters(),
                         "input_spec": prepared.spec.to_dict()},

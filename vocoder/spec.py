@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from vocoder.errors import VocoderError
 
-Scale = Literal["linear", "mel"]
+# The frequency axis; each has one class in vocoder/frontend/filterbank.py
+# that maps linear STFT magnitudes onto its rows and back.
+Scale = Literal["linear", "mel", "log"]
+SCALES = ("linear", "mel", "log")
 # How frames sit on the waveform:
 #   "center": torch.stft(center=True) / librosa's default. n_fft//2 samples of
 #             padding on each side; frame k is centred on sample k*hop.
@@ -22,7 +26,9 @@ Scale = Literal["linear", "mel"]
 #             each side and center=False, so frames * hop == samples.
 Padding = Literal["center", "same"]
 
-WINDOWS = ("hann", "hamming", "blackman")
+# Analysis windows (built in vocoder/frontend/stft.py, the one place a window
+# is made). "kaiser" needs the spec's kaiser_beta.
+WINDOWS = ("hann", "hamming", "blackman", "kaiser", "rectangular")
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,7 @@ class SpectrogramSpec:
     hop_length: int
     win_length: int
     window: str = "hann"
+    kaiser_beta: float | None = None  # the Kaiser window's shape parameter β; only for window "kaiser"
     padding: Padding = "center"
     pad_mode: str = "reflect"
     scale: Scale = "linear"
@@ -51,6 +58,8 @@ class SpectrogramSpec:
     # torchaudio (float32) differ by ~1e-5 per weight: enough to move the log
     # of quiet bands by 1e-4, so each preset names the one its peer used.
     mel_filterbank: Literal["librosa", "torchaudio"] | None = None
+    # Log axis: bands per octave, centres from fmin up to at most fmax.
+    bands_per_octave: int | None = None
     # Natural-log features are ln(max(x, log_floor)); None: no log convention.
     log_floor: float | None = None
     # Added to |X|^2 before the square root, as HiFi-GAN's mel code does (1e-9).
@@ -78,23 +87,21 @@ class SpectrogramSpec:
             yield "padding 'same' needs n_fft - hop_length to be even"
         if self.pad_mode not in ("reflect", "constant"):
             yield f"pad_mode must be 'reflect' or 'constant' (got {self.pad_mode!r})"
-        if self.scale not in ("linear", "mel"):
-            yield f"scale must be 'linear' or 'mel' (got {self.scale!r})"
+        if self.window == "kaiser":
+            if not _is_number(self.kaiser_beta) or not 0 <= self.kaiser_beta <= 100:
+                yield f"a kaiser window needs kaiser_beta in 0..100 (got {self.kaiser_beta!r})"
+        elif self.kaiser_beta is not None:
+            yield f"kaiser_beta is only for the kaiser window (window is {self.window!r})"
         nyquist = self.sample_rate / 2
         top = self.fmax if self.fmax is not None else nyquist
         if not 0 <= self.fmin < top <= nyquist:
             yield f"need 0 <= fmin < fmax <= Nyquist ({nyquist:g} Hz); got fmin={self.fmin}, fmax={self.fmax}"
-        if self.scale == "mel":
-            if not self.n_mels or self.n_mels < 1:
-                yield "a mel spec needs n_mels >= 1"
-            if self.mel_scale not in ("slaney", "htk"):
-                yield f"mel_scale must be 'slaney' or 'htk' (got {self.mel_scale!r})"
-            if self.mel_norm not in ("slaney", None):
-                yield f"mel_norm must be 'slaney' or null (got {self.mel_norm!r})"
-            if self.mel_filterbank not in ("librosa", "torchaudio"):
-                yield f"mel_filterbank must be 'librosa' or 'torchaudio' (got {self.mel_filterbank!r})"
-        elif any(v is not None for v in (self.n_mels, self.mel_scale, self.mel_norm, self.mel_filterbank)):
-            yield "a linear spec takes no n_mels, mel_scale, mel_norm or mel_filterbank"
+        if self.scale not in SCALES:
+            yield f"scale must be one of {', '.join(SCALES)} (got {self.scale!r})"
+        else:
+            from vocoder.frontend.filterbank import axis_problems
+
+            yield from axis_problems(self)
         if self.log_floor is not None and self.log_floor <= 0:
             yield f"log_floor must be positive (got {self.log_floor})"
         if self.magnitude_eps < 0:
@@ -108,9 +115,21 @@ class SpectrogramSpec:
         return self.n_fft // 2 + 1
 
     @property
+    def is_linear(self) -> bool:
+        """True when the rows are the STFT's own bins (no filterbank to undo)."""
+        return self.filterbank().is_linear
+
+    def filterbank(self):
+        """The axis object (:mod:`vocoder.frontend.filterbank`): linear STFT
+        magnitude ↔ this spec's rows, band centre frequencies, n_bins."""
+        from vocoder.frontend.filterbank import filterbank_for
+
+        return filterbank_for(self)
+
+    @property
     def n_bins(self) -> int:
-        """Rows of this spectrogram: mel bands, or linear STFT bins."""
-        return self.n_mels if self.scale == "mel" else self.n_stft_bins  # type: ignore[return-value]
+        """Rows of this spectrogram: mel or log bands, or linear STFT bins."""
+        return self.filterbank().n_bins
 
     @property
     def f_max(self) -> float:
@@ -144,10 +163,12 @@ class SpectrogramSpec:
         return max(self.side_padding + 1, self.n_fft - 2 * self.side_padding, 1)
 
     def as_linear(self) -> "SpectrogramSpec":
-        """The plain linear-STFT spec under this one: same rate and framing,
-        no mel, no log floor, no magnitude epsilon."""
+        """The plain linear-STFT spec under this one: same rate, framing and
+        window, no filterbank, no log floor, no magnitude epsilon."""
+        from vocoder.frontend.filterbank import axis_fields
+
         return dataclasses.replace(
-            self, scale="linear", n_mels=None, mel_scale=None, mel_norm=None, mel_filterbank=None,
+            self, scale="linear", **{name: None for name in axis_fields()},
             fmin=0.0, fmax=None, log_floor=None, magnitude_eps=0.0,
         )
 
@@ -217,6 +238,10 @@ PRESETS: dict[str, SpectrogramSpec] = {
         padding="center", scale="linear",
     ),
 }
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def get_preset(name: str) -> SpectrogramSpec:

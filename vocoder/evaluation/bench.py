@@ -166,11 +166,13 @@ def _load_references(clips: list[Clip], spec: SpectrogramSpec):
 
 def run_bench(clips: list[Clip], backends: list[BackendChoice], preset: str, out_dir: str | os.PathLike,
               metrics: tuple[str, ...] = fidelity.DEFAULT_METRICS, report_audio: str = "embed",
-              progress: bool | None = None, command: str = "") -> BenchResult:
-    """Run the benchmark and write every artefact into ``out_dir``."""
+              progress: bool | None = None, command: str = "",
+              spec: SpectrogramSpec | None = None) -> BenchResult:
+    """Run the benchmark and write every artefact into ``out_dir``; ``spec``,
+    when given, is the effective spec (``preset`` then only labels the run)."""
     from vocoder.evaluation.report import write_report
 
-    spec = get_preset(preset)
+    spec = spec if spec is not None else get_preset(preset)
     out_dir = Path(out_dir)
     inverters = {choice.label: create(choice.name, **choice.options) for choice in backends}
     for choice in backends:
@@ -178,6 +180,7 @@ def run_bench(clips: list[Clip], backends: list[BackendChoice], preset: str, out
         if fixed is not None and fixed != spec:
             raise VocoderError(f"backend {choice.label!r} was trained on another spec than preset {preset!r}: "
                                + "; ".join(fixed.differences(spec)) + " (model vs preset)")
+        inverters[choice.label].check_spec(spec)  # e.g. pghi and a kaiser window: refuse before any work
     references = _load_references(clips, spec)
     staging = _prepare_out_dir(out_dir)
     try:

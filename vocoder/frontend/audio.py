@@ -12,7 +12,6 @@ import torch
 import torchaudio.functional as AF
 
 from vocoder.errors import VocoderError
-from vocoder.frontend import mel as mel_ops
 from vocoder.frontend import stft as stft_ops
 from vocoder.provenance import sha256_file
 from vocoder.spec import SpectrogramSpec
@@ -77,15 +76,15 @@ def check_length(n_samples: int, spec: SpectrogramSpec, what: str = "audio") -> 
 def audio_to_spectrogram(audio: Audio, spec: SpectrogramSpec) -> Spectrogram:
     """Magnitude spectrogram of ``audio`` under ``spec`` (resampling if needed).
 
-    Stereo stays two channels. For a mel spec the magnitudes are the
-    filterbank applied to |STFT| (power 1), as HiFi-GAN, BigVGAN and Vocos do.
+    Stereo stays two channels. For a mel or log spec the magnitudes are the
+    axis's filterbank applied to |STFT| (power 1), as HiFi-GAN, BigVGAN and
+    Vocos do for mel.
     """
     audio = resample(audio, spec.sample_rate)
     n = audio.samples.shape[-1]
     check_length(n, spec)
     mag = stft_ops.magnitude(audio.samples, spec)
-    if spec.scale == "mel":
-        mag = mel_ops.linear_to_mel(mag, spec)
+    mag = spec.filterbank().forward(mag)
     return Spectrogram(
         magnitude=mag.contiguous(), spec=spec, n_samples=n,
         provenance=tuple(audio.provenance) + ({"step": "stft", "spec": spec.to_dict()},),

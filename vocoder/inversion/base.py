@@ -9,7 +9,6 @@ from typing import Any, ClassVar
 import torch
 
 from vocoder.errors import VocoderError
-from vocoder.frontend.mel import mel_to_linear
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
@@ -28,8 +27,8 @@ class Inverter(ABC):
     refuses options a backend does not take.
 
     ``input_scale`` says what the backend consumes: ``"linear"`` backends take
-    a linear STFT magnitude under any spec (a mel input is converted first and
-    the conversion is recorded); trained backends will declare ``"mel"`` and
+    a linear STFT magnitude under any spec (a mel or log input is converted
+    first by its axis's inverse, and the conversion is recorded); trained backends will declare ``"mel"`` and
     the one spec they were trained on.
     """
 
@@ -63,9 +62,14 @@ class Inverter(ABC):
                     + "; ".join(f"{d} (model vs input)" for d in fixed.differences(spectrogram.spec))
                 )
             return spectrogram
-        if self.input_scale == "linear" and spectrogram.spec.scale == "mel":
-            return mel_to_linear(spectrogram)
+        self.check_spec(spectrogram.spec)
+        if self.input_scale == "linear":
+            return spectrogram.spec.filterbank().inverse(spectrogram)  # identity on a linear axis
         return spectrogram
+
+    def check_spec(self, spec: SpectrogramSpec) -> None:
+        """Refuse, with one line, a spec this backend cannot invert (beyond the
+        fixed-spec rule); called by ``prepare`` and by the bench before any work."""
 
     @abstractmethod
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:

@@ -82,8 +82,8 @@ def fast_griffin_lim(spectrogram: Spectrogram, iters: int, momentum: float,
     batch. The buffers of c_n and c_{n−1} swap roles each iteration.
     """
     spec = spectrogram.spec
-    if spec.scale != "linear":
-        raise ValueError("Griffin-Lim needs a linear magnitude; convert the mel first")
+    if not spec.is_linear:
+        raise ValueError("Griffin-Lim needs a linear magnitude; invert the filterbank first")
     mag = spectrogram.magnitude.detach().to("cpu", torch.float32)
     if phase is None:
         phase = initial_phase(mag.shape, init, seed)
