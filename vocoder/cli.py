@@ -35,6 +35,12 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _provenance_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--name", help="model name recorded in the file and its card (default: the file name)")
+    p.add_argument("--training-data", help="what the model was trained on, for the record and the card")
+    p.add_argument("--licence", help="the weights' licence, for the record and the card")
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="vocoder", description="Spectrogram images → audio, with every step recorded.")
     parser.add_argument("--version", action="version", version=f"vocoder {__version__}")
@@ -59,8 +65,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed (default: 0)")
     p.add_argument("--tol", type=float,
                    help="pghi, pghi+fgla: coefficients below TOL × the peak get random phase (default: 1e-4, 1e-3)")
-    p.add_argument("--checkpoint", help="trained model for neural backends (.ckpt from `vocoder fit`, "
-                                        ".safetensors from `vocoder export`)")
+    p.add_argument("--checkpoint", help="trained model for neural backends: a name from `vocoder models` "
+                                        "(e.g. hifigan-v1-lj), a .safetensors from `vocoder export`/`vocoder import`, "
+                                        "or a .ckpt from `vocoder fit`")
     p.add_argument("--preset", help="spec for a picture without metadata (default: linear)")
     p.add_argument("--duration", type=float, help="seconds of audio a plain picture spans (default: one frame per column)")
     p.add_argument("--channel", choices=("grey", "r", "g", "b", "stereo"),
@@ -99,9 +106,20 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--blur", type=float, default=0.0, metavar="SIGMA",
                    help="Gaussian blur of the encoded PNG's pixels before decoding, in pixels, as a picture someone "
                         "sent may have (default: 0 = none)")
-    p = sub.add_parser("export", help="training checkpoint → generator as .safetensors (weights + spec, no pickle)")
+
+    p = sub.add_parser("export", help="training checkpoint → model file (.safetensors: weights + spec, no pickle) "
+                                      "and its model card")
     p.add_argument("checkpoint", help="a .ckpt written by `vocoder fit`")
-    p.add_argument("-o", "--output", required=True, help="the .safetensors file to write")
+    p.add_argument("-o", "--output", required=True, help="the .safetensors file to write (card: OUT.safetensors.md)")
+    _provenance_options(p)
+
+    p = sub.add_parser("import", help="original HiFi-GAN generator checkpoint (+ config.json) → model file")
+    p.add_argument("generator", help="g_XXXXXXXX or generator_*.pth.tar from the original HiFi-GAN code")
+    p.add_argument("--config", help="its config.json (default: config.json beside the generator)")
+    p.add_argument("-o", "--output", required=True, help="the .safetensors file to write (card: OUT.safetensors.md)")
+    _provenance_options(p)
+
+    sub.add_parser("models", help="list the named pretrained models and whether they are available here")
 
     for name in ("fit", "validate", "test"):  # listed for --help; main() hands them to LightningCLI
         sub.add_parser(name, help=f"LightningCLI {name} (vocoder {name} --help; e.g. --config configs/hifigan_tiny.yaml)")
@@ -133,6 +151,7 @@ def _invert(args: argparse.Namespace) -> int:
         ignore_metadata=args.ignore_metadata, preview=args.preview, max_pixels=args.max_pixels,
     )
     record = invert(request)
+    _say_learned(record.get("learned_model"))
     out = record["output"]
     print(f"wrote {args.output} ({out['samples'] / out['sample_rate']:.2f} s, {out['sample_rate']} Hz, "
           f"{out['channels']} ch, backend {args.backend}, {record['wall_seconds']['inversion']:.2f} s)")
@@ -145,6 +164,13 @@ def _invert(args: argparse.Namespace) -> int:
     if out["preview"]:
         print(f"preview {out['preview']}")
     return 0
+
+
+def _say_learned(model: dict | None) -> None:
+    """The one stderr line every learned backend's output gets."""
+    if model:
+        print(f"vocoder: note: made by {model['name']} ({model['architecture']}, trained on "
+              f"{model['training_data']}): {model['statement']}", file=sys.stderr)
 
 
 def _encode(args: argparse.Namespace) -> int:
@@ -203,19 +229,59 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export(args: argparse.Namespace) -> int:
-    from vocoder.inversion.hifigan import export
+def _provenance(args: argparse.Namespace) -> dict[str, str | None]:
+    return {"name": args.name, "training_data": args.training_data, "licence": args.licence}
 
-    if not args.output.endswith(".safetensors"):
-        raise VocoderError(f"the export must be a .safetensors file (got {args.output})")
-    meta = export(args.checkpoint, args.output)
-    print(f"wrote {args.output} (hifigan, {meta['spec']['n_mels']} mel bands at {meta['spec']['sample_rate']} Hz, "
-          f"{meta['batches']} training batches)")
+
+def _wrote_model(path: str, meta: dict) -> None:
+    from vocoder.models.store import card_path, describe_architecture
+
+    spec = meta["spec"]
+    print(f"wrote {path} ({describe_architecture(meta['architecture'], meta['config'])}, {spec['n_mels']} mel "
+          f"bands at {spec['sample_rate']} Hz)")
+    print(f"model card {card_path(path)}")
+
+
+def _export(args: argparse.Namespace) -> int:
+    from vocoder.models.store import export
+
+    _wrote_model(args.output, export(args.checkpoint, args.output, _provenance(args)))
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from vocoder.models.original_hifigan import import_generator
+    from vocoder.models.store import save
+
+    config = args.config or os.path.join(os.path.dirname(os.path.abspath(args.generator)), "config.json")
+    generator, spec, source = import_generator(args.generator, config)
+    meta = {**{k: v for k, v in _provenance(args).items() if v is not None}, "source": source,
+            "trained_batches": None}
+    _wrote_model(args.output, save(generator, spec, meta, args.output))
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT
+    from vocoder.models.pretrained import INSTALL_HINT, cache_dir, describe
+
+    rows = describe()
+    notes = {"cached": "cached", "installed": "installed (converted on first use)",
+             "not installed": f"not installed: {INSTALL_HINT}"}
+    for row in rows:
+        print(f"{row['name']}: {row['summary']}")
+        print(f"  architecture  {row['architecture']}, {row['parameters']:,} parameters")
+        print(f"  spec          {row['spec']}")
+        print(f"  trained on    {row['training_data']}")
+        print(f"  licence       {row['licence']}")
+        print(f"  here          {notes[row['available']]}")
+    print(f"cache: {cache_dir()} (VOCODER_CACHE_DIR moves it)")
+    print(f"note: {LEARNED_OUTPUT_STATEMENT}")
     return 0
 
 
 COMMANDS = {"encode": _encode, "invert": _invert, "info": _info, "backends": _backends, "bench": _bench,
-            "export": _export}
+            "export": _export, "import": _import, "models": _models}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -167,6 +167,8 @@ def invert(request: InvertRequest) -> dict[str, Any]:
             "steps": list(prepared.provenance),
             "backend": {"name": request.backend, "parameters": inverter.parameters(),
                         "input_spec": prepared.spec.to_dict()},
+            # None for classical backends; for a learned one: which model, from what data, and the warning.
+            "learned_model": inverter.learned_model(),
             "seed": inverter.parameters().get("seed"),
             "fidelity_vs_input": fidelity,
             "environment": environment(),

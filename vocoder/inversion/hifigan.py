@@ -1,152 +1,71 @@
 """`hifigan`: a trained HiFi-GAN generator as an inversion backend.
 
-Loads either a training checkpoint (``.ckpt``, read with
-``torch.load(weights_only=True)`` so a pickled object is refused, never run)
-or an export (``.safetensors``: plain tensors plus the spec and architecture
-as JSON metadata). The model's spec travels with it and is the only spec the
-backend accepts.
+``checkpoint`` is a pretrained name (``hifigan-v1-lj``, see `vocoder models`),
+a model file (``.safetensors`` from `vocoder export` or `vocoder import`) or a
+training checkpoint (``.ckpt`` from `vocoder fit`); :mod:`vocoder.models.store`
+reads all of them without running pickled code. The model's spec travels with
+it and is the only spec the backend accepts.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import pickle
-import zipfile
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
 
 from vocoder.errors import VocoderError
-from vocoder.inversion.base import Inverter
-from vocoder.models.hifigan import HiFiGANGenerator
-from vocoder.provenance import AtomicOutputs, sha256_file
+from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT, Inverter
+from vocoder.models import store
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
-
-META_KEY = "vocoder"  # same key the training module writes (kept import-free of Lightning)
-EXPORT_FORMAT = 1
-
-
-@dataclass
-class LoadedModel:
-    generator: HiFiGANGenerator  # weight norm removed, eval mode
-    spec: SpectrogramSpec
-    meta: dict[str, Any]
-
-
-def _read_checkpoint(path: str) -> dict[str, Any]:
-    if not zipfile.is_zipfile(path):  # torch.save has written zip archives since torch 1.6
-        raise VocoderError(f"{path} is not a PyTorch checkpoint (expected a .ckpt from `vocoder fit` "
-                           "or a .safetensors from `vocoder export`)")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()
-        detail = next((ln for ln in first if "GLOBAL" in ln or "Unsupported" in ln), first[0] if first else "")
-        detail = detail.split(" was not an allowed global")[0].replace("WeightsUnpickler error: ", "")
-        raise VocoderError(
-            f"refusing {path}: it holds pickled Python objects that only run as code when loaded "
-            f"({detail.strip()}); vocoder loads weights only. Use a checkpoint written by `vocoder fit` "
-            "or an export from `vocoder export`"
-        ) from None
-    except (RuntimeError, EOFError, OSError) as exc:
-        raise VocoderError(f"cannot read checkpoint {path}: {str(exc).strip().splitlines()[0]}") from None
-    if not isinstance(checkpoint, dict) or META_KEY not in checkpoint or "state_dict" not in checkpoint:
-        raise VocoderError(f"{path} is not a vocoder HiFi-GAN training checkpoint (no '{META_KEY}' metadata)")
-    return checkpoint
-
-
-def _build(path: str, meta: dict[str, Any], state: dict[str, torch.Tensor], weight_norm: bool) -> LoadedModel:
-    if meta.get("model") != "hifigan":
-        raise VocoderError(f"{path} holds a {meta.get('model')!r} model, not hifigan")
-    spec = SpectrogramSpec.from_dict(meta["spec"])
-    try:
-        generator = HiFiGANGenerator.from_config(meta["generator"])
-        if not weight_norm:
-            generator.remove_weight_norm()
-        generator.load_state_dict(state)
-    except (TypeError, KeyError, ValueError, RuntimeError) as exc:
-        raise VocoderError(f"{path}: weights do not fit the recorded architecture: {str(exc).splitlines()[0]}") from None
-    if weight_norm:
-        generator.remove_weight_norm()
-    return LoadedModel(generator.eval(), spec, meta)
-
-
-def load(path: str | os.PathLike) -> LoadedModel:
-    """A generator ready for inference, from a ``.ckpt`` or ``.safetensors`` file."""
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise VocoderError(f"checkpoint not found: {path}")
-    if path.endswith(".safetensors"):
-        from safetensors import SafetensorError, safe_open
-        from safetensors.torch import load_file
-
-        try:
-            with safe_open(path, framework="pt") as fh:
-                header = fh.metadata() or {}
-            state = load_file(path)
-        except (SafetensorError, OSError) as exc:
-            raise VocoderError(f"cannot read {path}: {exc}") from None
-        if META_KEY not in header:
-            raise VocoderError(f"{path} has no '{META_KEY}' metadata: not exported by `vocoder export`")
-        try:
-            meta = json.loads(header[META_KEY])
-        except json.JSONDecodeError:
-            raise VocoderError(f"{path}: its '{META_KEY}' metadata is not valid JSON") from None
-        return _build(path, meta, state, weight_norm=False)
-    checkpoint = _read_checkpoint(path)
-    prefix = "generator."
-    state = {k[len(prefix):]: v for k, v in checkpoint["state_dict"].items() if k.startswith(prefix)}
-    return _build(path, checkpoint[META_KEY], state, weight_norm=True)
-
-
-def export(checkpoint: str | os.PathLike, output: str | os.PathLike) -> dict[str, Any]:
-    """Training checkpoint → safetensors generator (weight norm folded) + JSON metadata."""
-    from safetensors.torch import save_file
-
-    model = load(checkpoint)
-    meta = {"format": EXPORT_FORMAT, "model": "hifigan", "spec": model.spec.to_dict(),
-            "generator": model.generator.config(), "source_sha256": sha256_file(checkpoint),
-            "batches": model.meta.get("batches")}
-    state = {k: v.detach().contiguous() for k, v in model.generator.state_dict().items()}
-    with AtomicOutputs() as outputs:
-        tmp = outputs.reserve(output)
-        save_file(state, tmp, metadata={META_KEY: json.dumps(meta, sort_keys=True)})
-    return meta
 
 
 @dataclass
 class HiFiGAN(Inverter):
     name: ClassVar[str] = "hifigan"
-    summary: ClassVar[str] = "HiFi-GAN (Kong et al. 2020) generator, --checkpoint .ckpt or .safetensors; trained, fixed spec"
+    summary: ClassVar[str] = ("HiFi-GAN (Kong et al. 2020) generator; --checkpoint a model name (vocoder models), "
+                              ".safetensors or .ckpt; learned, fixed spec")
     input_scale: ClassVar[str] = "mel"
 
     checkpoint: str | None = None
-    _model: LoadedModel | None = field(default=None, init=False, repr=False, compare=False)
+    _model: store.LoadedModel | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.checkpoint:
-            raise VocoderError("backend 'hifigan' needs --checkpoint PATH (a .ckpt from `vocoder fit` or a "
-                               ".safetensors from `vocoder export`)")
-        self._model = load(self.checkpoint)
+            raise VocoderError("backend 'hifigan' needs --checkpoint: a model name (`vocoder models`), a "
+                               ".safetensors from `vocoder export`/`vocoder import`, or a .ckpt from `vocoder fit`")
+        self._model = store.load(self.checkpoint)
+
+    @property
+    def model(self) -> store.LoadedModel:
+        assert self._model is not None
+        return self._model
 
     def fixed_spec(self) -> SpectrogramSpec:
-        assert self._model is not None
-        return self._model.spec
+        return self.model.spec
 
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
-        assert self._model is not None
         features = spectrogram.log_features()  # channels as batch
         with torch.inference_mode():
-            audio = self._model.generator(features)[:, 0]
+            audio = self.model.generator(features)[:, 0]
         n = spectrogram.length
         if audio.shape[-1] < n:
             audio = torch.nn.functional.pad(audio, (0, n - audio.shape[-1]))
         return audio[:, :n].float().contiguous()
 
+    def learned_model(self) -> dict[str, Any]:
+        meta = self.model.meta
+        return {"name": self.model.name,
+                "architecture": store.describe_architecture(meta["architecture"], meta["config"]),
+                "weights_sha256": self.model.sha256,
+                "training_data": meta.get("training_data") or "not recorded",
+                "licence": meta.get("licence") or "not recorded",
+                "statement": LEARNED_OUTPUT_STATEMENT}
+
     def parameters(self) -> dict[str, Any]:
-        assert self._model is not None and self.checkpoint is not None
-        return {"checkpoint": os.path.abspath(self.checkpoint), "checkpoint_sha256": sha256_file(self.checkpoint),
-                "generator": self._model.generator.config(), "trained_batches": self._model.meta.get("batches")}
+        meta = self.model.meta
+        return {"checkpoint": self.checkpoint, "model_file": self.model.path, "checkpoint_sha256": self.model.sha256,
+                "architecture": meta["architecture"], "generator": meta["config"],
+                "trained_batches": meta.get("trained_batches"), "source": meta.get("source"),
+                "init_from": meta.get("init_from")}

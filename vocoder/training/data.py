@@ -162,6 +162,13 @@ class AudioDataModule(L.LightningDataModule):
         self.train_set = SegmentDataset(train, self.spec, h.segment, h.repeats, h.seed, h.normalize)
         self.val_set = ClipDataset(val, self.spec, max_samples, h.normalize)
 
+    def describe(self) -> str:
+        """What the model learns from, for checkpoint metadata and model cards."""
+        h = self.hparams
+        where = f"folder {os.path.abspath(h.data_dir)}" if h.data_dir else f"file list {os.path.abspath(h.file_list)}"
+        n = len(self.train_set.files) if self.train_set is not None else "?"
+        return f"{n} audio files from {where} ({h.segment}-sample segments at {self.spec.sample_rate} Hz)"
+
     def train_dataloader(self) -> DataLoader:
         assert self.train_set is not None
         sampler = EpochSampler(self.train_set, self.hparams.seed)

@@ -23,12 +23,11 @@ from vocoder.models import (
     discriminator_loss, feature_matching_loss, generator_adversarial_loss,
 )
 from vocoder.models.hifigan import HiFiGANGenerator
+from vocoder.models.store import FORMAT, META_KEY  # checkpoint metadata (plain JSON types)
 from vocoder.spec import get_preset
 
 GeneratorFactory = Callable[[int], HiFiGANGenerator]
 
-# Checkpoint key under which the spec and architecture travel (plain JSON types).
-META_KEY = "vocoder"
 
 
 class NonFiniteLossError(VocoderError):
@@ -56,6 +55,10 @@ class HiFiGANModule(L.LightningModule):
         mel_weight, feature_weight, adversarial_weight: HiFi-GAN's 45 / 2 / 1.
         loss_fmax: top of the loss mel; None: Nyquist (HiFi-GAN "fmax_for_loss": null).
         log_audio: validation clips saved/logged as audio + spectrogram.
+        init_generator: start the generator from published or exported
+            weights (a name from `vocoder models`, a .safetensors or a .ckpt)
+            instead of random ones: fine-tuning. The discriminators start fresh.
+            The architecture must match; the checkpoints record the origin.
     """
 
     def __init__(self, generator: GeneratorFactory | None = None, mpd: nn.Module | None = None,
@@ -63,7 +66,7 @@ class HiFiGANModule(L.LightningModule):
                  betas: tuple[float, float] = (0.8, 0.99), weight_decay: float = 0.01, lr_decay: float = 0.999,
                  lr_decay_every: int = 809, grad_clip: float | None = None, mel_weight: float = 45.0,
                  feature_weight: float = 2.0, adversarial_weight: float = 1.0, loss_fmax: float | None = None,
-                 log_audio: int = 2):
+                 log_audio: int = 2, init_generator: str | None = None):
         super().__init__()
         self.save_hyperparameters(ignore=["generator", "mpd", "msd"])
         self.automatic_optimization = False
@@ -74,10 +77,27 @@ class HiFiGANModule(L.LightningModule):
         if self.generator.hop_length != self.spec.hop_length:
             raise VocoderError(f"the generator upsamples by {self.generator.hop_length} but preset {preset!r} "
                                f"has hop {self.spec.hop_length}")
+        self.init_from: dict[str, Any] | None = None
+        if init_generator:
+            self.init_from = self._load_initial_generator(init_generator)
         self.mpd = mpd if mpd is not None else MultiPeriodDiscriminator()
         self.msd = msd if msd is not None else MultiScaleDiscriminator()
         self.loss_mel = LogMel(self.spec, fmax=loss_fmax)
         self.batches = 0  # generator updates so far (restored on resume)
+
+    def _load_initial_generator(self, reference: str) -> dict[str, Any]:
+        import sys
+
+        from vocoder.models.store import load_into_training_generator
+
+        loaded = load_into_training_generator(self.generator, reference)
+        if loaded.spec != self.spec:
+            raise VocoderError(f"--model.init_generator {reference} was trained on another spec than preset "
+                               f"{self.hparams.preset!r}: " + "; ".join(loaded.spec.differences(self.spec)))
+        print(f"vocoder: generator starts from {loaded.name} (weights sha256 {loaded.sha256[:16]}…, trained on "
+              f"{loaded.meta.get('training_data') or 'unrecorded data'})", file=sys.stderr)
+        return {"name": loaded.name, "weights_sha256": loaded.sha256,
+                "training_data": loaded.meta.get("training_data"), "licence": loaded.meta.get("licence")}
 
     # -- optimisation -------------------------------------------------------
 
@@ -168,8 +188,12 @@ class HiFiGANModule(L.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # Plain JSON types only, so `torch.load(weights_only=True)` can read it
         # and the inference backend needs no training code.
-        checkpoint[META_KEY] = {"format": 1, "model": "hifigan", "spec": self.spec.to_dict(),
-                                "generator": self.generator.config(), "batches": self.batches}
+        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        describe = getattr(datamodule, "describe", None)
+        checkpoint[META_KEY] = {"format": FORMAT, "architecture": "hifigan", "spec": self.spec.to_dict(),
+                                "config": self.generator.config(), "trained_batches": self.batches,
+                                "training_data": describe() if describe else None, "init_from": self.init_from}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        self.batches = int(checkpoint.get(META_KEY, {}).get("batches", 0))
+        meta = checkpoint.get(META_KEY, {})
+        self.batches = int(meta.get("trained_batches", meta.get("batches", 0)) or 0)
