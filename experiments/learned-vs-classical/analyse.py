@@ -19,6 +19,7 @@ clips is in by_kind.csv).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 import sys
 from pathlib import Path
@@ -28,6 +29,7 @@ import soundfile as sf
 import torch
 
 from vocoder.evaluation import hallucination as hal
+from vocoder.evaluation.metrics import mel_l1
 from vocoder.evaluation.bench import BackendChoice
 from vocoder.frontend.stft import magnitude
 from vocoder.plots import plt
@@ -84,8 +86,8 @@ def load(runs: Path) -> tuple[list[dict], list[str], list[str]]:
     kinds = content_kinds()
     rows, backends = [], []
     conditions = [c for c in CONDITIONS if (runs / c / "results.csv").exists()]
-    if not conditions:
-        sys.exit(f"no {'/'.join(CONDITIONS)}/results.csv under {runs}")
+    if "clean" not in conditions:
+        sys.exit(f"no clean/results.csv under {runs}: the clean run is what every change is measured from")
     for condition in conditions:
         with open(runs / condition / "results.csv", newline="") as fh:
             for row in csv.DictReader(fh):
@@ -210,7 +212,9 @@ def _heatmap(ax, matrix, kinds, backends, title, cmap, fmt="{:.2f}", center=None
     for i in range(data.shape[0]):
         for j in range(data.shape[1]):
             if np.isfinite(data[i, j]):
-                ax.text(j, i, fmt.format(data[i, j]), ha="center", va="center", fontsize=8)
+                dark = (data[i, j] - vmin) / max(vmax - vmin, 1e-12) < 0.35 if center is None else False
+                ax.text(j, i, fmt.format(data[i, j]), ha="center", va="center", fontsize=8,
+                        color="white" if dark else "black")
     ax.set_xticks(range(len(backends)), backends, rotation=25, ha="right", fontsize=8)
     ax.set_yticks(range(len(kinds)), [k.replace(" (", "\n(") for k in kinds], fontsize=7)
     ax.set_title(title, fontsize=10)
@@ -327,9 +331,45 @@ def spectrogram_figure(runs: Path, condition: str, clip: str, rows: list[dict], 
     axes[-1][0].set_xlabel("time (s)")
     axes[-1][1].set_xlabel("time (s)")
     fig.suptitle(f"{clip}, input {CONDITION_LABELS[condition]}: power in dB re. the truth's peak", fontsize=10)
-    fig.savefig(path, dpi=65)
+    fig.savefig(path, dpi=65, pil_kwargs={"quality": 80})  # JPEG: a tenth of the PNG's size
     plt.close(fig)
     return True
+
+
+def fullband_mel_l1(runs: Path, rows: list[dict]) -> list[dict]:
+    """mel L1 as the HiFi-GAN authors' validation computes it (config_v1.json: fmax_for_loss null, so the
+    loss mel spans 0–11025 Hz, not the input mel's 0–8000 Hz), for every LJ clip in the clean run: the
+    number their README's validation curve reports for V1 on the LJ validation list."""
+    spec = dataclasses.replace(get_preset("hifigan"), fmax=None)
+    out = []
+    for row in rows:
+        if row["condition"] != "clean" or not row["clip"].startswith("LJ"):
+            continue
+        audio = runs / "clean" / "audio"
+        slug = BackendChoice(row["backend"], row["backend_name"], {}).slug
+        read = lambda path: torch.from_numpy(sf.read(path, dtype="float64", always_2d=True)[0].T.copy())  # noqa: E731
+        reference, estimate = read(audio / f"{row['clip']}__reference.wav"), read(audio / f"{row['clip']}__{slug}.wav")
+        n = min(reference.shape[-1], estimate.shape[-1])
+        out.append({"clip": row["clip"], "backend": row["short"], "kind": row["content"],
+                    "mel_l1_8k": row["mel_l1"], "mel_l1_fullband": mel_l1(reference[..., :n], estimate[..., :n], spec),
+                    "pesq": row["pesq"]})
+    return out
+
+
+def fullband_md(values: list[dict]) -> str:
+    if not values:
+        return ""
+    backends = list(dict.fromkeys(v["backend"] for v in values))
+    lines = ["## LJ clips: mel L1 as HiFi-GAN's validation computes it (80 bands, 0–11025 Hz)", "",
+             "The LJ model's authors publish this number for V1 on their validation list (README figure "
+             "validation_loss.png of github.com/jik876/hifi-gan: about 0.215 after 2.5 M steps).", "",
+             "| backend | LJ001-0028 (held out) | LJ clips in the LJ model's training list (mean) |", "|---|---:|---:|"]
+    for backend in backends:
+        held = [v["mel_l1_fullband"] for v in values if v["backend"] == backend and v["clip"] == "LJ001-0028"]
+        seen = [v["mel_l1_fullband"] for v in values if v["backend"] == backend and v["clip"] != "LJ001-0028"]
+        lines.append(f"| {backend} | {_fmt(held[0] if held else None, 3)} | "
+                     f"{_fmt(float(np.mean(seen)) if seen else None, 3)} (n={len(seen)}) |")
+    return "\n".join(lines + [""])
 
 
 def main(runs: Path) -> None:
@@ -338,22 +378,23 @@ def main(runs: Path) -> None:
     out.mkdir(exist_ok=True)
     table = aggregate(rows, backends, conditions)
     write_by_kind(table, out / "by_kind.csv")
-    (out / "tables.md").write_text(tables_md(table, rows, backends, conditions))
+    fullband = fullband_mel_l1(runs, rows)
+    (out / "tables.md").write_text(tables_md(table, rows, backends, conditions) + "\n" + fullband_md(fullband))
     learned = {r["short"]: r["learned_model"] for r in rows if r["learned"] == "True"}
     written = figures(table, backends, conditions, out / "figures", set(learned))
     clips = {r["clip"] for r in rows}
     for clip in (c for c in REPRESENTATIVE if c in clips):
         clip_rows = [r for r in rows if r["clip"] == clip and r["condition"] == conditions[0]]
         if spectrogram_figure(runs, conditions[0], clip, clip_rows, learned,
-                              out / "figures" / f"spectrograms_{clip}.png"):
-            written.append(f"spectrograms_{clip}.png")
+                              out / "figures" / f"spectrograms_{clip}.jpg"):
+            written.append(f"spectrograms_{clip}.jpg")
     blurred = conditions[-1]
     if blurred != conditions[0]:
         for clip in ("LJ001-0028", "synth_birdlike_chirps"):
             clip_rows = [r for r in rows if r["clip"] == clip and r["condition"] == blurred]
             if clip_rows and spectrogram_figure(runs, blurred, clip, clip_rows, learned,
-                                                out / "figures" / f"spectrograms_{clip}_{blurred}.png"):
-                written.append(f"spectrograms_{clip}_{blurred}.png")
+                                                out / "figures" / f"spectrograms_{clip}_{blurred}.jpg"):
+                written.append(f"spectrograms_{clip}_{blurred}.jpg")
     print(f"{len(rows)} rows, {len(backends)} backends, conditions {', '.join(conditions)}")
     print(f"wrote {out}/by_kind.csv, {out}/tables.md and figures/: {', '.join(written)}")
 
