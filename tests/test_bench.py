@@ -1,6 +1,7 @@
 """`vocoder bench`: what it writes, that its numbers can be recomputed, and its errors."""
 
 import csv
+import hashlib
 import json
 import math
 import re
@@ -169,6 +170,12 @@ def test_a_trained_backend_takes_part_in_the_bench(tmp_path, shared_data):
     record = json.loads(record_path.read_text())
     assert record["backend"]["name"] == "hifigan"
     assert record["backend"]["parameters"]["checkpoint_sha256"]  # which model made it, exactly
+    # labelled as learned, from the model's own identity: the weights' hash is the file's
+    assert [r["learned"] for r in rows] == ["False", "True"]
+    assert record["learned_model"]["weights_sha256"] == hashlib.sha256((PROJECT / TINY).read_bytes()).hexdigest()
+    assert "may contain" in record["learned_model"]["statement"]
+    notices = [line for line in result.err.splitlines() if "learned model" in line]
+    assert len(notices) == 1 and "hifigan_tiny" in notices[0] and "fgla" not in result.err
 
 
 def test_a_trained_backend_with_another_spec_is_refused_before_any_work(tmp_path, shared_data):

@@ -179,6 +179,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report-audio", choices=("embed", "link", "none"), default="embed",
                    help="audio players in report.html: embedded (self-contained), linked files, or none")
     _spec_options(p)
+    p.add_argument("--png-bits", type=int, choices=(8, 16), default=16,
+                   help="bit depth of the spectrogram PNG every backend inverts (default: 16; 8 = a typical "
+                        "shared picture)")
+    p.add_argument("--blur", type=float, default=0.0, metavar="SIGMA",
+                   help="Gaussian blur of the encoded PNG's pixels before decoding, in pixels, as a picture someone "
+                        "sent may have (default: 0 = none)")
+
     p = sub.add_parser("export", help="training checkpoint → model file (.safetensors: weights + spec, no pickle) "
                                       "and its model card")
     p.add_argument("checkpoint", help="a .ckpt written by `vocoder fit`")
@@ -308,18 +315,23 @@ def _bench(args: argparse.Namespace) -> int:
     import shlex
 
     from vocoder.evaluation.bench import find_clips, parse_backends, parse_kind_rules, run_bench
+    from vocoder.evaluation.degrade import Degradation
     from vocoder.evaluation.fidelity import parse_metrics
     from vocoder.spec_overrides import effective_spec
 
     overrides = _spec_overrides(args)
     spec = effective_spec(args.preset, overrides)
+    degradation = Degradation(png_bits=args.png_bits, blur_sigma=args.blur)
+    degradation.validate()
     metrics = parse_metrics(args.metrics)
     backends = parse_backends(args.backends, iters=args.iters, seed=args.seed)
     clips = find_clips(args.inputs, parse_kind_rules(args.kind))
     command = "vocoder " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["bench"] else ""
     label = args.preset + (f" with {overrides.describe()}" if overrides else "")
-    result = run_bench(clips, backends, label, args.out, metrics, args.report_audio, command=command, spec=spec)
-    print(f"{len(result.rows)} runs ({len(clips)} clips × {len(backends)} backends) written to {args.out}/")
+    result = run_bench(clips, backends, label, args.out, metrics, args.report_audio, command=command, spec=spec,
+                       degradation=degradation, notify=lambda line: print(f"vocoder: {line}", file=sys.stderr))
+    print(f"{len(result.rows)} runs ({len(clips)} clips × {len(backends)} backends, input {degradation.label}) "
+          f"written to {args.out}/")
     for name in ("results.csv", "summary.md", "summary.json", "report.html", "plots/", "audio/"):
         print(f"  {os.path.join(args.out, name)}")
     return 0

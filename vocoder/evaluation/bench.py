@@ -16,7 +16,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import soundfile as sf
 import torch
@@ -26,15 +26,15 @@ from vocoder.errors import VocoderError
 from vocoder.evaluation import fidelity
 from vocoder.evaluation import hallucination as hal
 from vocoder.evaluation import perceptual
+from vocoder.evaluation.degrade import Degradation, write_input_picture
 from vocoder.evaluation.plots import plot_difference_map, plot_triptych
 from vocoder.frontend.audio import AUDIO_SUFFIXES, audio_to_spectrogram, check_length, read_audio, resample
-from vocoder.frontend.image import PictureOptions, image_to_spectrogram, spectrogram_to_png
+from vocoder.frontend.image import PictureOptions, image_to_spectrogram
 from vocoder.frontend.picture import read_picture
 from vocoder.frontend.stft import magnitude
 from vocoder.inversion import create
 from vocoder.provenance import environment, umask, sha256_file, to_json
 from vocoder.spec import SpectrogramSpec, get_preset
-
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,8 @@ def find_clips(inputs: list[str], kind_rules: list[tuple[str, str]] = ()) -> lis
 class BenchResult:
     rows: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)  # clip, backend, metric, reason
+    degradation: Degradation = field(default_factory=Degradation)
+    learned: dict[str, dict[str, Any]] = field(default_factory=dict)  # backend label → learned_model()
 
 
 def _prepare_out_dir(out_dir: Path) -> Path:
@@ -164,14 +166,28 @@ def _load_references(clips: list[Clip], spec: SpectrogramSpec):
     return loaded
 
 
+def learned_notice(label: str, identity: dict[str, Any]) -> str:
+    """The one line said (on stderr, in reports) about a learned backend's output."""
+    return (f"bench backend {label!r} is the learned model {identity.get('name')} "
+            f"({identity.get('architecture')}, trained on {identity.get('training_data')}, licence "
+            f"{identity.get('licence')}); {identity.get('statement')}")
+
+
 def run_bench(clips: list[Clip], backends: list[BackendChoice], preset: str, out_dir: str | os.PathLike,
               metrics: tuple[str, ...] = fidelity.DEFAULT_METRICS, report_audio: str = "embed",
-              progress: bool | None = None, command: str = "",
-              spec: SpectrogramSpec | None = None) -> BenchResult:
-    """Run the benchmark and write every artefact into ``out_dir``; ``spec``,
-    when given, is the effective spec (``preset`` then only labels the run)."""
+              progress: bool | None = None, command: str = "", spec: SpectrogramSpec | None = None,
+              degradation: Degradation = Degradation(), notify: Callable[[str], None] | None = None) -> BenchResult:
+    """Run the benchmark and write every artefact into ``out_dir``.
+
+    ``spec``, when given, is the effective spec (``preset`` then only labels
+    the run). ``degradation`` says what picture every backend gets (a clean
+    16-bit PNG by default). ``notify`` receives one line per learned backend,
+    before any work, naming its model and saying its output may contain
+    invented content.
+    """
     from vocoder.evaluation.report import write_report
 
+    degradation.validate()
     spec = spec if spec is not None else get_preset(preset)
     out_dir = Path(out_dir)
     inverters = {choice.label: create(choice.name, **choice.options) for choice in backends}
@@ -181,12 +197,17 @@ def run_bench(clips: list[Clip], backends: list[BackendChoice], preset: str, out
             raise VocoderError(f"backend {choice.label!r} was trained on another spec than preset {preset!r}: "
                                + "; ".join(fixed.differences(spec)) + " (model vs preset)")
         inverters[choice.label].check_spec(spec)  # e.g. pghi and a kaiser window: refuse before any work
+    learned = {label: inverter.learned_model() for label, inverter in inverters.items()}
+    learned = {label: identity for label, identity in learned.items() if identity is not None}
+    if notify is not None:
+        for label, identity in learned.items():
+            notify(learned_notice(label, identity))
     references = _load_references(clips, spec)
     staging = _prepare_out_dir(out_dir)
     try:
         for sub in ("audio", "images", "plots"):
             (staging / sub).mkdir()
-        result = BenchResult()
+        result = BenchResult(degradation=degradation, learned=learned)
         bar = tqdm(total=len(clips) * len(backends), desc="bench", unit="run",
                    disable=None if progress is None else not progress)
         for clip, audio in zip(clips, references):
@@ -208,8 +229,8 @@ def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[Backend
     reference = audio.samples
     spectrogram = audio_to_spectrogram(audio, spec)
     png_path = staging / "images" / f"{clip.name}.png"
-    png_bytes, _ = spectrogram_to_png(spectrogram, bits=16, source={"path": str(clip.path)})
-    png_path.write_bytes(png_bytes)
+    degradation = result.degradation
+    write_input_picture(spectrogram, degradation, png_path, source={"path": str(clip.path)})
     decoded = image_to_spectrogram(read_picture(png_path), None, PictureOptions())
     wants_pitch = {"f0_rmse_cents", "vuv_f1"} & set(metrics) and clip.kind in ("speech", "monophonic")
     reference_pitch = perceptual.pitch_track(reference, spec.sample_rate, clip.kind, spec.hop_length) \
@@ -239,9 +260,12 @@ def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[Backend
                       staging / "plots" / f"{stem}.png", title)
         plot_difference_map(difference, seconds_audio, spec.sample_rate / 2,
                             staging / "plots" / f"{stem}.diff.png", f"difference map: {title}")
+        identity = result.learned.get(choice.label)
         row = {
             "clip": clip.name, "kind": clip.kind, "backend": choice.label, "backend_name": choice.name,
-            "backend_options": json.dumps(choice.options, sort_keys=True), "seconds": seconds,
+            "backend_options": json.dumps(choice.options, sort_keys=True),
+            "learned": identity is not None, "learned_model": identity["name"] if identity else "",
+            "png_bits": degradation.png_bits, "blur_sigma": degradation.blur_sigma, "seconds": seconds,
             "audio_seconds": seconds_audio, "rtf": seconds / seconds_audio,
         }
         for name, value in values.items():
@@ -261,7 +285,8 @@ def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[Backend
         record = {
             "vocoder_record": 1,
             "input": {"clip": str(clip.path), "sha256": sha256_file(clip.path), "kind": clip.kind,
-                      "encoded_png": f"images/{png_path.name}", "encoded_png_sha256": sha256_file(png_path)},
+                      "encoded_png": f"images/{png_path.name}", "encoded_png_sha256": sha256_file(png_path),
+                      "degradation": degradation.to_dict()},
             "output": {"path": f"audio/{wav_path.name}", "sha256": sha256_file(wav_path),
                        "format": "WAV, 32-bit float (unscaled, for exact recomputation)",
                        "sample_rate": spec.sample_rate, "channels": int(waveform.shape[0]),
@@ -270,6 +295,9 @@ def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[Backend
             "steps": list(prepared.provenance),
             "backend": {"name": choice.name, "parameters": inverter.parameters(),
                         "input_spec": prepared.spec.to_dict()},
+            # None for a classical backend; for a learned one: which model, from what data, and that
+            # its output may contain content absent from the input.
+            "learned_model": identity,
             "seed": inverter.parameters().get("seed"),
             "metrics": {k: v for k, v in row.items() if k in fidelity.CATALOGUE},
             "environment": environment(),
