@@ -289,3 +289,42 @@ def test_info_shows_a_producers_claims_and_the_options_it_implies():
     assert shown["claims_from_file"]["power_for_image"] == 0.25 and shown["claims_from_file"]["stereo"] == 1
     assert shown["picture_options"]["planes"] == ["g", "b"] and shown["picture_options"]["dark_is_loud"]
     assert shown["spec"]["n_mels"] == 512 and shown["spec"]["fmax"] == 10000
+
+
+# -- test patterns ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["chirp", "tones", "grid"])
+def test_audio_patterns_carry_their_truth(kind, tmp_path):
+    from vocoder.frontend.audio import audio_to_spectrogram, read_audio
+    from vocoder.frontend.image import image_to_spectrogram, PictureOptions
+    from vocoder.frontend.picture import read_picture
+    from vocoder.spec import get_preset
+
+    out = tmp_path / f"{kind}.png"
+    result = run_cli("pattern", kind, "-o", out, "--preset", "hifigan", "--duration", "1")
+    assert result.code == 0, result
+    truth = read_audio(str(out) + ".truth.wav")
+    assert truth.sample_rate == 22050 and abs(truth.samples.shape[-1] - 22050) <= 1
+    # The picture is exactly the truth's spectrogram (up to 16-bit quantisation).
+    expected = audio_to_spectrogram(truth, get_preset("hifigan")).magnitude
+    decoded = image_to_spectrogram(read_picture(str(out)), None, PictureOptions()).magnitude
+    loud = expected > expected.max() * 1e-3
+    assert torch.allclose(decoded[loud], expected[loud], rtol=2e-3)
+    record = json.loads((tmp_path / f"{kind}.png.json").read_text())
+    assert record["truth"]["sha256"] and record["pattern"] == kind
+
+
+def test_the_chirp_rises_and_the_text_pattern_has_no_waveform(tmp_path):
+    from vocoder.frontend.image import image_to_spectrogram, PictureOptions
+    from vocoder.frontend.picture import read_picture
+
+    assert run_cli("pattern", "chirp", "-o", tmp_path / "c.png", "--duration", "2").code == 0
+    chirp = image_to_spectrogram(read_picture(str(tmp_path / "c.png")), None, PictureOptions()).magnitude[0]
+    peaks = chirp.argmax(dim=0)
+    assert peaks[-20] > 4 * peaks[20] > 0  # an exponential sweep: the peak bin climbs over time
+    assert run_cli("pattern", "text", "-o", tmp_path / "t.png", "--text", "HI", "--scale", "log",
+                   "--bands-per-octave", "12", "--fmin", "100").code == 0
+    assert not (tmp_path / "t.png.truth.wav").exists()
+    text = image_to_spectrogram(read_picture(str(tmp_path / "t.png")), None, PictureOptions())
+    assert text.spec.scale == "log" and 0.05 < float((text.magnitude > 0.5).float().mean()) < 0.6
+    assert run_cli("pattern", "chirp", "-o", tmp_path / "c.png").code == 2  # exists: no overwrite

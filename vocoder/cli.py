@@ -215,6 +215,15 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--value-map", choices=("bipolar", "unipolar"), help="as given to sonify (default: its record's)")
     p.add_argument("--bits", type=int, choices=(8, 16), help="PNG bit depth (default: 16)")
 
+    p = sub.add_parser("pattern", help="draw a test pattern with a known truth (chirp, tones, grid, text)")
+    p.add_argument("kind", choices=("chirp", "tones", "grid", "text"))
+    p.add_argument("-o", "--output", required=True,
+                   help="PNG to write (spec embedded); audio patterns also write OUT.png.truth.wav")
+    p.add_argument("--preset", default="linear", help=f"spectrogram preset: {', '.join(PRESETS)} (default: linear)")
+    p.add_argument("--duration", type=float, default=5.0, help="seconds (default: 5)")
+    p.add_argument("--text", default="vocoder", help="the text of the `text` pattern")
+    _spec_options(p)
+
     sub.add_parser("models", help="list the named pretrained models and whether they are available here")
 
     for name in ("fit", "validate", "test"):  # listed for --help; main() hands them to LightningCLI
@@ -391,6 +400,16 @@ def _desonify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pattern(args: argparse.Namespace) -> int:
+    from vocoder.pipeline import make_pattern
+
+    record = make_pattern(args.kind, args.output, args.preset, _spec_overrides(args), args.duration, args.text)
+    print(f"wrote {args.output} ({args.kind}, {record['spec']['scale']} axis, {args.duration:g} s)")
+    if record["truth"]:
+        print(f"truth {record['truth']['path']} (bench it: vocoder bench {record['truth']['path']} ...)")
+    return 0
+
+
 def _models(args: argparse.Namespace) -> int:
     from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT
     from vocoder.models.pretrained import INSTALL_HINT, cache_dir, describe
@@ -411,7 +430,8 @@ def _models(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"encode": _encode, "invert": _invert, "info": _info, "backends": _backends, "bench": _bench,
-            "export": _export, "import": _import, "models": _models, "sonify": _sonify, "desonify": _desonify}
+            "export": _export, "import": _import, "models": _models, "sonify": _sonify, "desonify": _desonify,
+            "pattern": _pattern}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

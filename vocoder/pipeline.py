@@ -326,3 +326,48 @@ def desonify_audio(audio_path: str, output: str, size: tuple[int, int] | None = 
         }
         outputs.write_text(json_target, to_json(record))
     return record
+
+
+def make_pattern(kind: str, output: str, preset: str = "linear", overrides: SpecOverrides | None = None,
+                 seconds: float = 5.0, text: str = "vocoder", bits: int = 16) -> dict[str, Any]:
+    """A test-pattern spectrogram PNG (spec embedded) and, for audio patterns,
+    its truth WAV beside it (OUT.png.truth.wav), with a record."""
+    from vocoder.frontend import patterns
+    from vocoder.frontend.audio import Audio
+    from vocoder.spectrogram import Spectrogram
+
+    if kind not in patterns.KINDS:
+        raise VocoderError(f"unknown pattern {kind!r}; choose one of {', '.join(patterns.KINDS)}")
+    if not (0.1 <= seconds <= 600):
+        raise VocoderError(f"--duration {seconds:g} s: patterns are 0.1 to 600 s long")
+    spec = effective_spec(preset, overrides)
+    truth_path = output + ".truth.wav"
+    with AtomicOutputs() as outputs:
+        png_tmp = outputs.reserve(output)
+        truth_tmp = outputs.reserve(truth_path) if kind != "text" else None
+        json_target = record_path(output)
+        outputs.reserve(json_target)
+        if kind == "text":
+            n_samples = int(round(seconds * spec.sample_rate))
+            magnitude = patterns.draw_text(text, spec, spec.n_frames(n_samples))
+            spectrogram = Spectrogram(magnitude=magnitude, spec=spec, n_samples=n_samples,
+                                      provenance=({"step": "pattern", "kind": "text", "text": text,
+                                                   "truth": "the drawn magnitude itself (no waveform)"},))
+            source = {"pattern": "text", "text": text}
+        else:
+            wave = torch.from_numpy(patterns.synthesise(kind, spec, seconds)).float()
+            write_audio(truth_tmp, wave, spec.sample_rate)
+            wave = read_audio(truth_tmp).samples  # the picture is the spectrogram of exactly what the WAV holds
+            spectrogram = audio_to_spectrogram(Audio(wave, spec.sample_rate, [{"step": "pattern", "kind": kind}]),
+                                               spec)
+            source = {"pattern": kind, "truth_wav": os.path.basename(truth_path), "sha256": sha256_file(truth_tmp)}
+        data, metadata = spectrogram_to_png(spectrogram, bits=bits, source=source)
+        with open(png_tmp, "wb") as fh:
+            fh.write(data)
+        record = {"vocoder_record": 1, "created": _now(), "job": "pattern", "pattern": kind,
+                  "output": {"path": os.path.abspath(output), "sha256": sha256_file(png_tmp)},
+                  "truth": None if truth_tmp is None else {"path": os.path.abspath(truth_path),
+                                                            "sha256": sha256_file(truth_tmp)},
+                  "spec": spec.to_dict(), "seconds": seconds, "environment": environment()}
+        outputs.write_text(json_target, to_json(record))
+    return record
