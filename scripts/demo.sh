@@ -4,19 +4,20 @@
 # learned backend on the same spectrogram. Needs only this repo (and the
 # [pretrained] extra, which `make demo` installs).
 # Usage: scripts/demo.sh [OUTDIR]   (the `vocoder` command must be on PATH)
+# OUTDIR is the demo's own scratch folder, so a rerun replaces its files (--force).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:-$here/demo-out}"
 mkdir -p "$out"
 
 echo "== 1. speech → spectrogram PNG (HiFi-GAN mel spec, 16-bit, spec embedded)"
-vocoder encode "$here/samples/LJ001-0006.wav" -o "$out/speech.png" --preset hifigan --preview
+vocoder encode "$here/samples/LJ001-0006.wav" -o "$out/speech.png" --preset hifigan --preview --force
 
 echo "== 2. spectrogram PNG → speech with fast Griffin-Lim (100 iterations)"
-vocoder invert "$out/speech.png" -o "$out/speech_fgla.wav" --backend fgla --iters 100 --preview
+vocoder invert "$out/speech.png" -o "$out/speech_fgla.wav" --backend fgla --iters 100 --preview --force
 
 echo "== 3. a photograph of a sign → sound (no metadata: linear spec, one frame per column)"
-vocoder invert "$here/samples/text.png" -o "$out/text.wav" --backend fgla --preview
+vocoder invert "$here/samples/text.png" -o "$out/text.wav" --backend fgla --preview --force
 
 echo "== 4. classical vs learned, side by side: PGHI+FGLA and HiFi-GAN V1 (LJ Speech model) on the same"
 echo "      spectrogram, each measured against the original recording"

@@ -52,7 +52,7 @@ def test_info_says_when_there_is_no_metadata():
 
 def test_invert_needs_no_options_and_writes_a_full_record(encoded, tmp_path):
     out = tmp_path / "speech.wav"
-    result = run_cli("invert", encoded, "-o", out, "--iters", "20", "--preview")
+    result = run_cli("invert", encoded, "-o", out, "--iters", "20", "--preview", "--timings")
     assert result.code == 0, result
     record = json.loads((tmp_path / "speech.wav.json").read_text())
     assert record["input"]["sha256"] == sha256_file(encoded)
@@ -68,8 +68,11 @@ def test_invert_needs_no_options_and_writes_a_full_record(encoded, tmp_path):
     fidelity = record["fidelity_vs_input"]
     assert fidelity["domain"] == "mel" and fidelity["consistency_db"] < -10
     assert fidelity["out_of_band_db"] < -20  # nothing invented above the mel's 8 kHz
-    steps = [s["step"] for s in record["steps"]]
-    assert steps == ["read_audio", "stft", "decode_image", "mel_to_linear"]
+    # The image's own history is its claim; this run's steps start at decoding it.
+    assert [s["step"] for s in record["claimed"]["metadata"]["provenance"]] == ["read_audio", "stft"]
+    assert [s["step"] for s in record["steps"]] == ["decode_image", "mel_to_linear"]
+    assert record["claim_mismatches"] == [] and all(c["agrees"] for c in record["verified"]["claim_checks"])
+    assert record["verified"]["sha256"] == {"input": sha256_file(encoded), "output": sha256_file(out)}
     info = sf.info(out)
     assert info.samplerate == 22050 and info.frames == sf.info(SPEECH).frames
     with Image.open(tmp_path / "speech.wav.preview.png") as preview:
@@ -233,7 +236,7 @@ def test_options_that_contradict_embedded_metadata_are_refused(tmp_path, encoded
 
 @pytest.mark.parametrize("target, message", [
     ("missing-folder/out.wav", "does not exist"),
-    ("", "is a directory"),
+    ("", "is a folder"),
 ])
 def test_unwritable_output_is_refused_before_any_work(tmp_path, encoded, target, message):
     before = {p.name for p in tmp_path.iterdir()}

@@ -16,6 +16,7 @@ from vocoder.frontend.picture import DEFAULT_MAX_PIXELS
 from vocoder.spec import PRESETS
 
 EXIT_USAGE = 2
+FORCE_HELP = "replace outputs that already exist (an input is never replaced)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -112,10 +113,12 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="dB below the peak that the image keeps; quieter is black/silence (default: 100)")
     p.add_argument("--preview", action="store_true", help="also write OUT.png.preview.png with labelled axes")
     _spec_options(p)
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     p = sub.add_parser("invert", help="spectrogram PNG or any picture → audio, with a JSON record")
     p.add_argument("image", help="a PNG from `vocoder encode`, or any picture")
-    p.add_argument("-o", "--output", required=True, help="WAV to write; OUT.wav.json gets the provenance record")
+    p.add_argument("-o", "--output", required=True,
+                   help="audio to write: .wav, .flac or .ogg (the extension decides); OUT.json gets the record")
     p.add_argument("--backend", default="fgla", help="inversion backend (see `vocoder backends`; default: fgla)")
     p.add_argument("--iters", type=_positive_int, help="iterations for iterative backends (default: 100)")
     p.add_argument("--momentum", type=float, help="fgla momentum (default: 0.99)")
@@ -158,6 +161,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
                    help=f"refuse larger images (default: {DEFAULT_MAX_PIXELS:,})")
     _spec_options(p)
+    p.add_argument("--timings", action="store_true",
+                   help="put wall-clock seconds in the record (then a rerun's record is not byte-identical)")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     p = sub.add_parser("info", help="print an image's embedded spec and mapping as JSON")
     p.add_argument("image")
@@ -171,7 +177,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default="linear", help=f"spectrogram preset: {', '.join(PRESETS)} (default: linear)")
     p.add_argument("--iters", type=_positive_int, help="iterations for every iterative backend (default: each backend's)")
     p.add_argument("--seed", type=int, default=0, help="seed for every backend that takes one (default: 0)")
-    p.add_argument("--out", default="bench-out", help="output folder; must not exist or be empty (default: bench-out)")
+    p.add_argument("--out", default="bench-out",
+                   help="output folder; must not exist or be empty unless --force (default: bench-out)")
     p.add_argument("--metrics", default="all", help="comma list of metrics, or 'all' (see docs/metrics.md)")
     p.add_argument("--kind", action="append", metavar="GLOB=KIND",
                    help="content kind by file-name glob: speech (default), monophonic or polyphonic; "
@@ -185,18 +192,23 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--blur", type=float, default=0.0, metavar="SIGMA",
                    help="Gaussian blur of the encoded PNG's pixels before decoding, in pixels, as a picture someone "
                         "sent may have (default: 0 = none)")
+    p.add_argument("--timings", action="store_true",
+                   help="measure and report seconds and real-time factors (then a rerun is not byte-identical)")
+    p.add_argument("--force", action="store_true", help="replace the contents of a non-empty --out folder")
 
     p = sub.add_parser("export", help="training checkpoint → model file (.safetensors: weights + spec, no pickle) "
                                       "and its model card")
     p.add_argument("checkpoint", help="a .ckpt written by `vocoder fit`")
     p.add_argument("-o", "--output", required=True, help="the .safetensors file to write (card: OUT.safetensors.md)")
     _provenance_options(p)
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     p = sub.add_parser("import", help="original HiFi-GAN generator checkpoint (+ config.json) → model file")
     p.add_argument("generator", help="g_XXXXXXXX or generator_*.pth.tar from the original HiFi-GAN code")
     p.add_argument("--config", help="its config.json (default: config.json beside the generator)")
     p.add_argument("-o", "--output", required=True, help="the .safetensors file to write (card: OUT.safetensors.md)")
     _provenance_options(p)
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     p = sub.add_parser("sonify", help="picture → audio along a Hilbert curve (exactly invertible with desonify)")
     p.add_argument("image")
@@ -206,6 +218,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--value-map", default="bipolar", choices=("bipolar", "unipolar"),
                    help="brightness 0..1 → samples −1..1 (bipolar, default) or 0..1 (unipolar)")
     p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse larger images")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     p = sub.add_parser("desonify", help="audio from `vocoder sonify` → the picture again")
     p.add_argument("audio")
@@ -214,6 +227,7 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="the original picture size (default: from the sonify record beside the audio)")
     p.add_argument("--value-map", choices=("bipolar", "unipolar"), help="as given to sonify (default: its record's)")
     p.add_argument("--bits", type=int, choices=(8, 16), help="PNG bit depth (default: 16)")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     p = sub.add_parser("pattern", help="draw a test pattern with a known truth (chirp, tones, grid, text)")
     p.add_argument("kind", choices=("chirp", "tones", "grid", "text"))
@@ -222,6 +236,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default="linear", help=f"spectrogram preset: {', '.join(PRESETS)} (default: linear)")
     p.add_argument("--duration", type=float, default=5.0, help="seconds (default: 5)")
     p.add_argument("--text", default="vocoder", help="the text of the `text` pattern")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     _spec_options(p)
 
     sub.add_parser("models", help="list the named pretrained models and whether they are available here")
@@ -260,14 +275,18 @@ def _invert(args: argparse.Namespace) -> int:
                          "tol": args.tol, "checkpoint": args.checkpoint},
         preset=args.preset, spec_overrides=_spec_overrides(args), picture=picture, picture_options_given=given,
         ignore_metadata=args.ignore_metadata, preview=args.preview, max_pixels=args.max_pixels,
+        timings=args.timings,
     )
     record = invert(request)
+    for mismatch in record["claim_mismatches"]:
+        print(f"vocoder: warning: {mismatch}", file=sys.stderr)
     for warning in record.get("warnings", []):
         print(f"vocoder: warning: {warning}", file=sys.stderr)
     _say_learned(record.get("learned_model"))
     out = record["output"]
-    print(f"wrote {args.output} ({out['samples'] / out['sample_rate']:.2f} s, {out['sample_rate']} Hz, "
-          f"{out['channels']} ch, backend {args.backend}, {record['wall_seconds']['inversion']:.2f} s)")
+    took = f", {record['wall_seconds']['inversion']:.2f} s" if "wall_seconds" in record else ""
+    print(f"wrote {args.output} ({out['format']}, {out['samples'] / out['sample_rate']:.2f} s, "
+          f"{out['sample_rate']} Hz, {out['channels']} ch, backend {args.backend}{took})")
     fidelity = record["fidelity_vs_input"]
     if "consistency_db" in fidelity:
         print(f"self-check vs the {fidelity['domain']} spectrogram as decoded (not a check of the decoding: look at "
@@ -338,7 +357,8 @@ def _bench(args: argparse.Namespace) -> int:
     command = "vocoder " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["bench"] else ""
     label = args.preset + (f" with {overrides.describe()}" if overrides else "")
     result = run_bench(clips, backends, label, args.out, metrics, args.report_audio, command=command, spec=spec,
-                       degradation=degradation, notify=lambda line: print(f"vocoder: {line}", file=sys.stderr))
+                       degradation=degradation, notify=lambda line: print(f"vocoder: {line}", file=sys.stderr),
+                       timings=args.timings, inputs=args.inputs)
     print(f"{len(result.rows)} runs ({len(clips)} clips × {len(backends)} backends, input {degradation.label}) "
           f"written to {args.out}/")
     for name in ("results.csv", "summary.md", "summary.json", "report.html", "plots/", "audio/"):
@@ -434,28 +454,69 @@ COMMANDS = {"encode": _encode, "invert": _invert, "info": _info, "backends": _ba
             "pattern": _pattern}
 
 
+def _inputs(args: argparse.Namespace) -> list[str]:
+    """The files a command reads: no output may be one of them."""
+    named = [getattr(args, name, None) for name in ("audio", "image", "checkpoint", "generator", "config")]
+    return [p for p in named + list(getattr(args, "inputs", None) or []) if isinstance(p, str)]
+
+
+def _fail(message: str) -> int:
+    from vocoder.provenance import printable
+
+    print(f"vocoder: error: {printable(message)}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from vocoder import interrupts
+    from vocoder.outputs import output_policy, write_failure
+
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in ("fit", "validate", "test"):
-        from vocoder.training.cli import run  # Lightning loads only for training
+    if hasattr(sys.stdout, "reconfigure"):  # a file name that is not UTF-8 still prints
+        sys.stdout.reconfigure(errors="backslashreplace")
+    with interrupts.handled():
+        try:
+            if argv and argv[0] in ("fit", "validate", "test"):
+                from vocoder.training.cli import run  # Lightning loads only for training
 
-        return run(argv)
-    args = _build_parser().parse_args(argv)
+                code = run(argv)
+            else:
+                args = _build_parser().parse_args(argv)
+                with output_policy(force=getattr(args, "force", False), inputs=_inputs(args)):
+                    code = COMMANDS[args.command](args)
+            sys.stdout.flush()  # a closed pipe shows here, not as a message at exit
+            return code
+        except VocoderError as exc:
+            return _fail(str(exc))
+        except BrokenPipeError:
+            _silence_stdout()
+            return _fail("standard output was closed before vocoder finished writing to it (broken pipe)")
+        except (KeyboardInterrupt, SystemExit) as exc:
+            if isinstance(exc, SystemExit) and interrupts.received() is None:
+                raise  # argparse's usage errors and --help
+            print(interrupts.message(interrupts.received()), file=sys.stderr)
+            return EXIT_USAGE
+        except Exception as exc:  # a bug, not a user error: still one line unless asked
+            failure = write_failure(exc)
+            if failure is not None:  # a full disk that a library reported its own way
+                return _fail(str(failure))
+            if os.environ.get("VOCODER_DEBUG"):
+                raise
+            first = (str(exc).strip().splitlines() or [""])[0]
+            print(f"vocoder: internal error: {type(exc).__name__}: {first} (set VOCODER_DEBUG=1 for a traceback)",
+                  file=sys.stderr)
+            return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's own flush at exit does
+    not report the broken pipe a second time."""
     try:
-        return COMMANDS[args.command](args)
-    except VocoderError as exc:
-        print(f"vocoder: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("vocoder: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # a bug, not a user error: still one line unless asked
-        if os.environ.get("VOCODER_DEBUG"):
-            raise
-        print(f"vocoder: internal error: {type(exc).__name__}: {exc} (set VOCODER_DEBUG=1 for a traceback)",
-              file=sys.stderr)
-        return 1
-
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (tests capture it)
+        pass
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,30 +1,35 @@
 """The jobs behind the CLI: encode audio to a PNG, invert a picture to audio.
 
-Each job writes its outputs all-or-nothing and returns the provenance record
-it wrote, so a notebook gets the same traceability as the command line.
+Each job writes its outputs all-or-nothing (``vocoder.outputs``: never over
+an input, never over an existing file unless the CLI's --force set the
+policy) and returns the provenance record it wrote, so a notebook gets the
+same traceability as the command line.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import torch
 
+from vocoder.claims import LENGTH_CLAIM, check_image_claims, pixels_summary
 from vocoder.errors import VocoderError
 from vocoder.evaluation.fidelity import against_input
 from vocoder.frontend.audio import audio_to_spectrogram, read_audio, write_audio
+from vocoder.frontend.audiofile import encode_audio, output_format
 from vocoder.frontend.image import (PictureOptions, image_to_spectrogram, picture_producer, picture_uses_metadata,
                                    spectrogram_to_png, warnings_of)
 from vocoder.frontend.picture import DEFAULT_MAX_PIXELS, read_metadata, read_picture
 from vocoder.inversion import create
 from vocoder.plots import plot_spectrogram
-from vocoder.provenance import AtomicOutputs, environment, sha256_file, to_json
+from vocoder.provenance import AtomicOutputs, environment, printable, sha256_file, to_json
+from vocoder.record import inversion_record
 from vocoder.spec_overrides import SpecOverrides, effective_spec, spec_choice
 
 # Peak level for audio from a picture with no absolute level (-1 dBFS).
@@ -43,31 +48,28 @@ def record_path(output: str | os.PathLike) -> str:
     return os.fspath(output) + ".json"
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 def encode(audio_path: str, output: str, preset: str = "linear", bits: int = 16,
            dynamic_range_db: float = 100.0, preview: bool = False,
            overrides: SpecOverrides | None = None) -> dict[str, Any]:
     """Audio file → spectrogram PNG with the spec (preset + overrides) and mapping embedded."""
     spec = effective_spec(preset, overrides)
-    with AtomicOutputs() as outputs:
-        png_tmp = outputs.reserve(output)
+    if not os.fspath(output).lower().endswith(".png"):
+        raise VocoderError(f"encode writes a PNG: give the output a .png name (got {printable(os.fspath(output))})")
+    with AtomicOutputs(inputs=[audio_path]) as outputs:
+        outputs.reserve(output)
         preview_tmp = outputs.reserve(preview_path(output)) if preview else None
         audio = read_audio(audio_path)
         if overrides:
             audio.provenance.append({"step": "spec_overrides", **spec_choice(preset, overrides)})
         spectrogram = audio_to_spectrogram(audio, spec)
-        source = {"path": os.path.basename(audio_path), "sha256": audio.provenance[0]["sha256"],
+        source = {"path": printable(os.path.basename(audio_path)), "sha256": audio.provenance[0]["sha256"],
                   "sample_rate": audio.sample_rate, "channels": int(audio.samples.shape[0]),
                   "samples": int(audio.samples.shape[1])}
         data, metadata = spectrogram_to_png(spectrogram, bits=bits, dynamic_range_db=dynamic_range_db,
                                             source=source)
-        with open(png_tmp, "wb") as fh:
-            fh.write(data)
+        outputs.write_bytes(output, data)
         if preview_tmp:
-            plot_spectrogram(spectrogram, preview_tmp, f"{os.path.basename(audio_path)} ({preset})")
+            plot_spectrogram(spectrogram, preview_tmp, f"{printable(os.path.basename(audio_path))} ({preset})")
     return metadata
 
 
@@ -86,6 +88,7 @@ class InvertRequest:
     ignore_metadata: bool = False
     preview: bool = False
     max_pixels: int = DEFAULT_MAX_PIXELS
+    timings: bool = False  # wall-clock seconds in the record (then reruns differ in those bytes)
 
 
 def _level(waveform: torch.Tensor, absolute: bool) -> tuple[torch.Tensor, dict[str, Any]]:
@@ -109,17 +112,32 @@ def _level(waveform: torch.Tensor, absolute: bool) -> tuple[torch.Tensor, dict[s
     return waveform * gain, {"rule": rule, "gain_db": float(20 * np.log10(gain)), "peak_before": peak}
 
 
+def _protect_claimed_source(outputs: AtomicOutputs, image: str, max_pixels: int) -> None:
+    """The recording a vocoder PNG says it was made from is never an output
+    (`invert speech.png -o speech.wav --force` after `encode speech.wav`).
+    Read from the header only; a file that cannot be read fails later, fully."""
+    try:
+        source = (read_metadata(image, max_pixels) or {}).get("source")
+    except VocoderError:
+        return
+    if isinstance(source, dict):
+        outputs.protect_source(source.get("sha256"), f"the recording {printable(image)} was made from")
+
+
 def invert(request: InvertRequest) -> dict[str, Any]:
-    """Picture (ours or any) → waveform file + JSON record (+ preview PNG)."""
+    """Picture (ours or any) → audio file + JSON record (+ preview PNG)."""
     started = time.perf_counter()
     inverter = create(request.backend, **request.backend_options)
-    with AtomicOutputs() as outputs:
-        wav_tmp = outputs.reserve(request.output)
+    with AtomicOutputs(inputs=[request.image, request.backend_options.get("checkpoint")]) as outputs:
+        _protect_claimed_source(outputs, request.image, request.max_pixels)
+        outputs.reserve(request.output)
+        audio_format = output_format(request.output)
         json_target = record_path(request.output)
         outputs.reserve(json_target)  # fail now, not after the work, if unwritable
         preview_tmp = outputs.reserve(preview_path(request.output)) if request.preview else None
 
         picture = read_picture(request.image, request.max_pixels)
+        claims = check_image_claims(picture, printable(request.image))
         uses_metadata = picture_uses_metadata(picture, request.ignore_metadata)
         producer = picture_producer(picture, request.ignore_metadata)
         if uses_metadata or producer is not None:
@@ -128,8 +146,8 @@ def invert(request: InvertRequest) -> dict[str, Any]:
             if conflicting:
                 whose = "its own spec" if uses_metadata else f"{producer.producer}'s parameters"
                 raise VocoderError(
-                    f"{request.image} carries {whose}; {', '.join(conflicting)} would contradict it "
-                    "(add --ignore-metadata to read it as a plain picture)"
+                    f"{printable(request.image)} carries {whose}; {', '.join(conflicting)} would contradict "
+                    "it (add --ignore-metadata to read it as a plain picture)"
                 )
         asked = request.preset or request.spec_overrides
         spec = effective_spec(request.preset, request.spec_overrides) if asked else None
@@ -144,8 +162,10 @@ def invert(request: InvertRequest) -> dict[str, Any]:
             spec = fixed  # a plain picture is mapped onto the model's bins
             choice = f"the spec backend {request.backend!r} was trained on"
         spectrogram = image_to_spectrogram(picture, spec, request.picture, request.ignore_metadata, request.image)
+        if uses_metadata and not claims.agrees(LENGTH_CLAIM):
+            spectrogram = replace(spectrogram, n_samples=None)  # the pixels decide the length, not the claim
         if preview_tmp:
-            plot_spectrogram(spectrogram, preview_tmp, f"{os.path.basename(request.image)} as decoded")
+            plot_spectrogram(spectrogram, preview_tmp, f"{printable(os.path.basename(request.image))} as decoded")
         prepared = inverter.prepare(spectrogram)
         inversion_started = time.perf_counter()
         waveform = inverter.invert(prepared)
@@ -156,46 +176,34 @@ def invert(request: InvertRequest) -> dict[str, Any]:
         has_level = uses_metadata or (producer is not None and producer.options.level_reference is not None)
         waveform, level = _level(waveform, absolute=has_level)
         sample_rate = prepared.spec.sample_rate
-        write_audio(wav_tmp, waveform, sample_rate)
+        audio = encode_audio(waveform, sample_rate, audio_format)
+        outputs.write_bytes(request.output, audio)
 
-        record = {
-            "vocoder_record": 1,
-            "created": _now(),
-            "input": {
-                "path": os.path.abspath(request.image),
-                "sha256": sha256_file(request.image),
-                "kind": "vocoder spectrogram PNG (embedded metadata)" if uses_metadata else
-                        f"{producer.producer} spectrogram image (its own tags)" if producer is not None else
-                        "picture without metadata",
-                "embedded_metadata_ignored": picture.metadata is not None and request.ignore_metadata,
-            },
-            "output": {
-                "path": os.path.abspath(request.output),
-                "sha256": sha256_file(wav_tmp),
-                "format": "WAV, 16-bit PCM",
-                "sample_rate": sample_rate,
-                "channels": int(waveform.shape[0]),
-                "samples": int(waveform.shape[1]),
-                "level": level,
-                "preview": os.path.abspath(preview_path(request.output)) if preview_tmp else None,
-            },
-            "spec": spectrogram.spec.to_dict(),
-            "picture_options": None if uses_metadata else asdict(producer.options if producer else request.picture),
-            "warnings": warnings_of(spectrogram),
-            "spec_choice": "embedded in the input" if uses_metadata else
-                           f"{producer.producer}'s tags in the input" if producer else choice,
-            "steps": list(prepared.provenance),
-            "backend": {"name": request.backend, "parameters": inverter.parameters(),
-                        "input_spec": prepared.spec.to_dict()},
-            # None for classical backends; for a learned one: which model, from what data, and the warning.
-            "learned_model": inverter.learned_model(),
-            "seed": inverter.parameters().get("seed"),
-            "fidelity_vs_input": {**fidelity, "measured_against": (
-                "the spectrogram as decoded from the picture: a self-check of the inversion, not evidence that "
-                "the picture was decoded right (the preview shows the decoding)")},
-            "environment": environment(),
-            "wall_seconds": {"inversion": inversion_seconds, "total": time.perf_counter() - started},
-        }
+        input_sha256, output_sha256 = sha256_file(request.image), hashlib.sha256(audio).hexdigest()
+        record = inversion_record(
+            input={"path": os.path.abspath(request.image), "sha256": input_sha256,
+                   "kind": "vocoder spectrogram PNG (embedded metadata)" if uses_metadata else
+                           f"{producer.producer} spectrogram image (its own tags)" if producer is not None else
+                           "picture without metadata",
+                   "embedded_metadata_ignored": picture.metadata is not None and request.ignore_metadata},
+            output={"path": os.path.abspath(request.output), "sha256": output_sha256,
+                    "format": audio_format.description, "sample_rate": sample_rate,
+                    "channels": int(waveform.shape[0]), "samples": int(waveform.shape[1]), "level": level,
+                    "preview": os.path.abspath(preview_path(request.output)) if preview_tmp else None},
+            sha256={"input": input_sha256, "output": output_sha256},
+            spec=spectrogram.spec, prepared=prepared, inverter=inverter, backend=request.backend,
+            claims=claims, pixels=pixels_summary(picture),
+            extra={"picture_options": None if uses_metadata else
+                   asdict(producer.options if producer else request.picture),
+                   "warnings": warnings_of(spectrogram),
+                   "spec_choice": "embedded in the input" if uses_metadata else
+                   f"{producer.producer}'s tags in the input" if producer else choice,
+                   "fidelity_vs_input": {**fidelity, "measured_against": (
+                       "the spectrogram as decoded from the picture: a self-check of the inversion, not evidence "
+                       "that the picture was decoded right (the preview shows the decoding)")}},
+            timings={"inversion": inversion_seconds, "total": time.perf_counter() - started}
+            if request.timings else None,
+        )
         outputs.write_text(json_target, to_json(record))
     return record
 
@@ -243,7 +251,7 @@ def sonify_picture(image: str, output: str, curve: str = "hilbert", sample_rate:
         result = sonify(planes, value_map)  # type: ignore[arg-type]
         sf.write(wav_tmp, result.samples.T, sample_rate, subtype="FLOAT", format="WAV")
         record = {
-            "vocoder_record": 1, "created": _now(), "job": "sonify",
+            "vocoder_record": 1, "job": "sonify",
             "input": {"path": os.path.abspath(image), "sha256": sha256_file(image), "format": picture.format,
                       "mode": picture.source_mode, "width": picture.width, "height": picture.height,
                       "bit_depth": picture.bit_depth,
@@ -315,7 +323,7 @@ def desonify_audio(audio_path: str, output: str, size: tuple[int, int] | None = 
         with open(png_tmp, "wb") as fh:
             fh.write(encode_png(array))
         record = {
-            "vocoder_record": 1, "created": _now(), "job": "desonify",
+            "vocoder_record": 1, "job": "desonify",
             "input": {"path": os.path.abspath(audio_path), "sha256": sha256_file(audio_path),
                       "sample_rate": int(sample_rate), "channels": int(samples.shape[1]),
                       "samples": int(samples.shape[0]), "claimed": claimed or None},
@@ -364,7 +372,7 @@ def make_pattern(kind: str, output: str, preset: str = "linear", overrides: Spec
         data, metadata = spectrogram_to_png(spectrogram, bits=bits, source=source)
         with open(png_tmp, "wb") as fh:
             fh.write(data)
-        record = {"vocoder_record": 1, "created": _now(), "job": "pattern", "pattern": kind,
+        record = {"vocoder_record": 1, "job": "pattern", "pattern": kind,
                   "output": {"path": os.path.abspath(output), "sha256": sha256_file(png_tmp)},
                   "truth": None if truth_tmp is None else {"path": os.path.abspath(truth_path),
                                                             "sha256": sha256_file(truth_tmp)},

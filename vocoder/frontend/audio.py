@@ -37,8 +37,9 @@ def read_audio(path: str | os.PathLike) -> Audio:
     if not os.path.isfile(path):
         raise VocoderError(f"audio file not found: {path}")
     try:
-        data, rate = sf.read(path, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
+        with open(path, "rb") as fh:  # soundfile cannot open a name that is not UTF-8; a file object works
+            data, rate = sf.read(fh, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError, OSError) as exc:
         raise VocoderError(f"cannot read audio {path}: {str(exc).strip() or type(exc).__name__}") from None
     if data.size == 0:
         raise VocoderError(f"audio file {path} holds no samples")
@@ -92,6 +93,10 @@ def audio_to_spectrogram(audio: Audio, spec: SpectrogramSpec) -> Spectrogram:
 
 
 def write_audio(path: str | os.PathLike, samples: torch.Tensor, sample_rate: int) -> None:
-    """Write (channels × samples) as 16-bit PCM WAV (caller makes it atomic)."""
-    data = samples.detach().cpu().numpy().T
-    sf.write(os.fspath(path), data, sample_rate, subtype="PCM_16", format="WAV")
+    """Write (channels × samples) in the format the extension names (.wav:
+    16-bit PCM, .flac, .ogg); the caller makes it atomic (vocoder.outputs)."""
+    from vocoder.frontend.audiofile import encode_audio, output_format
+
+    data = encode_audio(samples, sample_rate, output_format(path))
+    with open(path, "wb") as fh:
+        fh.write(data)

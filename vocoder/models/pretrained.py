@@ -156,7 +156,8 @@ def resolve(name: str) -> str:
         raise VocoderError(f"cannot create the model cache {target.parent}: {exc.strerror or exc} "
                            f"(set {CACHE_ENV} to a writable folder)") from None
     store.save(generator, spec, {"name": model.name, "summary": model.summary, "training_data": model.training_data,
-                                 "licence": model.licence, "trained_batches": None, "source": origin}, target)
+                                 "licence": model.licence, "trained_batches": None, "source": origin}, target,
+               force=True)
     return str(target)
 
 

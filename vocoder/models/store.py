@@ -217,13 +217,14 @@ def load(reference: str | os.PathLike) -> LoadedModel:
 
 
 def save(generator: nn.Module, spec: SpectrogramSpec, meta: dict[str, Any], path: str | os.PathLike,
-         card: bool = True) -> dict[str, Any]:
+         card: bool = True, force: bool | None = None) -> dict[str, Any]:
     """Write a model file (and its model card, ``PATH.md``) all-or-nothing.
 
     ``meta`` holds the provenance fields (name, training_data, licence, source,
     trained_batches, init_from, ...); architecture, config and spec are taken
     from the generator and ``spec``. Weight norm must already be folded.
-    Returns the full metadata written.
+    Returns the full metadata written. ``force`` None follows the command's
+    --force; the pretrained cache passes True (its files are ours to renew).
     """
     from safetensors.torch import save_file
 
@@ -238,7 +239,7 @@ def save(generator: nn.Module, spec: SpectrogramSpec, meta: dict[str, Any], path
     full = {**meta, "format": FORMAT, "architecture": architecture, "config": generator.config(),
             "spec": spec.to_dict()}
     state = {k: v.detach().contiguous().cpu() for k, v in generator.state_dict().items()}
-    with AtomicOutputs() as outputs:
+    with AtomicOutputs(force=force) as outputs:
         save_file(state, outputs.reserve(path), metadata={META_KEY: json.dumps(full, sort_keys=True)})
         if card:
             outputs.write_text(card_path(path), model_card(full, os.path.basename(path)))
