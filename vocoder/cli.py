@@ -8,11 +8,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from typing import Sequence
 
 from vocoder import __version__
 from vocoder.errors import VocoderError
-from vocoder.frontend.picture import DEFAULT_MAX_PIXELS
+from vocoder import budget
+from vocoder.frontend.picture import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE
 from vocoder.spec import PRESETS
 
 EXIT_USAGE = 2
@@ -33,6 +35,13 @@ def _positive_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
     return value
+
+
+def _memory_size(text: str) -> int:
+    try:
+        return budget.parse_size(text)
+    except VocoderError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -71,8 +80,12 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-flip", action="store_true", help="the picture's top row is the lowest frequency")
     p.add_argument("--ignore-metadata", action="store_true", help="treat a vocoder PNG as a plain picture")
     p.add_argument("--preview", action="store_true", help="also write OUT.wav.preview.png of the input as decoded")
-    p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
+    p.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS,
                    help=f"refuse larger images (default: {DEFAULT_MAX_PIXELS:,})")
+    p.add_argument("--max-side", type=_positive_int, default=DEFAULT_MAX_SIDE,
+                   help=f"refuse images wider or taller than this (default: {DEFAULT_MAX_SIDE:,})")
+    p.add_argument("--frame", type=_positive_int, metavar="N",
+                   help="which frame of a multi-frame picture (GIF, APNG, TIFF) to read, from 0; recorded")
 
     p = sub.add_parser("info", help="print an image's embedded spec and mapping as JSON")
     p.add_argument("image")
@@ -97,6 +110,10 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("checkpoint", help="a .ckpt written by `vocoder fit`")
     p.add_argument("-o", "--output", required=True, help="the .safetensors file to write")
 
+    for name, command in sub.choices.items():  # every command that reads input has a memory cap
+        command.add_argument("--max-memory", type=_memory_size, metavar="SIZE",
+                             help=f"refuse jobs estimated to need more memory, e.g. 8G (default: ${budget.ENV}, "
+                                  "else half of this machine's memory)")
     for name in ("fit", "validate", "test"):  # listed for --help; main() hands them to LightningCLI
         sub.add_parser(name, help=f"LightningCLI {name} (vocoder {name} --help; e.g. --config configs/hifigan_tiny.yaml)")
     return parser
@@ -125,6 +142,7 @@ def _invert(args: argparse.Namespace) -> int:
                          "tol": args.tol, "checkpoint": args.checkpoint},
         preset=args.preset, picture=picture, picture_options_given=given,
         ignore_metadata=args.ignore_metadata, preview=args.preview, max_pixels=args.max_pixels,
+        max_side=args.max_side, frame=args.frame,
     )
     record = invert(request)
     out = record["output"]
@@ -214,10 +232,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run(argv)
     args = _build_parser().parse_args(argv)
+    if not os.environ.get("VOCODER_DEBUG"):
+        # Library warnings are not the user's business on stderr (one line per
+        # error, nothing else); what matters is recorded (decoder notes).
+        warnings.simplefilter("ignore")
     try:
+        budget.set_limit(getattr(args, "max_memory", None))
         return COMMANDS[args.command](args)
     except VocoderError as exc:
-        print(f"vocoder: error: {exc}", file=sys.stderr)
+        # One line whatever a file put into the message (newlines, megabytes of text).
+        message = " ".join(str(exc).split())
+        print(f"vocoder: error: {message[:2000]}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("vocoder: interrupted", file=sys.stderr)

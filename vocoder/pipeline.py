@@ -18,13 +18,17 @@ import torch
 
 from vocoder.errors import VocoderError
 from vocoder.evaluation.fidelity import against_input
-from vocoder.frontend.audio import audio_to_spectrogram, read_audio, write_audio
-from vocoder.frontend.image import PictureOptions, image_to_spectrogram, picture_uses_metadata, spectrogram_to_png
-from vocoder.frontend.picture import DEFAULT_MAX_PIXELS, read_metadata, read_picture
+from vocoder import budget
+from vocoder.frontend.audio import audio_info, audio_to_spectrogram, read_audio, write_audio
+from vocoder.frontend.image import (PictureOptions, embedded, image_to_spectrogram, plain_geometry,
+                                    spectrogram_to_png)
+from vocoder.frontend.picture import (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, PictureHeader, probe, read_metadata,
+                                     read_picture)
 from vocoder.inversion import create
+from vocoder.inversion.base import Inverter
 from vocoder.plots import plot_spectrogram
 from vocoder.provenance import AtomicOutputs, environment, sha256_file, to_json
-from vocoder.spec import get_preset
+from vocoder.spec import SpectrogramSpec, get_preset
 
 # Peak level for audio from a picture with no absolute level (-1 dBFS).
 PICTURE_PEAK = 10 ** (-1 / 20)
@@ -53,6 +57,8 @@ def encode(audio_path: str, output: str, preset: str = "linear", bits: int = 16,
     with AtomicOutputs() as outputs:
         png_tmp = outputs.reserve(output)
         preview_tmp = outputs.reserve(preview_path(output)) if preview else None
+        header = audio_info(audio_path)
+        budget.encode(header.channels, header.frames, header.sample_rate, spec, preview).check()
         audio = read_audio(audio_path)
         spectrogram = audio_to_spectrogram(audio, spec)
         source = {"path": os.path.basename(audio_path), "sha256": audio.provenance[0]["sha256"],
@@ -81,6 +87,8 @@ class InvertRequest:
     ignore_metadata: bool = False
     preview: bool = False
     max_pixels: int = DEFAULT_MAX_PIXELS
+    max_side: int = DEFAULT_MAX_SIDE
+    frame: int | None = None  # which frame of a multi-frame picture
 
 
 def _level(waveform: torch.Tensor, absolute: bool) -> tuple[torch.Tensor, dict[str, Any]]:
@@ -104,6 +112,27 @@ def _level(waveform: torch.Tensor, absolute: bool) -> tuple[torch.Tensor, dict[s
     return waveform * gain, {"rule": rule, "gain_db": float(20 * np.log10(gain)), "peak_before": peak}
 
 
+def plan_budget(request: InvertRequest, header: PictureHeader, spec: SpectrogramSpec | None, inverter: Inverter,
+                uses_metadata: bool) -> budget.Estimate:
+    """What inverting this picture will cost, from its header and the options."""
+    if uses_metadata:
+        found = embedded(header.metadata or {}, request.image, header.width, header.height, header.bands,
+                         header.bit_depth)
+        spec, channels, frames = found.spec, found.channels, header.width
+        samples = found.n_samples if found.n_samples is not None else spec.n_samples(frames)
+        blur = 0.0
+    else:
+        spec = spec or get_preset("linear")
+        request.picture.validate()
+        frames, n = plain_geometry(header.width, header.height, spec, request.picture, request.image)
+        samples = n if n is not None else spec.n_samples(frames)
+        channels, blur = (2 if request.picture.channel == "stereo" else 1), request.picture.blur_sigma
+    return budget.invert(header, spec, channels, frames, samples, request.backend,
+                         inverter.working_set(channels, spec, frames, samples),
+                         converts_mel=inverter.fixed_spec() is None and spec.scale == "mel",
+                         embedded=uses_metadata, blur_sigma=blur, preview=request.preview)
+
+
 def invert(request: InvertRequest) -> dict[str, Any]:
     """Picture (ours or any) → waveform file + JSON record (+ preview PNG)."""
     started = time.perf_counter()
@@ -114,8 +143,8 @@ def invert(request: InvertRequest) -> dict[str, Any]:
         outputs.reserve(json_target)  # fail now, not after the work, if unwritable
         preview_tmp = outputs.reserve(preview_path(request.output)) if request.preview else None
 
-        picture = read_picture(request.image, request.max_pixels)
-        uses_metadata = picture_uses_metadata(picture, request.ignore_metadata)
+        header = probe(request.image, request.max_pixels, request.frame, request.max_side)
+        uses_metadata = header.metadata is not None and not request.ignore_metadata
         if uses_metadata:
             conflicting = request.picture_options_given + (["--preset"] if request.preset else [])
             if conflicting:
@@ -130,6 +159,8 @@ def invert(request: InvertRequest) -> dict[str, Any]:
                 raise VocoderError(f"backend {request.backend!r} needs its own spec; --preset {request.preset} "
                                    "differs from it (leave --preset out)")
             spec = fixed  # a plain picture is mapped onto the model's bins
+        plan_budget(request, header, spec, inverter, uses_metadata).check()
+        picture = read_picture(request.image, request.max_pixels, request.frame, request.max_side)
         spectrogram = image_to_spectrogram(picture, spec, request.picture, request.ignore_metadata, request.image)
         if preview_tmp:
             plot_spectrogram(spectrogram, preview_tmp, f"{os.path.basename(request.image)} as decoded")
@@ -151,6 +182,8 @@ def invert(request: InvertRequest) -> dict[str, Any]:
                 "sha256": sha256_file(request.image),
                 "kind": "vocoder spectrogram PNG (embedded metadata)" if uses_metadata else "picture without metadata",
                 "embedded_metadata_ignored": picture.metadata is not None and request.ignore_metadata,
+                "frame": {"index": picture.frame, "of": picture.n_frames, "chosen_by": "--frame"}
+                if request.frame is not None else None,
             },
             "output": {
                 "path": os.path.abspath(request.output),

@@ -22,12 +22,13 @@ import soundfile as sf
 import torch
 from tqdm.auto import tqdm
 
+from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.evaluation import fidelity
 from vocoder.evaluation import hallucination as hal
 from vocoder.evaluation import perceptual
 from vocoder.evaluation.plots import plot_difference_map, plot_triptych
-from vocoder.frontend.audio import AUDIO_SUFFIXES, audio_to_spectrogram, check_length, read_audio, resample
+from vocoder.frontend.audio import AUDIO_SUFFIXES, audio_info, audio_to_spectrogram, check_length, read_audio, resample
 from vocoder.frontend.image import PictureOptions, image_to_spectrogram, spectrogram_to_png
 from vocoder.frontend.picture import read_picture
 from vocoder.frontend.stft import magnitude
@@ -154,6 +155,24 @@ def _prepare_out_dir(out_dir: Path) -> Path:
         raise VocoderError(f"cannot write to {parent}: {exc.strerror or exc}") from None
 
 
+def _check_budget(clips: list[Clip], backends: list[BackendChoice], inverters: dict, spec: SpectrogramSpec,
+                  metrics: tuple[str, ...]) -> None:
+    """Refuse the run, from the clips' headers alone, if its largest clip would not fit the memory cap."""
+    worst: budget.Estimate | None = None
+    for clip in clips:
+        header = audio_info(clip.path)
+        samples = -(-header.frames * spec.sample_rate // header.sample_rate)
+        frames = max(1, spec.n_frames(max(samples, spec.min_samples())))
+        pitch = bool({"f0_rmse_cents", "vuv_f1"} & set(metrics)) and clip.kind in ("speech", "monophonic")
+        working = [(c.label, inverters[c.label].working_set(header.channels, spec, frames, samples),
+                    inverters[c.label].fixed_spec() is None) for c in backends]
+        est = budget.bench_clip(header.channels, header.frames, header.sample_rate, spec, working, pitch)
+        if worst is None or est.largest[1] > worst.largest[1]:
+            worst, est.job = est, f"bench on clip {clip.path.name}"
+    if worst is not None:
+        worst.check()
+
+
 def _load_references(clips: list[Clip], spec: SpectrogramSpec):
     """Read and resample every clip first, so a bad one fails before any work."""
     loaded = []
@@ -178,6 +197,7 @@ def run_bench(clips: list[Clip], backends: list[BackendChoice], preset: str, out
         if fixed is not None and fixed != spec:
             raise VocoderError(f"backend {choice.label!r} was trained on another spec than preset {preset!r}: "
                                + "; ".join(fixed.differences(spec)) + " (model vs preset)")
+    _check_budget(clips, backends, inverters, spec, metrics)
     references = _load_references(clips, spec)
     staging = _prepare_out_dir(out_dir)
     try:

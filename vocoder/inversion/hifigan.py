@@ -10,6 +10,7 @@ backend accepts.
 from __future__ import annotations
 
 import json
+import math
 import os
 import pickle
 import zipfile
@@ -18,12 +19,14 @@ from typing import Any, ClassVar
 
 import torch
 
+from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.inversion.base import Inverter
-from vocoder.models.hifigan import HiFiGANGenerator
+from vocoder.models.hifigan import HiFiGANGenerator, check_config
 from vocoder.provenance import AtomicOutputs, sha256_file
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
+from vocoder.untrusted import brief, load_json, shown
 
 META_KEY = "vocoder"  # same key the training module writes (kept import-free of Lightning)
 EXPORT_FORMAT = 1
@@ -40,6 +43,7 @@ def _read_checkpoint(path: str) -> dict[str, Any]:
     if not zipfile.is_zipfile(path):  # torch.save has written zip archives since torch 1.6
         raise VocoderError(f"{path} is not a PyTorch checkpoint (expected a .ckpt from `vocoder fit` "
                            "or a .safetensors from `vocoder export`)")
+    budget.checkpoint_read(path).check()
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -53,17 +57,36 @@ def _read_checkpoint(path: str) -> dict[str, Any]:
         ) from None
     except (RuntimeError, EOFError, OSError) as exc:
         raise VocoderError(f"cannot read checkpoint {path}: {str(exc).strip().splitlines()[0]}") from None
-    if not isinstance(checkpoint, dict) or META_KEY not in checkpoint or "state_dict" not in checkpoint:
+    if not isinstance(checkpoint, dict) or META_KEY not in checkpoint or "state_dict" not in checkpoint \
+            or not isinstance(checkpoint["state_dict"], dict):
         raise VocoderError(f"{path} is not a vocoder HiFi-GAN training checkpoint (no '{META_KEY}' metadata)")
     return checkpoint
 
 
-def _build(path: str, meta: dict[str, Any], state: dict[str, torch.Tensor], weight_norm: bool) -> LoadedModel:
+def _checked_meta(path: str, meta: Any) -> tuple[SpectrogramSpec, dict[str, Any]]:
+    """The spec and generator configuration from a file's metadata, checked
+    before anything is sized by them."""
+    if not isinstance(meta, dict):
+        raise VocoderError(f"{path}: its '{META_KEY}' metadata is not a JSON object")
     if meta.get("model") != "hifigan":
-        raise VocoderError(f"{path} holds a {meta.get('model')!r} model, not hifigan")
-    spec = SpectrogramSpec.from_dict(meta["spec"])
+        raise VocoderError(f"{path} holds a {shown(meta.get('model'))} model, not hifigan")
     try:
-        generator = HiFiGANGenerator.from_config(meta["generator"])
+        spec = SpectrogramSpec.from_dict(meta.get("spec"))
+        config = check_config(meta.get("generator"))
+    except VocoderError as exc:
+        raise VocoderError(f"{path}: {exc}") from None
+    hop = math.prod(config["upsample_rates"])
+    if config["in_channels"] != spec.n_bins or hop != spec.hop_length:
+        raise VocoderError(f"{path}: the generator ({config['in_channels']} bands, hop {hop}) does not fit its "
+                           f"spec ({spec.n_bins} bands, hop {spec.hop_length})")
+    return spec, config
+
+
+def _build(path: str, meta: dict[str, Any], state: dict[str, torch.Tensor], weight_norm: bool) -> LoadedModel:
+    spec, config = _checked_meta(path, meta)
+    budget.model_load(config, os.path.getsize(path)).check()
+    try:
+        generator = HiFiGANGenerator.from_config(config)
         if not weight_norm:
             generator.remove_weight_norm()
         generator.load_state_dict(state)
@@ -86,19 +109,21 @@ def load(path: str | os.PathLike) -> LoadedModel:
         try:
             with safe_open(path, framework="pt") as fh:
                 header = fh.metadata() or {}
-            state = load_file(path)
-        except (SafetensorError, OSError) as exc:
-            raise VocoderError(f"cannot read {path}: {exc}") from None
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise VocoderError(f"cannot read {path}: {brief(exc, 120)}") from None
         if META_KEY not in header:
             raise VocoderError(f"{path} has no '{META_KEY}' metadata: not exported by `vocoder export`")
+        meta = load_json(header[META_KEY], f"{path}'s '{META_KEY}' metadata")
+        _checked_meta(path, meta)  # before a single tensor is read
         try:
-            meta = json.loads(header[META_KEY])
-        except json.JSONDecodeError:
-            raise VocoderError(f"{path}: its '{META_KEY}' metadata is not valid JSON") from None
+            state = load_file(path)
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise VocoderError(f"cannot read {path}: {brief(exc, 120)}") from None
         return _build(path, meta, state, weight_norm=False)
     checkpoint = _read_checkpoint(path)
     prefix = "generator."
-    state = {k[len(prefix):]: v for k, v in checkpoint["state_dict"].items() if k.startswith(prefix)}
+    state = {k[len(prefix):]: v for k, v in checkpoint["state_dict"].items()
+             if isinstance(k, str) and k.startswith(prefix)}
     return _build(path, checkpoint[META_KEY], state, weight_norm=True)
 
 
@@ -135,6 +160,10 @@ class HiFiGAN(Inverter):
     def fixed_spec(self) -> SpectrogramSpec:
         assert self._model is not None
         return self._model.spec
+
+    def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
+        assert self._model is not None
+        return budget.generator_activations(self._model.generator.config(), channels, frames)
 
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
         assert self._model is not None
