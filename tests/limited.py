@@ -50,6 +50,7 @@ def _child(case: dict, out_path: str, err_path: str, report_fd: int) -> None:
     # Children get their own address-space allowance on top of what they inherit.
     vm = _status_kib("VmSize") * 1024
     limit = vm + int(case["address_space"])
+    base_vm = vm
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     out_fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     err_fd = os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -57,8 +58,9 @@ def _child(case: dict, out_path: str, err_path: str, report_fd: int) -> None:
     sys.stderr.flush()
     os.dup2(out_fd, 1)
     os.dup2(err_fd, 2)
+    # As Python sets them up: stdout strict, stderr backslashreplace.
     sys.stdout = os.fdopen(os.dup(1), "w", buffering=1)
-    sys.stderr = os.fdopen(os.dup(2), "w", buffering=1)
+    sys.stderr = os.fdopen(os.dup(2), "w", buffering=1, errors="backslashreplace")
     base = _rss_bytes()
     code: int | str
     try:
@@ -72,7 +74,9 @@ def _child(case: dict, out_path: str, err_path: str, report_fd: int) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    os.write(report_fd, json.dumps({"code": code, "base_rss": base, "peak_rss": peak}).encode())
+    report = {"code": code, "base_rss": base, "peak_rss": peak, "base_vm": base_vm,
+              "peak_vm": _status_kib("VmPeak") * 1024}
+    os.write(report_fd, json.dumps(report).encode())
     os._exit(0)
 
 
@@ -125,7 +129,8 @@ def run_cases(cases: list[dict], timeout: float = 600) -> list[dict]:
     """Each case: {"argv": [...], "cwd": str, "address_space": bytes, "env": {...}}.
 
     Returns, per case: code (int, or a string saying how the child died),
-    stdout, stderr, base_rss and peak_rss (bytes; peak is ru_maxrss of the child).
+    stdout, stderr, base_rss and peak_rss (bytes; peak is ru_maxrss of the child), base_vm and
+    peak_vm (address space at the start and its peak).
     """
     env = dict(os.environ)
     env.setdefault("OMP_NUM_THREADS", "1")

@@ -152,6 +152,7 @@ def measured(jobs):
                                   "invert encoded stereo mel", "bench"])
 def test_estimate_covers_the_measured_peak_and_is_not_far_above_it(measured, name):
     peak, estimate = measured[name]
+    print(f"{name}: measured {peak / MiB:.0f} MiB, estimated {estimate / MiB:.0f} MiB ({estimate / peak:.2f}x)")
     assert peak <= estimate, f"{name}: measured {peak / MiB:.0f} MiB above the estimate {estimate / MiB:.0f} MiB"
     assert estimate <= LOOSENESS * peak + budget.LAZY_IMPORTS, \
         f"{name}: estimate {estimate / MiB:.0f} MiB is more than {LOOSENESS}x the measured {peak / MiB:.0f} MiB"

@@ -77,12 +77,14 @@ def _cases() -> list[Case]:
     image("bmp-bomb-header", bmp_header(60000, 60000), "decompression bomb", name="x.bmp")
     image("gif-bomb-header", gif_header(65535, 65535), "decompression bomb", name="x.gif")
     image("png-is-a-folder", b"", "not found", name="folder")
+    image("name-not-utf8", np.random.default_rng(4).bytes(100), "not an image", name="bad-\udcff-name.png")
     image("16bit-garbage-data", h.png(8, 8, 16, 0, idat=b"garbage"), "cannot decode")
 
     def audio(id_, data, expect, *extra, name="x.wav"):
         cases.append(Case(id_, "audio file", ["encode", name, "-o", "out.png", *extra], expect, {name: data}))
 
     audio("empty", b"", "empty (0 bytes)")
+    audio("name-not-utf8", b"", "empty (0 bytes)", name="bad-\udcfe.wav")
     audio("random-bytes", np.random.default_rng(2).bytes(5000), "cannot read audio")
     audio("png-named-wav", h.picture(16, 16), "its content is a PNG image")
     audio("zip-named-wav", h.zip_bytes({"a": b"b"}), "its content is a zip archive")

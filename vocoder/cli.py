@@ -231,6 +231,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from vocoder.training.cli import run  # Lightning loads only for training
 
         return run(argv)
+    for stream in (sys.stdout, sys.stderr):  # file names need not be valid UTF-8
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = _build_parser().parse_args(argv)
     if not os.environ.get("VOCODER_DEBUG"):
         # Library warnings are not the user's business on stderr (one line per

@@ -55,8 +55,8 @@ def _read_checkpoint(path: str) -> dict[str, Any]:
             f"({detail.strip()}); vocoder loads weights only. Use a checkpoint written by `vocoder fit` "
             "or an export from `vocoder export`"
         ) from None
-    except (RuntimeError, EOFError, OSError) as exc:
-        raise VocoderError(f"cannot read checkpoint {path}: {str(exc).strip().splitlines()[0]}") from None
+    except Exception as exc:  # noqa: BLE001 - any failure of the deserialiser on a user's file means unreadable
+        raise VocoderError(f"cannot read checkpoint {path}: {brief(exc) or type(exc).__name__}") from None
     if not isinstance(checkpoint, dict) or META_KEY not in checkpoint or "state_dict" not in checkpoint \
             or not isinstance(checkpoint["state_dict"], dict):
         raise VocoderError(f"{path} is not a vocoder HiFi-GAN training checkpoint (no '{META_KEY}' metadata)")
@@ -91,7 +91,7 @@ def _build(path: str, meta: dict[str, Any], state: dict[str, torch.Tensor], weig
             generator.remove_weight_norm()
         generator.load_state_dict(state)
     except (TypeError, KeyError, ValueError, RuntimeError) as exc:
-        raise VocoderError(f"{path}: weights do not fit the recorded architecture: {str(exc).splitlines()[0]}") from None
+        raise VocoderError(f"{path}: weights do not fit the recorded architecture: {brief(exc, 200)}") from None
     if weight_norm:
         generator.remove_weight_norm()
     return LoadedModel(generator.eval(), spec, meta)
