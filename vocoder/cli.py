@@ -8,11 +8,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from typing import Sequence
 
 from vocoder import __version__
 from vocoder.errors import VocoderError
-from vocoder.frontend.picture import DEFAULT_MAX_PIXELS
+from vocoder import budget
+from vocoder.frontend.picture import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE
 from vocoder.spec import PRESETS
 
 EXIT_USAGE = 2
@@ -99,6 +101,13 @@ def _spec_overrides(args: argparse.Namespace):
                          bands_per_octave=args.bands_per_octave, fmin=args.fmin, fmax=args.fmax)
 
 
+def _memory_size(text: str) -> int:
+    try:
+        return budget.parse_size(text)
+    except VocoderError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="vocoder", description="Spectrogram images → audio, with every step recorded.")
     parser.add_argument("--version", action="version", version=f"vocoder {__version__}")
@@ -158,12 +167,16 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dark-is-loud", action="store_true", help="inverted polarity: dark pixels are loud")
     p.add_argument("--ignore-metadata", action="store_true", help="treat a vocoder PNG as a plain picture")
     p.add_argument("--preview", action="store_true", help="also write OUT.wav.preview.png of the input as decoded")
-    p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
+    p.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS,
                    help=f"refuse larger images (default: {DEFAULT_MAX_PIXELS:,})")
     _spec_options(p)
     p.add_argument("--timings", action="store_true",
                    help="put wall-clock seconds in the record (then a rerun's record is not byte-identical)")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
+    p.add_argument("--max-side", type=_positive_int, default=DEFAULT_MAX_SIDE,
+                   help=f"refuse images wider or taller than this (default: {DEFAULT_MAX_SIDE:,})")
+    p.add_argument("--frame", type=_positive_int, metavar="N",
+                   help="which frame of a multi-frame picture (GIF, APNG, TIFF) to read, from 0; recorded")
 
     p = sub.add_parser("info", help="print an image's embedded spec and mapping as JSON")
     p.add_argument("image")
@@ -241,6 +254,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("models", help="list the named pretrained models and whether they are available here")
 
+    for name, command in sub.choices.items():  # every command that reads input has a memory cap
+        command.add_argument("--max-memory", type=_memory_size, metavar="SIZE",
+                             help=f"refuse jobs estimated to need more memory, e.g. 8G (default: ${budget.ENV}, "
+                                  "else half of this machine's memory)")
     for name in ("fit", "validate", "test"):  # listed for --help; main() hands them to LightningCLI
         sub.add_parser(name, help=f"LightningCLI {name} (vocoder {name} --help; e.g. --config configs/hifigan_tiny.yaml)")
     return parser
@@ -276,6 +293,7 @@ def _invert(args: argparse.Namespace) -> int:
         preset=args.preset, spec_overrides=_spec_overrides(args), picture=picture, picture_options_given=given,
         ignore_metadata=args.ignore_metadata, preview=args.preview, max_pixels=args.max_pixels,
         timings=args.timings,
+        max_side=args.max_side, frame=args.frame,
     )
     record = invert(request)
     for mismatch in record["claim_mismatches"]:
@@ -482,12 +500,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 code = run(argv)
             else:
                 args = _build_parser().parse_args(argv)
+                if not os.environ.get("VOCODER_DEBUG"):
+                    # Library warnings are not the user's business on stderr (one line per
+                    # error, nothing else); what matters is recorded (decoder notes).
+                    warnings.simplefilter("ignore")
+                budget.set_limit(getattr(args, "max_memory", None))
                 with output_policy(force=getattr(args, "force", False), inputs=_inputs(args)):
                     code = COMMANDS[args.command](args)
             sys.stdout.flush()  # a closed pipe shows here, not as a message at exit
             return code
         except VocoderError as exc:
-            return _fail(str(exc))
+            # One line whatever a file put into the message (newlines, megabytes of text).
+            return _fail(" ".join(str(exc).split())[:2000])
         except BrokenPipeError:
             _silence_stdout()
             return _fail("standard output was closed before vocoder finished writing to it (broken pipe)")

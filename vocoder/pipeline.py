@@ -21,15 +21,19 @@ import torch
 from vocoder.claims import LENGTH_CLAIM, check_image_claims, pixels_summary
 from vocoder.errors import VocoderError
 from vocoder.evaluation.fidelity import against_input
-from vocoder.frontend.audio import audio_to_spectrogram, read_audio, write_audio
+from vocoder import budget
+from vocoder.frontend.audio import audio_info, audio_to_spectrogram, read_audio, write_audio
 from vocoder.frontend.audiofile import encode_audio, output_format
-from vocoder.frontend.image import (PictureOptions, image_to_spectrogram, picture_producer, picture_uses_metadata,
-                                   spectrogram_to_png, warnings_of)
-from vocoder.frontend.picture import DEFAULT_MAX_PIXELS, read_metadata, read_picture
+from vocoder.frontend.image import (PictureOptions, embedded, image_to_spectrogram, picture_producer,
+                                    picture_uses_metadata, plain_geometry, spectrogram_to_png, warnings_of)
+from vocoder.frontend.picture import (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, PictureHeader, probe, read_metadata,
+                                     read_picture)
 from vocoder.inversion import create
+from vocoder.inversion.base import Inverter
 from vocoder.plots import plot_spectrogram
 from vocoder.provenance import AtomicOutputs, environment, printable, sha256_file, to_json
 from vocoder.record import inversion_record
+from vocoder.spec import SpectrogramSpec, get_preset
 from vocoder.spec_overrides import SpecOverrides, effective_spec, spec_choice
 
 # Peak level for audio from a picture with no absolute level (-1 dBFS).
@@ -58,6 +62,8 @@ def encode(audio_path: str, output: str, preset: str = "linear", bits: int = 16,
     with AtomicOutputs(inputs=[audio_path]) as outputs:
         outputs.reserve(output)
         preview_tmp = outputs.reserve(preview_path(output)) if preview else None
+        header = audio_info(audio_path)
+        budget.encode(header.channels, header.frames, header.sample_rate, spec, preview).check()
         audio = read_audio(audio_path)
         if overrides:
             audio.provenance.append({"step": "spec_overrides", **spec_choice(preset, overrides)})
@@ -89,6 +95,8 @@ class InvertRequest:
     preview: bool = False
     max_pixels: int = DEFAULT_MAX_PIXELS
     timings: bool = False  # wall-clock seconds in the record (then reruns differ in those bytes)
+    max_side: int = DEFAULT_MAX_SIDE
+    frame: int | None = None  # which frame of a multi-frame picture
 
 
 def _level(waveform: torch.Tensor, absolute: bool) -> tuple[torch.Tensor, dict[str, Any]]:
@@ -124,6 +132,29 @@ def _protect_claimed_source(outputs: AtomicOutputs, image: str, max_pixels: int)
         outputs.protect_source(source.get("sha256"), f"the recording {printable(image)} was made from")
 
 
+def plan_budget(request: InvertRequest, header: PictureHeader, spec: SpectrogramSpec | None, inverter: Inverter,
+                uses_metadata: bool, options: PictureOptions | None = None) -> budget.Estimate:
+    """What inverting this picture will cost, from its header and the options."""
+    if uses_metadata:
+        found = embedded(header.metadata or {}, request.image, header.width, header.height, header.bands,
+                         header.bit_depth)
+        spec, channels, frames = found.spec, found.channels, header.width
+        samples = found.n_samples if found.n_samples is not None else spec.n_samples(frames)
+        blur = 0.0
+    else:
+        spec = spec or get_preset("linear")
+        options = options or request.picture
+        options.validate()
+        frames, n = plain_geometry(header.width, header.height, spec, options, request.image)
+        samples = n if n is not None else spec.n_samples(frames)
+        stereo = options.channel == "stereo" or (options.planes is not None and len(options.planes) == 2)
+        channels, blur = (2 if stereo else 1), options.blur_sigma
+    return budget.invert(header, spec, channels, frames, samples, request.backend,
+                         inverter.working_set(channels, spec, frames, samples),
+                         converts_mel=inverter.fixed_spec() is None and spec.scale == "mel",
+                         embedded=uses_metadata, blur_sigma=blur, preview=request.preview)
+
+
 def invert(request: InvertRequest) -> dict[str, Any]:
     """Picture (ours or any) → audio file + JSON record (+ preview PNG)."""
     started = time.perf_counter()
@@ -136,9 +167,11 @@ def invert(request: InvertRequest) -> dict[str, Any]:
         outputs.reserve(json_target)  # fail now, not after the work, if unwritable
         preview_tmp = outputs.reserve(preview_path(request.output)) if request.preview else None
 
-        picture = read_picture(request.image, request.max_pixels)
+        header = probe(request.image, request.max_pixels, request.frame, request.max_side)
+        uses_metadata = header.metadata is not None and not request.ignore_metadata
+        # Pixels are bounded by the header checks above; the costly work is after the budget below.
+        picture = read_picture(request.image, request.max_pixels, request.frame, request.max_side)
         claims = check_image_claims(picture, printable(request.image))
-        uses_metadata = picture_uses_metadata(picture, request.ignore_metadata)
         producer = picture_producer(picture, request.ignore_metadata)
         if uses_metadata or producer is not None:
             conflicting = (request.picture_options_given + (["--preset"] if request.preset else [])
@@ -161,6 +194,10 @@ def invert(request: InvertRequest) -> dict[str, Any]:
                                    + "; ".join(fixed.differences(spec)) + " (model vs asked; leave them out)")
             spec = fixed  # a plain picture is mapped onto the model's bins
             choice = f"the spec backend {request.backend!r} was trained on"
+        if producer is not None:
+            plan_budget(request, header, producer.spec, inverter, False, producer.options).check()
+        else:
+            plan_budget(request, header, spec, inverter, uses_metadata).check()
         spectrogram = image_to_spectrogram(picture, spec, request.picture, request.ignore_metadata, request.image)
         if uses_metadata and not claims.agrees(LENGTH_CLAIM):
             spectrogram = replace(spectrogram, n_samples=None)  # the pixels decide the length, not the claim
@@ -185,7 +222,9 @@ def invert(request: InvertRequest) -> dict[str, Any]:
                    "kind": "vocoder spectrogram PNG (embedded metadata)" if uses_metadata else
                            f"{producer.producer} spectrogram image (its own tags)" if producer is not None else
                            "picture without metadata",
-                   "embedded_metadata_ignored": picture.metadata is not None and request.ignore_metadata},
+                   "embedded_metadata_ignored": picture.metadata is not None and request.ignore_metadata,
+                   "frame": {"index": picture.frame, "of": picture.n_frames, "chosen_by": "--frame"}
+                   if request.frame is not None else None},
             output={"path": os.path.abspath(request.output), "sha256": output_sha256,
                     "format": audio_format.description, "sample_rate": sample_rate,
                     "channels": int(waveform.shape[0]), "samples": int(waveform.shape[1]), "level": level,

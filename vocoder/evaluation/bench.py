@@ -22,13 +22,14 @@ from typing import Any, Callable
 import torch
 from tqdm.auto import tqdm
 
+from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.evaluation import fidelity
 from vocoder.evaluation import hallucination as hal
 from vocoder.evaluation import perceptual
 from vocoder.evaluation.degrade import Degradation, write_input_picture
 from vocoder.evaluation.plots import plot_difference_map, plot_triptych
-from vocoder.frontend.audio import AUDIO_SUFFIXES, audio_to_spectrogram, check_length, read_audio, resample
+from vocoder.frontend.audio import AUDIO_SUFFIXES, audio_info, audio_to_spectrogram, check_length, read_audio, resample
 from vocoder.frontend.audiofile import FLOAT_WAV, encode_audio
 from vocoder.frontend.image import PictureOptions, image_to_spectrogram
 from vocoder.frontend.picture import read_picture
@@ -148,6 +149,24 @@ class BenchResult:
     learned: dict[str, dict[str, Any]] = field(default_factory=dict)  # backend label → learned_model()
 
 
+def _check_budget(clips: list[Clip], backends: list[BackendChoice], inverters: dict, spec: SpectrogramSpec,
+                  metrics: tuple[str, ...]) -> None:
+    """Refuse the run, from the clips' headers alone, if its largest clip would not fit the memory cap."""
+    worst: budget.Estimate | None = None
+    for clip in clips:
+        header = audio_info(clip.path)
+        samples = -(-header.frames * spec.sample_rate // header.sample_rate)
+        frames = max(1, spec.n_frames(max(samples, spec.min_samples())))
+        pitch = bool({"f0_rmse_cents", "vuv_f1"} & set(metrics)) and clip.kind in ("speech", "monophonic")
+        working = [(c.label, inverters[c.label].working_set(header.channels, spec, frames, samples),
+                    inverters[c.label].fixed_spec() is None) for c in backends]
+        est = budget.bench_clip(header.channels, header.frames, header.sample_rate, spec, working, pitch)
+        if worst is None or est.largest[1] > worst.largest[1]:
+            worst, est.job = est, f"bench on clip {clip.path.name}"
+    if worst is not None:
+        worst.check()
+
+
 def _load_references(clips: list[Clip], spec: SpectrogramSpec):
     """Read and resample every clip first, so a bad one fails before any work."""
     loaded = []
@@ -191,6 +210,7 @@ def run_bench(clips: list[Clip], backends: list[BackendChoice], preset: str, out
             raise VocoderError(f"backend {choice.label!r} was trained on another spec than preset {preset!r}: "
                                + "; ".join(fixed.differences(spec)) + " (model vs preset)")
         inverters[choice.label].check_spec(spec)  # e.g. pghi and a kaiser window: refuse before any work
+    _check_budget(clips, backends, inverters, spec, metrics)
     learned = {label: inverter.learned_model() for label, inverter in inverters.items()}
     learned = {label: identity for label, identity in learned.items() if identity is not None}
     if notify is not None:

@@ -29,10 +29,21 @@ from vocoder.errors import VocoderError
 from vocoder.frontend.picture import METADATA_KEY, Picture, encode_png
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
+from vocoder.untrusted import brief, shown
 
 FORMAT_NAME = "vocoder.spectrogram"
 FORMAT_VERSION = 1
 DEFAULT_DYNAMIC_RANGE_DB = 100.0
+# Largest |dB| a mapping may name. 200 dB of amplitude is 10^10: beyond the
+# ~150 dB a float32 waveform can resolve, and its powers (10^20) still fit
+# float32 sums; a larger figure is a typo or a hostile file, not a recording.
+MAX_DB = 200.0
+# A picture is at least 2×2 pixels: one time and one frequency step.
+MIN_SIDE = 2
+# --duration above a day is a typo; the memory budget decides below that.
+MAX_DURATION = 86_400.0
+# A Gaussian wider than 1000 pixels flattens any spectrogram to a constant.
+MAX_BLUR = 1000.0
 CHANNEL_NAMES = {1: ["mono"], 2: ["left", "right"]}
 
 
@@ -44,6 +55,21 @@ class DbMapping:
     db_min: float
     db_max: float
     reference: float  # linear amplitude that 0 dB stands for
+
+    def __post_init__(self) -> None:
+        # The one check for every mapping: from `encode`'s options or from an
+        # image's metadata (which anyone can write).
+        if not isinstance(self.bits, int) or isinstance(self.bits, bool) or self.bits not in (8, 16):
+            raise VocoderError(f"the pixel mapping needs 8 or 16 bits (got {shown(self.bits)})")
+        for name in ("db_min", "db_max", "reference"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+                raise VocoderError(f"the pixel mapping's {name} must be a finite number (got {shown(value)})")
+        if not -MAX_DB <= self.db_min < self.db_max <= MAX_DB:
+            raise VocoderError(f"the pixel mapping needs -{MAX_DB:g} <= db_min < db_max <= {MAX_DB:g} dB "
+                               f"(got {self.db_min:g} .. {self.db_max:g}); a dynamic range is at most {2 * MAX_DB:g} dB")
+        if not 0 < self.reference < 1e30:
+            raise VocoderError(f"the pixel mapping's reference amplitude must be positive (got {self.reference:g})")
 
     @property
     def max_value(self) -> int:
@@ -83,10 +109,9 @@ def spectrogram_to_png(
     0 dB is the spectrogram's largest magnitude; ``dynamic_range_db`` below it
     maps to pixel 1, anything quieter to pixel 0 (silence).
     """
-    if bits not in (8, 16):
-        raise VocoderError(f"--bits must be 8 or 16 (got {bits})")
-    if not dynamic_range_db > 0:
-        raise VocoderError(f"the dynamic range must be positive (got {dynamic_range_db})")
+    if not (isinstance(dynamic_range_db, (int, float)) and 0 < dynamic_range_db <= MAX_DB):
+        raise VocoderError(f"--dynamic-range must be in (0, {MAX_DB:g}] dB (got {shown(dynamic_range_db)})")
+    DbMapping(bits=bits, db_min=-float(dynamic_range_db), db_max=0.0, reference=1.0)  # checks bits
     if spectrogram.channels not in CHANNEL_NAMES:
         raise VocoderError(f"only mono or stereo audio can become an image (got {spectrogram.channels} channels)")
     mag = spectrogram.magnitude
@@ -125,36 +150,85 @@ def spectrogram_to_png(
 # -- decoding: our own images --------------------------------------------------
 
 
-def _metadata_spectrogram(picture: Picture, path: str) -> Spectrogram:
-    meta = picture.metadata or {}
+@dataclass(frozen=True)
+class Embedded:
+    """What an image's vocoder metadata says, checked against its header.
+
+    Everything here comes from the file, i.e. from whoever made it: each
+    field is type- and range-checked before anything is sized by it.
+    """
+
+    spec: SpectrogramSpec
+    mapping: DbMapping
+    channels: int
+    n_samples: int | None
+    provenance: tuple[dict[str, Any], ...]
+
+
+def embedded(meta: dict[str, Any], path: str, width: int, height: int, bands: str, bit_depth: int) -> Embedded:
+    """Validate embedded metadata against the image header (no pixels needed)."""
     if meta.get("format") != FORMAT_NAME:
         raise VocoderError(f"{path}: embedded metadata is not a {FORMAT_NAME} record")
     if meta.get("version") != FORMAT_VERSION:
-        raise VocoderError(f"{path}: metadata version {meta.get('version')} is not supported (expected {FORMAT_VERSION})")
+        raise VocoderError(f"{path}: metadata version {shown(meta.get('version'))} is not supported "
+                           f"(expected {FORMAT_VERSION})")
     try:
         spec = SpectrogramSpec.from_dict(meta["spec"])
+        if not isinstance(meta["mapping"], dict):
+            raise TypeError("mapping is not an object")
         mapping = DbMapping(**meta["mapping"])
-        channels = meta["layout"]["channels"]
-        n_samples = meta.get("n_samples")
+        layout = meta["layout"]
+        channels = layout["channels"] if isinstance(layout, dict) else None
     except (KeyError, TypeError) as exc:
-        raise VocoderError(f"{path}: embedded metadata is incomplete ({exc})") from None
-    if picture.height != spec.n_bins:
+        raise VocoderError(f"{path}: embedded metadata is incomplete ({brief(exc, 80)})") from None
+    except VocoderError as exc:
+        raise VocoderError(f"{path}: embedded metadata: {exc}") from None
+    known = {len(names): names for names in CHANNEL_NAMES.values()}
+    if not isinstance(channels, list) or channels not in known.values():
+        raise VocoderError(f"{path}: embedded layout channels must be {CHANNEL_NAMES[1]} or {CHANNEL_NAMES[2]} "
+                           f"(got {shown(channels)})")
+    if height != spec.n_bins:
         raise VocoderError(
-            f"{path} is {picture.height} pixels tall but its embedded spec has {spec.n_bins} bins: "
+            f"{path} is {height} pixels tall but its embedded spec has {spec.n_bins} bins: "
             "it was resized after encoding; use --ignore-metadata to read it as a plain picture"
         )
-    if picture.bit_depth != mapping.bits:
-        raise VocoderError(f"{path} is {picture.bit_depth}-bit but its metadata says {mapping.bits}-bit")
+    if bit_depth != mapping.bits:
+        raise VocoderError(f"{path} is {bit_depth}-bit but its metadata says {mapping.bits}-bit")
     n_channels = len(channels)
-    bands = picture.bands.rstrip("A")
-    if (n_channels == 1) != (bands == "L"):
-        raise VocoderError(f"{path}: metadata says {n_channels} channel(s) but the image is {picture.bands}")
+    if (n_channels == 1) != (bands.rstrip("A") == "L"):
+        raise VocoderError(f"{path}: metadata says {n_channels} channel(s) but the image is {bands}")
+    n_samples = meta.get("n_samples")
+    if n_samples is not None:
+        if not isinstance(n_samples, int) or isinstance(n_samples, bool) or n_samples < 1 \
+                or spec.n_frames(n_samples) != width:
+            raise VocoderError(f"{path}: embedded n_samples {shown(n_samples)} does not fit the image's {width} "
+                               "frames under its spec")
+    check_frames(width, n_samples, spec, path)
+    provenance = meta.get("provenance", [])
+    if not isinstance(provenance, list) or not all(isinstance(step, dict) for step in provenance):
+        raise VocoderError(f"{path}: embedded provenance must be a list of steps (JSON objects)")
+    return Embedded(spec, mapping, n_channels, n_samples, tuple(provenance))
+
+
+def check_frames(frames: int, n_samples: int | None, spec: SpectrogramSpec, path: str) -> None:
+    """Refuse a picture with too few columns to describe one STFT frame of audio."""
+    length = n_samples if n_samples is not None else spec.n_samples(frames)
+    needed = max(spec.n_fft, spec.min_samples())
+    if length < needed:
+        raise VocoderError(f"{path} is too small to be a spectrogram: {frames} frame(s) give {max(length, 0)} "
+                           f"samples, the spec's STFT needs at least {needed} "
+                           f"({-(-(needed - spec.n_samples(1)) // spec.hop_length) + 1} frames)")
+
+
+def _metadata_spectrogram(picture: Picture, path: str) -> Spectrogram:
+    info = embedded(picture.metadata or {}, path, picture.width, picture.height, picture.bands, picture.bit_depth)
+    spec, mapping, n_channels, n_samples = info.spec, info.mapping, info.channels, info.n_samples
     values = torch.from_numpy(picture.pixels[::-1].copy())  # bottom row = bin 0
     planes = values[..., :1] if n_channels == 1 else values[..., :2]
     magnitude = mapping.to_magnitude(planes.permute(2, 0, 1).contiguous())
     return Spectrogram(
         magnitude=magnitude, spec=spec, n_samples=n_samples,
-        provenance=tuple(meta.get("provenance", [])) + (
+        provenance=info.provenance + (
             {"step": "decode_image", "method": "embedded metadata (exact inverse up to quantisation)",
              "mapping": asdict(mapping), "quantisation_step_db": (mapping.db_max - mapping.db_min) / mapping.max_value},
         ),
@@ -195,8 +269,23 @@ class PictureOptions:
     level_reference: float | None = None  # amplitude of brightness 1 when the picture's producer says
 
     def validate(self) -> None:
+        """The one check of an analyst's options (CLI, notebook or bench)."""
         if self.channel not in ("grey", "r", "g", "b", "stereo"):
-            raise VocoderError(f"--channel must be grey, r, g, b or stereo (got {self.channel!r})")
+            raise VocoderError(f"--channel must be grey, r, g, b or stereo (got {shown(self.channel)})")
+        numbers = {"--duration": self.duration, "--blur": self.blur_sigma, "--db-range MIN": self.db_min,
+                   "--db-range MAX": self.db_max}
+        for flag, value in numbers.items():
+            if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
+                                      or not math.isfinite(value)):
+                raise VocoderError(f"{flag} must be a finite number (got {shown(value)})")
+        if self.duration is not None and not 0 < self.duration <= MAX_DURATION:
+            raise VocoderError(f"--duration must be a positive number of seconds, at most {MAX_DURATION:g} "
+                               f"(one day; got {self.duration:g})")
+        if not 0 <= self.blur_sigma <= MAX_BLUR:
+            raise VocoderError(f"--blur must be in 0..{MAX_BLUR:g} pixels (got {self.blur_sigma:g})")
+        if not -MAX_DB <= self.db_min < self.db_max <= MAX_DB:
+            raise VocoderError(f"--db-range needs -{MAX_DB:g} <= MIN < MAX <= {MAX_DB:g} "
+                               f"(got {self.db_min:g} {self.db_max:g})")
         if self.planes is not None and (not 1 <= len(self.planes) <= 2 or any(p not in PLANES for p in self.planes)):
             raise VocoderError(f"--channels takes one or two of {', '.join(PLANES)}, e.g. g,b (got "
                                f"{','.join(self.planes)})")
@@ -204,12 +293,6 @@ class PictureOptions:
             raise VocoderError("--channels and --colormap exclude each other: a colour map reads all three planes")
         if self.colorbar is not None and self.colormap not in (None, "colorbar"):
             raise VocoderError("--colorbar takes the colour map from the picture; leave --colormap out")
-        if self.duration is not None and not (self.duration > 0 and math.isfinite(self.duration)):
-            raise VocoderError(f"--duration must be a positive number of seconds (got {self.duration})")
-        if not (self.blur_sigma >= 0 and math.isfinite(self.blur_sigma)):
-            raise VocoderError(f"--blur must be >= 0 (got {self.blur_sigma})")
-        if not (math.isfinite(self.db_min) and math.isfinite(self.db_max) and self.db_min < self.db_max):
-            raise VocoderError(f"--db-range needs MIN < MAX (got {self.db_min} {self.db_max})")
         if self.mapping not in ("db", "power"):
             raise VocoderError(f"--mapping must be db or power (got {self.mapping!r})")
         if self.mapping == "power" and not (self.power is not None and 0 < self.power <= 10
@@ -296,16 +379,22 @@ def _luminance(px: torch.Tensor) -> torch.Tensor:
 
 
 def _gaussian_blur(planes: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian, radius ceil(3σ), reflected at the edges (repeated
+    when the picture is no wider than the radius).
+
+    scipy filters in place along each axis; torch's float64 conv2d would
+    build an im2col copy (2r+1) times the picture's size (1.5 GB for σ = 20
+    on 513 × 3000 pixels).
+    """
+    from scipy.ndimage import gaussian_filter1d
+
     radius = max(1, int(math.ceil(3 * sigma)))
-    x = torch.arange(-radius, radius + 1, dtype=planes.dtype)
-    kernel = torch.exp(-0.5 * (x / sigma) ** 2)
-    kernel = kernel / kernel.sum()
-    out = planes.unsqueeze(1)  # (C, 1, H, W)
-    for dim_kernel, pad in ((kernel.view(1, 1, -1, 1), (0, 0, radius, radius)),
-                            (kernel.view(1, 1, 1, -1), (radius, radius, 0, 0))):
-        mode = "reflect" if min(out.shape[-2:]) > radius else "replicate"
-        out = F.conv2d(F.pad(out, pad, mode=mode), dim_kernel)
-    return out.squeeze(1)
+    # scipy's "mirror" is torch's "reflect" (edge not repeated); "nearest" is "replicate".
+    mode = "mirror" if min(planes.shape[-2:]) > radius else "nearest"
+    out = planes.numpy().astype(np.float64, copy=True)
+    for axis in (-2, -1):
+        gaussian_filter1d(out, sigma, axis=axis, mode=mode, radius=radius, output=out)
+    return torch.from_numpy(out)
 
 
 def _crop(picture: Picture, options: PictureOptions, steps: list[dict]) -> np.ndarray:
@@ -407,8 +496,26 @@ def _place_rows(planes: torch.Tensor, spec: SpectrogramSpec, options: PictureOpt
     return planes, first, last + 1
 
 
+def plain_geometry(width: int, height: int, spec: SpectrogramSpec, options: PictureOptions,
+                   path: str = "the picture") -> tuple[int, int | None]:
+    """(frames, samples or None) a picture without metadata becomes, from its
+    header alone; refuses pictures too small to be a spectrogram."""
+    if width < MIN_SIDE or height < MIN_SIDE:
+        raise VocoderError(f"{path} is {width}×{height} pixels: too small to be a spectrogram "
+                           f"(at least {MIN_SIDE}×{MIN_SIDE}: a time and a frequency axis)")
+    if options.duration is None:
+        check_frames(width, None, spec, path)
+        return width, None
+    n_samples = int(round(options.duration * spec.sample_rate))
+    needed = max(spec.n_fft, spec.min_samples())
+    if n_samples < needed:
+        raise VocoderError(f"--duration {options.duration:g} s is shorter than one STFT frame of the spec "
+                           f"({needed} samples = {needed / spec.sample_rate:.3g} s)")
+    return spec.n_frames(n_samples), n_samples
+
+
 def picture_to_spectrogram(picture: Picture, spec: SpectrogramSpec, options: PictureOptions,
-                           producer: dict | None = None) -> Spectrogram:
+                           producer: dict | None = None, path: str = "the picture") -> Spectrogram:
     """The analyst's chain for a picture that carries no spec of its own.
 
     ``producer``: the claims of a known producer whose conventions set the options (recorded).
@@ -430,13 +537,7 @@ def picture_to_spectrogram(picture: Picture, spec: SpectrogramSpec, options: Pic
         steps.append({"step": "flip_vertical", "note": "top image row = highest frequency"})
     else:
         steps.append({"step": "no_flip", "note": "top image row = lowest frequency"})
-    if options.duration is not None:
-        n_samples = int(round(options.duration * spec.sample_rate))
-        frames = spec.n_frames(n_samples)
-        if frames < 1:
-            raise VocoderError(f"--duration {options.duration} s is shorter than one frame of the spec")
-    else:
-        frames, n_samples = planes.shape[-1], None
+    frames, n_samples = plain_geometry(planes.shape[-1], planes.shape[-2], spec, options, path)
     if options.row_scale != "uniform":
         planes = _sample_display_rows(planes, spec, options.row_scale, steps)
     planes, first_bin, end_bin = _place_rows(planes, spec, options, steps)
@@ -495,4 +596,4 @@ def image_to_spectrogram(picture: Picture, spec: SpectrogramSpec | None, options
         from vocoder.spec import PRESETS
 
         spec = PRESETS["linear"]
-    return picture_to_spectrogram(picture, spec, options)
+    return picture_to_spectrogram(picture, spec, options, path=path or "the picture")

@@ -45,6 +45,11 @@ class HiFiGAN(Inverter):
     def fixed_spec(self) -> SpectrogramSpec:
         return self.model.spec
 
+    def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
+        from vocoder import budget
+
+        return budget.generator_activations(self.model.generator.config(), channels, frames)
+
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
         features = spectrogram.log_features()  # channels as batch
         with torch.inference_mode():
