@@ -147,8 +147,11 @@ def test_plain_picture_options_are_recorded(tmp_path):
                      "--duration", "2.5", "--blur", "1.0", "--db-range", "-60", "0")
     assert result.code == 0, result
     record = json.loads(Path(str(out) + ".json").read_text())
-    assert record["picture_options"] == {"channel": "grey", "duration": 2.5, "flip": True, "blur_sigma": 1.0,
-                                         "db_min": -60.0, "db_max": 0.0}
+    given = {"channel": "grey", "duration": 2.5, "flip": True, "blur_sigma": 1.0, "db_min": -60.0, "db_max": 0.0}
+    assert {k: record["picture_options"][k] for k in given} == given
+    # Every other step of the chain is recorded too, at its default.
+    assert record["picture_options"]["colormap"] is None and record["picture_options"]["mapping"] == "db"
+    assert record["picture_options"]["crop"] is None and record["picture_options"]["dark_is_loud"] is False
     assert record["spec"]["n_mels"] == 80
     assert sf.info(out).frames == round(2.5 * 22050)
     assert record["output"]["level"]["rule"].startswith("picture has no absolute level")

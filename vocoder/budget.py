@@ -339,13 +339,20 @@ def bench_clip(channels: int, samples: int, rate: int, spec, backends: Iterable[
 
 
 def checkpoint_read(path: str) -> Estimate:
-    """Reading a torch checkpoint (a zip archive): its entries' declared sizes.
+    """Reading a torch checkpoint: a zip archive's entries' declared sizes, or
+    a legacy stream's file size.
 
     torch.save stores entries uncompressed, so a compressed entry (whose
     declared size could lie) is refused rather than inflated.
     """
     import zipfile
 
+    if not zipfile.is_zipfile(path):
+        # The legacy (pre-zip) torch format, as the original HiFi-GAN releases use: tensors are
+        # stored raw in the stream, so the file's own size bounds what loading allocates.
+        est = Estimate(f"reading legacy checkpoint {os.path.basename(path)}")
+        est.add("reading the tensors", 2 * os.path.getsize(path))
+        return est
     try:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
