@@ -421,12 +421,23 @@ def _limit_file_size(limit: int):
     ["invert", "speech.png", "-o", "o.wav", "--iters", "2", "--preview"],
     ["encode", "speech.wav", "-o", "s.png", "--preview"],
     ["bench", "clip.wav", "--out", "out", "--backends", "fgla", "--iters", "2", "--metrics", "sc_db"],
-], ids=["invert", "encode", "bench"])
+    ["export", "tiny.safetensors", "-o", "e.safetensors"],
+], ids=["invert", "encode", "bench", "export"])
 def test_a_write_that_fails_for_lack_of_space_is_one_line_and_leaves_nothing(work, command):
     before = snapshot(work)
     result = vocoder(*command, cwd=work, preexec_fn=_limit_file_size(20_000))
     assert_one_line(result.returncode, result.stderr.decode(), "cannot write")
     assert snapshot(work) == before
+
+
+def test_a_checkpoint_that_cannot_be_written_stops_training_in_one_line(work):
+    _training_config(work)
+    result = vocoder(*FIT, cwd=work, preexec_fn=_limit_file_size(20_000))
+    err = result.stderr.decode()
+    assert result.returncode == 2 and "Traceback" not in err, err
+    assert err.strip().splitlines()[-1].startswith("vocoder: error: cannot write"), err
+    run = work / "runs" / "r"
+    assert not list(run.glob("*.ckpt")) and not list(run.glob(".*"))  # no partial checkpoint, no temporary
 
 
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1) to mount a small tmpfs")

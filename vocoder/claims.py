@@ -59,7 +59,8 @@ def check_image_claims(picture: Picture, path: str) -> ClaimReport:
     if meta is None:
         return ClaimReport(None)
     report = ClaimReport({"by": CLAIMED_BY, "metadata": meta})
-    pixels = picture.integer_pixels()
+    pixels = picture.pixels  # floats: stored integer / (2^bits - 1); views only, no copy of the image
+    top = 2 ** picture.bit_depth - 1
     channels = meta.get("layout", {}).get("channels") if isinstance(meta.get("layout"), dict) else None
     used = pixels[..., : (2 if isinstance(channels, list) and len(channels) == 2 else 1)]
 
@@ -80,12 +81,12 @@ def check_image_claims(picture: Picture, path: str) -> ClaimReport:
         mapping = meta["mapping"]
         if mapping.get("db_max") != 0 or mapping.get("bits") != picture.bit_depth:
             return None  # only our encoder's rule (the peak is 0 dB) can be checked
-        return 2 ** int(mapping["bits"]) - 1, int(used.max())
+        return top, int(round(float(used.max()) * top))
 
     def blue_plane():
         if not (isinstance(channels, list) and len(channels) == 2 and pixels.shape[-1] >= 3):
             return None
-        return 0, int(pixels[..., 2].max())
+        return 0, int(round(float(pixels[..., 2].max()) * top))
 
     def source_hash():
         source, steps = meta["source"], meta["provenance"]

@@ -22,6 +22,7 @@ import contextlib
 import contextvars
 import errno
 import os
+import re
 import shutil
 import signal
 import stat
@@ -357,10 +358,11 @@ def write_failure(exc: BaseException | None, target: str | None = None) -> Vocod
     if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
         where = f" {target}" if target else ""
         return VocoderError(f"cannot write{where}: {exc.strerror or exc}; nothing was written")
-    text = str(exc) if exc is not None else ""
-    if "No space left on device" in text or "os error 28" in text:  # libraries that wrap the OSError
+    # Libraries that wrap the OSError (safetensors: "... (os error 28)").
+    match = re.search(r"\(os error (\d+)\)", str(exc) if exc is not None else "")
+    if match and int(match.group(1)) in WRITE_ERRNOS:
         where = f" {target}" if target else ""
-        return VocoderError(f"cannot write{where}: No space left on device; nothing was written")
+        return VocoderError(f"cannot write{where}: {os.strerror(int(match.group(1)))}; nothing was written")
     return None
 
 

@@ -16,6 +16,7 @@ stopped run leaves its last complete checkpoint and no partial file.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import pickle
 import sys
@@ -128,9 +129,10 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         os.makedirs(folder, exist_ok=True)
         try:
             # The run folder was checked at the start; within a run, last.ckpt is re-saved on purpose.
+            buffer = io.BytesIO()  # serialised first, so a full disk is an OSError we can name
+            torch.save(checkpoint, buffer)
             with AtomicOutputs(inputs=self.inputs, force=True) as outputs:
-                with open(outputs.reserve(path), "wb") as fh:
-                    torch.save(checkpoint, fh)
+                outputs.write_bytes(path, buffer.getbuffer())
         except BaseException:
             if created:
                 with contextlib.suppress(OSError):
