@@ -297,14 +297,14 @@ def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[Backend
         wav_sha256 = hashlib.sha256(wav_bytes).hexdigest()
         record = inversion_record(
             input={"clip": printable(str(clip.path)), "sha256": clip_sha256, "kind": clip.kind,
-                   "encoded_png": f"images/{png_path.name}", "encoded_png_sha256": png_sha256},
+                   "encoded_png": f"images/{png_path.name}", "encoded_png_sha256": png_sha256,
+                   "degradation": degradation.to_dict()},
             output={"path": f"audio/{wav_path.name}", "sha256": wav_sha256, "format": FLOAT_WAV.description,
                     "sample_rate": spec.sample_rate, "channels": int(waveform.shape[0]),
                     "samples": int(waveform.shape[1])},
             sha256={"input": clip_sha256, "encoded_png": png_sha256, "output": wav_sha256},
             spec=spec, prepared=prepared, inverter=inverter, backend=choice.name,
-            extra={"degradation": degradation.to_dict(),
-                   "metrics": {k: v for k, v in row.items() if k in fidelity.CATALOGUE}},
+            extra={"metrics": {k: v for k, v in row.items() if k in fidelity.CATALOGUE}},
             timings={"inversion": seconds} if timings else None,
         )
         (staging / "audio" / f"{stem}.wav.json").write_text(to_json(record))
