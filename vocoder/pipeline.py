@@ -66,7 +66,8 @@ def encode(audio_path: str, output: str, preset: str = "linear", bits: int = 16,
         with open(png_tmp, "wb") as fh:
             fh.write(data)
         if preview_tmp:
-            plot_spectrogram(spectrogram, preview_tmp, f"{os.path.basename(audio_path)} ({preset})")
+            plot_spectrogram(spectrogram, preview_tmp, f"{os.path.basename(audio_path)} ({preset}"
+                             + (f" with {overrides.describe()})" if overrides else ")"))
     return metadata
 
 
