@@ -85,7 +85,8 @@ def _spec_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--hop", type=_positive_int, metavar="N", help="hop between frames, in samples")
     g.add_argument("--win-length", type=_positive_int, metavar="N", help="window length in samples (<= n_fft)")
     g.add_argument("--window", metavar="NAME", help="hann, hamming, blackman, kaiser:BETA or rectangular")
-    g.add_argument("--kaiser-beta", type=float, metavar="BETA", help="the kaiser window's beta (or --window kaiser:BETA)")
+    g.add_argument("--kaiser-beta", type=float, metavar="BETA",
+                   help="the kaiser window's beta (or --window kaiser:BETA)")
     g.add_argument("--scale", choices=("linear", "mel", "log"), help="frequency axis")
     g.add_argument("--n-mels", type=_positive_int, metavar="N", help="mel bands (mel axis)")
     g.add_argument("--bands-per-octave", type=_positive_int, metavar="N", help="bands per octave (log axis)")

@@ -75,7 +75,8 @@ def encode(audio_path: str, output: str, preset: str = "linear", bits: int = 16,
                                             source=source)
         outputs.write_bytes(output, data)
         if preview_tmp:
-            plot_spectrogram(spectrogram, preview_tmp, f"{printable(os.path.basename(audio_path))} ({preset})")
+            plot_spectrogram(spectrogram, preview_tmp, f"{printable(os.path.basename(audio_path))} ({preset}"
+                             + (f" with {overrides.describe()})" if overrides else ")"))
     return metadata
 
 

@@ -52,7 +52,7 @@ def plot_spectrogram(spectrogram: Spectrogram, path: str | os.PathLike, title: s
             extent = (t0, t1, -0.5, spec.n_bins - 0.5)
             ticks, labels = _band_ticks(spectrogram)
             ax.set_yticks(ticks, labels)
-            ax.set_ylabel(f"frequency (Hz; {spec.filterbank().describe()})")
+            ax.set_ylabel(f"frequency (Hz; {spec.n_bins} {spec.scale} bands)")
         else:
             extent = (t0, t1, 0.0, spec.sample_rate / 2)
             ax.set_ylabel("frequency (Hz)")

@@ -13,8 +13,16 @@ preset's framing) and mel L1 as vocoder bench uses.
 The CQT magnitude is used in float64, not through a 16-bit PNG: that can only
 favour the CQT path (the PNG's quantisation is ~0.0015 dB).
 
+librosa 0.11's icqt does not invert its cqt once the top octave is partial
+and close to Nyquist: at 22050 Hz from 50 Hz, 270 or 280 bins (up to
+10.9 kHz) give an icqt of the exact complex CQT that is uncorrelated with the
+input (27× its norm; `to_nyquist_check` below), while 252 bins (7 whole
+octaves, up to 6.3 kHz) work. The CQT path is therefore measured with 252
+bins, and its ceiling with the true phase (`oracle_*`: icqt of the complex
+CQT) is reported beside the Griffin-Lim result.
+
 Run from the project root:  .venv/bin/python experiments/axes/cqt_path.py [CLIP ...]
-(default: LJ001-0025, trumpet, brahms). Writes experiments/axes/cqt_path.json.
+(default: every clip of ../shared/data/audio/eval). Writes experiments/axes/cqt_path.json.
 """
 
 from __future__ import annotations
@@ -36,44 +44,49 @@ from vocoder.spec import PRESETS
 
 HERE = Path(__file__).resolve().parent
 EVAL = HERE.parents[1].parent / "shared" / "data" / "audio" / "eval"
-DEFAULT_CLIPS = ["LJ001-0025.wav", "trumpet.ogg", "brahms_hungarian_dance_5.ogg"]
+DEFAULT_CLIPS = sorted(p.name for p in EVAL.iterdir()) if EVAL.is_dir() else []
 SPEC = PRESETS["hifigan"]  # rate and framing for the measurement
 BINS_PER_OCTAVE, FMIN, HOP, ITERS = 36, 50.0, 256, 100
 
 
-def n_bins(sr: int) -> int:
-    """As many 36-per-octave bins from 50 Hz as librosa allows below Nyquist
-    (its highest filter's band must end below Nyquist)."""
-    n = int(np.floor(BINS_PER_OCTAVE * np.log2(sr / 2 / FMIN))) + 1
-    while True:
-        top = FMIN * 2 ** ((n - 1) / BINS_PER_OCTAVE)
-        bandwidth = top * (2 ** (1 / BINS_PER_OCTAVE) - 1)  # librosa's default filter_scale 1, no gamma
-        if top + bandwidth / 2 < sr / 2:
-            return n
-        n -= 1
+OCTAVES = 7  # whole octaves from 50 Hz that librosa's icqt inverts at 22050 Hz (see above)
+KW = dict(hop_length=HOP, fmin=FMIN, bins_per_octave=BINS_PER_OCTAVE)
+
+
+def to_nyquist_check(y: np.ndarray, sr: int) -> dict:
+    """icqt(cqt(y)) with the exact phase, 7 octaves vs up to Nyquist."""
+    out = {}
+    for bins in (OCTAVES * BINS_PER_OCTAVE, 280):
+        C = librosa.cqt(y, sr=sr, n_bins=bins, **KW)
+        y2 = librosa.icqt(C, sr=sr, length=len(y), **KW)
+        gain = float(y2 @ y / (y2 @ y2))
+        out[str(bins)] = {"norm_ratio": float(np.linalg.norm(y2) / np.linalg.norm(y)),
+                          "relative_error_after_best_gain": float(np.linalg.norm(gain * y2 - y) / np.linalg.norm(y))}
+    return out
 
 
 def measure(path: Path) -> dict:
     audio = resample(read_audio(path), SPEC.sample_rate)
     y = audio.samples[0].numpy().astype(np.float64)
     sr = SPEC.sample_rate
-    bins = n_bins(sr)
+    bins = OCTAVES * BINS_PER_OCTAVE
     started = time.perf_counter()
-    C = np.abs(librosa.cqt(y, sr=sr, hop_length=HOP, fmin=FMIN, n_bins=bins, bins_per_octave=BINS_PER_OCTAVE))
+    complex_cqt = librosa.cqt(y, sr=sr, n_bins=bins, **KW)
     encode_s = time.perf_counter() - started
     started = time.perf_counter()
-    estimate = librosa.griffinlim_cqt(C, sr=sr, n_iter=ITERS, hop_length=HOP, fmin=FMIN,
-                                      bins_per_octave=BINS_PER_OCTAVE, momentum=0.99, init="random",
-                                      random_state=0, length=len(y))
+    estimate = librosa.griffinlim_cqt(np.abs(complex_cqt), sr=sr, n_iter=ITERS, momentum=0.99, init="random",
+                                      random_state=0, length=len(y), **KW)
     invert_s = time.perf_counter() - started
+    oracle = librosa.icqt(complex_cqt, sr=sr, length=len(y), **KW)
     reference = torch.from_numpy(y).unsqueeze(0)
-    output = torch.from_numpy(estimate.astype(np.float64)).unsqueeze(0)
-    return {
-        "clip": path.stem, "cqt_bins": bins, "frames": int(C.shape[-1]),
-        "sc_db": m.spectral_convergence_db(_linear(reference), _linear(output)),
-        "mel_l1": m.mel_l1(reference, output, mel_spec_for(SPEC.as_linear())),
-        "encode_seconds": encode_s, "invert_seconds": invert_s,
-    }
+    row = {"clip": path.stem, "cqt_bins": bins, "top_centre_hz": FMIN * 2 ** ((bins - 1) / BINS_PER_OCTAVE),
+           "frames": int(complex_cqt.shape[-1])}
+    for name, signal in (("", estimate), ("oracle_", oracle)):
+        output = torch.from_numpy(signal.astype(np.float64)).unsqueeze(0)
+        row[name + "sc_db"] = m.spectral_convergence_db(_linear(reference), _linear(output))
+        row[name + "mel_l1"] = m.mel_l1(reference, output, mel_spec_for(SPEC.as_linear()))
+    row.update(encode_seconds=encode_s, invert_seconds=invert_s)
+    return row
 
 
 def _linear(x: torch.Tensor) -> torch.Tensor:
@@ -85,6 +98,9 @@ def _linear(x: torch.Tensor) -> torch.Tensor:
 def main() -> None:
     clips = sys.argv[1:] or DEFAULT_CLIPS
     load = os.getloadavg()
+    y = resample(read_audio(EVAL / clips[0]), SPEC.sample_rate).samples[0].numpy().astype(np.float64)
+    check = to_nyquist_check(y[: 2 * SPEC.sample_rate], SPEC.sample_rate)
+    print(json.dumps({"to_nyquist_check": check}), flush=True)
     rows = []
     for name in clips:
         row = measure(EVAL / name)
@@ -92,6 +108,7 @@ def main() -> None:
         rows.append(row)
     out = {"method": f"librosa {librosa.__version__} cqt ({BINS_PER_OCTAVE}/octave from {FMIN:g} Hz, hop {HOP}) "
                      f"→ griffinlim_cqt ({ITERS} iterations, momentum 0.99, random init, seed 0)",
+           "to_nyquist_check": {"clip": clips[0] + " (first 2 s)", "bins": check},
            "load_average_before": load, "load_average_after": os.getloadavg(), "rows": rows}
     (HERE / "cqt_path.json").write_text(json.dumps(out, indent=2) + "\n")
 

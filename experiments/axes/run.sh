@@ -4,7 +4,8 @@
 # 1024), each clip of ../shared/data/audio/eval encoded to a 16-bit PNG,
 # decoded, and inverted by pghi+fgla (100 iterations, seed 0).
 # Run from the project root:  bash experiments/axes/run.sh
-# Writes experiments/axes/{linear,mel80,log36}/ and experiments/axes/results.md.
+# Writes experiments/axes/{linear,mel80,log36,log36_7oct}/ and results.md.
+# The constant-Q comparison is cqt_path.py; the redundancy check redundancy.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=experiments/axes
@@ -13,9 +14,11 @@ declare -A axes=(
   [linear]="--scale linear"
   [mel80]=""
   [log36]="--scale log --bands-per-octave 36 --fmin 50"
+  # the band librosa's icqt can invert here (7 octaves from 50 Hz), to compare with cqt_path.py
+  [log36_7oct]="--scale log --bands-per-octave 36 --fmin 50 --fmax 6278"
 )
 uptime > "$here/load.txt"
-for name in linear mel80 log36; do
+for name in linear mel80 log36 log36_7oct; do
   rm -rf "$here/$name"
   # shellcheck disable=SC2086
   .venv/bin/vocoder bench ../shared/data/audio/eval --preset hifigan ${axes[$name]} \

@@ -10,12 +10,32 @@ import json
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-AXES = {"linear": "linear (513 bins)", "mel80": "mel, 80 bands 0–8 kHz", "log36": "log, 36/octave 50 Hz–Nyquist (281 bands)"}
+AXES = {"linear": "linear (513 bins)", "mel80": "mel, 80 bands 0–8 kHz",
+        "log36": "log, 36/octave 50 Hz–Nyquist (281 bands)"}
 
 
 def _rows(name: str) -> dict[str, dict[str, str]]:
     with open(HERE / name / "results.csv") as fh:
         return {row["clip"]: row for row in csv.DictReader(fh)}
+
+
+def _cqt_table() -> list[str]:
+    """The constant-Q path (cqt_path.py) beside the log axis over the same 7 octaves."""
+    cqt_file, ours_dir = HERE / "cqt_path.json", HERE / "log36_7oct"
+    if not (cqt_file.exists() and (ours_dir / "results.csv").exists()):
+        return []
+    cqt = {row["clip"]: row for row in json.loads(cqt_file.read_text())["rows"]}
+    ours = _rows("log36_7oct")
+    out = ["", "Constant-Q path vs the log axis over the same 7 octaves (50–6278 Hz, 252 bands):", "",
+           "| clip | SC log axis, pghi+fgla (dB) | SC cqt + griffinlim_cqt (dB) | SC cqt, true phase (dB) "
+           "| mel L1 log axis | mel L1 cqt + griffinlim_cqt | mel L1 cqt, true phase |",
+           "|---|---:|---:|---:|---:|---:|---:|"]
+    for clip in ours:
+        if clip in cqt:
+            c, o = cqt[clip], ours[clip]
+            out.append(f"| {clip} | {float(o['sc_db']):.2f} | {c['sc_db']:.2f} | {c['oracle_sc_db']:.2f} | "
+                       f"{float(o['mel_l1']):.3f} | {c['mel_l1']:.3f} | {c['oracle_mel_l1']:.3f} |")
+    return out
 
 
 def main() -> None:
@@ -47,6 +67,7 @@ def main() -> None:
         "log36_no_worse_than_mel80_on": sum(d <= 0 for d in log_vs_mel),
         "clips": len(clips),
     }
+    lines += _cqt_table()
     (HERE / "results.md").write_text("\n".join(lines) + "\n")
     (HERE / "results.json").write_text(json.dumps(summary, indent=2) + "\n")
     print("\n".join(lines))

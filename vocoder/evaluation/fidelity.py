@@ -212,5 +212,6 @@ def against_input(input_spectrogram: Spectrogram, estimate: torch.Tensor) -> dic
         "hallucinated_floor_db": measures.hallucinated_floor_db,
         "missing_db": measures.missing_db,
         "out_of_band_db": oob,
-        "definitions": "docs/metrics.md; energies on the input's own domain (its axis: linear, mel or log), powers = magnitude²",
+        "definitions": "docs/metrics.md; energies on the input's own domain (its axis: linear, mel or log), "
+                       "powers = magnitude²",
     }

@@ -30,8 +30,8 @@ class Inverter(ABC):
 
     ``input_scale`` says what the backend consumes: ``"linear"`` backends take
     a linear STFT magnitude under any spec (a mel or log input is converted
-    first by its axis's inverse, and the conversion is recorded); trained backends will declare ``"mel"`` and
-    the one spec they were trained on.
+    first by its axis's inverse, and the conversion is recorded); trained
+    backends declare ``"mel"`` and the one spec they were trained on.
     """
 
     name: ClassVar[str]
