@@ -131,6 +131,7 @@ def measured(jobs):
     folder, commands = jobs
     cases = []
     for argv in commands.values():
+        argv = argv + ["--force"]  # the jobs share output names (o.png, o.wav, b/)
         cases.append({"argv": argv, "cwd": str(folder), "address_space": 8 * GiB, "env": {"VOCODER_MAX_MEMORY": ""}})
         cases.append({"argv": argv + ["--max-memory", "1M"], "cwd": str(folder), "address_space": 8 * GiB,
                       "env": {}})
