@@ -563,4 +563,4 @@ def test_a_signal_during_training_keeps_complete_checkpoints_only(work, signum):
     leftovers = [p.name for p in run.iterdir() if p.name.startswith(".") or ".part" in p.name]
     assert leftovers == []
     checkpoint = torch.load(run / "last.ckpt", weights_only=True)  # complete and loadable
-    assert checkpoint["vocoder"]["batches"] >= 2
+    assert checkpoint["vocoder"]["trained_batches"] >= 2

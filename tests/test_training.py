@@ -110,7 +110,7 @@ def test_resume_gives_the_same_generator_as_a_straight_run(tmp_path, clips):
     straight = torch.load(tmp_path / "ckpt" / "straight" / "last.ckpt", weights_only=True)
     resumed = torch.load(tmp_path / "ckpt" / "resumed" / "last.ckpt", weights_only=True)
     assert straight["global_step"] == resumed["global_step"] == 8
-    assert resumed["vocoder"]["batches"] == 4
+    assert resumed["vocoder"]["trained_batches"] == 4
     a, b = generator_weights(tmp_path / "ckpt" / "straight" / "last.ckpt"), resumed["state_dict"]
     assert any(not torch.equal(first_half[k], b[k]) for k in first_half)  # it did train on
     for k in a:
@@ -136,7 +136,7 @@ def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(tmp_pa
     assert "non-finite loss at batch 3" in result.err and "last saved checkpoint" in result.err
     assert "Traceback" not in result.err
     last = torch.load(tmp_path / "ckpt" / "nan" / "last.ckpt", weights_only=True)
-    assert last["vocoder"]["batches"] == 2
+    assert last["vocoder"]["trained_batches"] == 2
     assert all(torch.isfinite(v).all() for v in last["state_dict"].values() if v.is_floating_point())
 
 

@@ -37,7 +37,7 @@ from vocoder.training.module import HiFiGANModule
 
 SUBCOMMANDS = ("fit", "validate", "test")
 DEFAULT_CHECKPOINT_ROOT = "runs"  # gitignored; checkpoints/ holds the published, committed models
-META_KEY = "vocoder"  # where a vocoder checkpoint keeps its spec and architecture
+from vocoder.models.store import META_KEY  # where a vocoder checkpoint keeps its spec and architecture
 # Lightning's ckpt_path shorthands, which name no file.
 _SHORTHANDS = ("last", "best", "hpc", "registry")
 
@@ -69,8 +69,9 @@ def check_checkpoint(path: str, resume: bool) -> dict[str, tuple[int, ...]]:
     if not isinstance(meta, dict) or not isinstance(checkpoint.get("state_dict"), dict):
         raise VocoderError(f"{path} is not a vocoder training checkpoint (no '{META_KEY}' metadata or weights); "
                            "it may be from another project, or an export (.safetensors is for `invert`)")
-    if meta.get("model") != "hifigan":
-        raise VocoderError(f"{path} holds a {meta.get('model')!r} model; vocoder trains hifigan")
+    architecture = meta.get("architecture", meta.get("model"))  # format 2, or the first format's key
+    if architecture != "hifigan":
+        raise VocoderError(f"{path} holds a {architecture!r} model; vocoder trains hifigan")
     if resume and not all(k in checkpoint for k in ("optimizer_states", "loops")):
         raise VocoderError(f"{path} holds weights only (no optimiser or loop state); `fit --ckpt_path` resumes "
                            "from a full training checkpoint such as last.ckpt")
