@@ -19,7 +19,7 @@ def bench_dir(tmp_path_factory, shared_data):
     clips = [shared_data / "audio" / "ljspeech" / f"LJ001-00{n}.wav" for n in ("02", "08")]
     out = tmp_path_factory.mktemp("bench") / "out"
     result = run_cli("bench", *clips, "--backends", "fgla,griffinlim", "--iters", "10", "--out", out,
-                     "--preset", "hifigan")
+                     "--preset", "hifigan", "--timings")
     assert result.code == 0, result
     return out
 
@@ -136,7 +136,7 @@ def test_an_existing_result_folder_is_never_overwritten(tmp_path):
     out.mkdir()
     (out / "precious.csv").write_text("keep me")
     result = run_cli("bench", clip, "--out", out, "--iters", "2")
-    assert result.code == 2 and "already exists" in result.err
+    assert result.code == 2 and "not empty; add --force" in result.err
     assert (out / "precious.csv").read_text() == "keep me"
 
 

@@ -52,7 +52,7 @@ def test_info_says_when_there_is_no_metadata():
 
 def test_invert_needs_no_options_and_writes_a_full_record(encoded, tmp_path):
     out = tmp_path / "speech.wav"
-    result = run_cli("invert", encoded, "-o", out, "--iters", "20", "--preview")
+    result = run_cli("invert", encoded, "-o", out, "--iters", "20", "--preview", "--timings")
     assert result.code == 0, result
     record = json.loads((tmp_path / "speech.wav.json").read_text())
     assert record["input"]["sha256"] == sha256_file(encoded)
@@ -68,8 +68,11 @@ def test_invert_needs_no_options_and_writes_a_full_record(encoded, tmp_path):
     fidelity = record["fidelity_vs_input"]
     assert fidelity["domain"] == "mel" and fidelity["consistency_db"] < -10
     assert fidelity["out_of_band_db"] < -20  # nothing invented above the mel's 8 kHz
-    steps = [s["step"] for s in record["steps"]]
-    assert steps == ["read_audio", "stft", "decode_image", "mel_to_linear"]
+    # The image's own history is its claim; this run's steps start at decoding it.
+    assert [s["step"] for s in record["claimed"]["metadata"]["provenance"]] == ["read_audio", "stft"]
+    assert [s["step"] for s in record["steps"]] == ["decode_image", "mel_to_linear"]
+    assert record["claim_mismatches"] == [] and all(c["agrees"] for c in record["verified"]["claim_checks"])
+    assert record["verified"]["sha256"] == {"input": sha256_file(encoded), "output": sha256_file(out)}
     info = sf.info(out)
     assert info.samplerate == 22050 and info.frames == sf.info(SPEECH).frames
     with Image.open(tmp_path / "speech.wav.preview.png") as preview:
@@ -144,8 +147,11 @@ def test_plain_picture_options_are_recorded(tmp_path):
                      "--duration", "2.5", "--blur", "1.0", "--db-range", "-60", "0")
     assert result.code == 0, result
     record = json.loads(Path(str(out) + ".json").read_text())
-    assert record["picture_options"] == {"channel": "grey", "duration": 2.5, "flip": True, "blur_sigma": 1.0,
-                                         "db_min": -60.0, "db_max": 0.0}
+    given = {"channel": "grey", "duration": 2.5, "flip": True, "blur_sigma": 1.0, "db_min": -60.0, "db_max": 0.0}
+    assert {k: record["picture_options"][k] for k in given} == given
+    # Every other step of the chain is recorded too, at its default.
+    assert record["picture_options"]["colormap"] is None and record["picture_options"]["mapping"] == "db"
+    assert record["picture_options"]["crop"] is None and record["picture_options"]["dark_is_loud"] is False
     assert record["spec"]["n_mels"] == 80
     assert sf.info(out).frames == round(2.5 * 22050)
     assert record["output"]["level"]["rule"].startswith("picture has no absolute level")
@@ -233,7 +239,7 @@ def test_options_that_contradict_embedded_metadata_are_refused(tmp_path, encoded
 
 @pytest.mark.parametrize("target, message", [
     ("missing-folder/out.wav", "does not exist"),
-    ("", "is a directory"),
+    ("", "is a folder"),
 ])
 def test_unwritable_output_is_refused_before_any_work(tmp_path, encoded, target, message):
     before = {p.name for p in tmp_path.iterdir()}

@@ -16,3 +16,6 @@ def test_demo_runs_from_the_bundled_samples_alone(tmp_path):
                  "speech_fgla.wav.preview.png", "text.wav", "text.wav.json", "text.wav.preview.png"):
         assert (tmp_path / name).stat().st_size > 0, name
     assert str(tmp_path / "speech_fgla.wav") in done.stdout
+    assert (tmp_path / "compare" / "report.html").stat().st_size > 0
+    assert "hifigan" in done.stdout and "pghi+fgla" in done.stdout and "mel_l1" in done.stdout
+    assert "may contain sound that was not in the input" in done.stderr  # the learned output is labelled

@@ -100,11 +100,15 @@ def test_resume_gives_the_same_generator_as_a_straight_run(tmp_path, clips):
     assert fit(tmp_path, clips, "straight", max_steps=8, **common).code == 0
     assert fit(tmp_path, clips, "half", max_steps=4, **common).code == 0
     first_half = generator_weights(tmp_path / "ckpt" / "half" / "last.ckpt")
-    result = fit(tmp_path, clips, "half", "--ckpt_path", tmp_path / "ckpt" / "half" / "last.ckpt",
+    # A resumed run writes into a new run folder: the checkpoint it starts from stays as it is.
+    result = fit(tmp_path, clips, "resumed", "--ckpt_path", tmp_path / "ckpt" / "half" / "last.ckpt",
                  max_steps=8, **common)
     assert result.code == 0, result
+    assert generator_weights(tmp_path / "ckpt" / "half" / "last.ckpt").keys() == first_half.keys()
+    assert all(torch.equal(first_half[k], v)
+               for k, v in generator_weights(tmp_path / "ckpt" / "half" / "last.ckpt").items())
     straight = torch.load(tmp_path / "ckpt" / "straight" / "last.ckpt", weights_only=True)
-    resumed = torch.load(tmp_path / "ckpt" / "half" / "last.ckpt", weights_only=True)
+    resumed = torch.load(tmp_path / "ckpt" / "resumed" / "last.ckpt", weights_only=True)
     assert straight["global_step"] == resumed["global_step"] == 8
     assert resumed["vocoder"]["batches"] == 4
     a, b = generator_weights(tmp_path / "ckpt" / "straight" / "last.ckpt"), resumed["state_dict"]

@@ -1,5 +1,5 @@
 import sys
 
-from vocoder.cli import main
+from vocoder.entry import main
 
 sys.exit(main())

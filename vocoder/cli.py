@@ -8,14 +8,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from typing import Sequence
 
 from vocoder import __version__
 from vocoder.errors import VocoderError
-from vocoder.frontend.picture import DEFAULT_MAX_PIXELS
+from vocoder import budget
+from vocoder.frontend.picture import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE
 from vocoder.spec import PRESETS
 
 EXIT_USAGE = 2
+FORCE_HELP = "replace outputs that already exist (an input is never replaced)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,6 +44,71 @@ def _provenance_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--licence", help="the weights' licence, for the record and the card")
 
 
+def _numbers(text: str, count: int, what: str) -> tuple[int, ...]:
+    parts = text.split(",")
+    try:
+        values = tuple(int(p) for p in parts)
+    except ValueError:
+        values = ()
+    if len(values) != count:
+        raise argparse.ArgumentTypeError(f"{what} takes {count} whole numbers separated by commas (got {text!r})")
+    return values
+
+
+def _box(text: str) -> tuple[int, ...]:
+    return _numbers(text, 4, "a box")
+
+
+def _crop(text: str):
+    return "auto" if text == "auto" else _box(text)
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, e.g. 448x172 (got {text!r})") from None
+    if width < 1 or height < 1:
+        raise argparse.ArgumentTypeError(f"the size must be positive (got {text!r})")
+    return width, height
+
+
+def _planes(text: str) -> tuple[str, ...]:
+    return tuple(p.strip().lower() for p in text.split(","))
+
+
+def _spec_options(p: argparse.ArgumentParser) -> None:
+    """Spec overrides on top of --preset (validated together; see docs/spectrogram.md)."""
+    g = p.add_argument_group("spectrogram spec (overrides on top of --preset; docs/spectrogram.md)")
+    g.add_argument("--sr", type=_positive_int, metavar="HZ", help="sample rate")
+    g.add_argument("--n-fft", type=_positive_int, metavar="N", help="FFT size; the window follows unless --win-length")
+    g.add_argument("--hop", type=_positive_int, metavar="N", help="hop between frames, in samples")
+    g.add_argument("--win-length", type=_positive_int, metavar="N", help="window length in samples (<= n_fft)")
+    g.add_argument("--window", metavar="NAME", help="hann, hamming, blackman, kaiser:BETA or rectangular")
+    g.add_argument("--kaiser-beta", type=float, metavar="BETA",
+                   help="the kaiser window's beta (or --window kaiser:BETA)")
+    g.add_argument("--scale", choices=("linear", "mel", "log"), help="frequency axis")
+    g.add_argument("--n-mels", type=_positive_int, metavar="N", help="mel bands (mel axis)")
+    g.add_argument("--bands-per-octave", type=_positive_int, metavar="N", help="bands per octave (log axis)")
+    g.add_argument("--fmin", type=float, metavar="HZ", help="lowest frequency: mel edge, or log axis's lowest centre")
+    g.add_argument("--fmax", type=float, metavar="HZ", help="highest frequency (default: the preset's; Nyquist)")
+
+
+def _spec_overrides(args: argparse.Namespace):
+    from vocoder.spec_overrides import SpecOverrides
+
+    return SpecOverrides(sample_rate=args.sr, n_fft=args.n_fft, hop_length=args.hop, win_length=args.win_length,
+                         window=args.window, kaiser_beta=args.kaiser_beta, scale=args.scale, n_mels=args.n_mels,
+                         bands_per_octave=args.bands_per_octave, fmin=args.fmin, fmax=args.fmax)
+
+
+def _memory_size(text: str) -> int:
+    try:
+        return budget.parse_size(text)
+    except VocoderError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="vocoder", description="Spectrogram images → audio, with every step recorded.")
     parser.add_argument("--version", action="version", version=f"vocoder {__version__}")
@@ -54,10 +122,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dynamic-range", type=float, default=100.0, metavar="DB",
                    help="dB below the peak that the image keeps; quieter is black/silence (default: 100)")
     p.add_argument("--preview", action="store_true", help="also write OUT.png.preview.png with labelled axes")
+    _spec_options(p)
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     p = sub.add_parser("invert", help="spectrogram PNG or any picture → audio, with a JSON record")
     p.add_argument("image", help="a PNG from `vocoder encode`, or any picture")
-    p.add_argument("-o", "--output", required=True, help="WAV to write; OUT.wav.json gets the provenance record")
+    p.add_argument("-o", "--output", required=True,
+                   help="audio to write: .wav, .flac or .ogg (the extension decides); OUT.json gets the record")
     p.add_argument("--backend", default="fgla", help="inversion backend (see `vocoder backends`; default: fgla)")
     p.add_argument("--iters", type=_positive_int, help="iterations for iterative backends (default: 100)")
     p.add_argument("--momentum", type=float, help="fgla momentum (default: 0.99)")
@@ -76,10 +147,37 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="dB that brightness 0+..1 maps to (default: -80 0)")
     p.add_argument("--blur", type=float, metavar="SIGMA", help="Gaussian blur in pixels to soften hard edges (default: 0)")
     p.add_argument("--no-flip", action="store_true", help="the picture's top row is the lowest frequency")
+    p.add_argument("--channels", type=_planes, metavar="P[,P]",
+                   help="planes holding the channel(s), e.g. g,b for left in G and right in B (grey, r, g, b)")
+    p.add_argument("--colormap", metavar="NAME",
+                   help="decode colours through a matplotlib colour map (viridis, magma, inferno, jet, ...) or "
+                        "'auto' for the best-fitting one; the fit is reported (default: brightness)")
+    p.add_argument("--colorbar", type=_box, metavar="L,T,R,B",
+                   help="take the colour map from the colour bar in this box of the picture (pixels)")
+    p.add_argument("--crop", type=_crop, metavar="L,T,R,B|auto",
+                   help="cut the plot area out of a screenshot: a box in pixels, or 'auto' to find it")
+    p.add_argument("--freq-range", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                   help="Hz at the bottom and top rows of the (cropped) picture, for a linear axis")
+    p.add_argument("--row-scale", choices=("uniform", "librosa", "librosa-log"),
+                   help="how the picture's rows map to bands: evenly (default), or as librosa's specshow draws "
+                        "a mel (symlog) or linear axis; librosa-log for y_axis='log'")
+    p.add_argument("--mapping", choices=("db", "power"),
+                   help="brightness → amplitude: db (linear in dB over --db-range; default) or power "
+                        "(amplitude ∝ brightness^(1/--power))")
+    p.add_argument("--power", type=float, help="exponent of --mapping power, e.g. 0.25 (Riffusion)")
+    p.add_argument("--dark-is-loud", action="store_true", help="inverted polarity: dark pixels are loud")
     p.add_argument("--ignore-metadata", action="store_true", help="treat a vocoder PNG as a plain picture")
     p.add_argument("--preview", action="store_true", help="also write OUT.wav.preview.png of the input as decoded")
-    p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
+    p.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS,
                    help=f"refuse larger images (default: {DEFAULT_MAX_PIXELS:,})")
+    _spec_options(p)
+    p.add_argument("--timings", action="store_true",
+                   help="put wall-clock seconds in the record (then a rerun's record is not byte-identical)")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
+    p.add_argument("--max-side", type=_positive_int, default=DEFAULT_MAX_SIDE,
+                   help=f"refuse images wider or taller than this (default: {DEFAULT_MAX_SIDE:,})")
+    p.add_argument("--frame", type=_positive_int, metavar="N",
+                   help="which frame of a multi-frame picture (GIF, APNG, TIFF) to read, from 0; recorded")
 
     p = sub.add_parser("info", help="print an image's embedded spec and mapping as JSON")
     p.add_argument("image")
@@ -93,34 +191,74 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default="linear", help=f"spectrogram preset: {', '.join(PRESETS)} (default: linear)")
     p.add_argument("--iters", type=_positive_int, help="iterations for every iterative backend (default: each backend's)")
     p.add_argument("--seed", type=int, default=0, help="seed for every backend that takes one (default: 0)")
-    p.add_argument("--out", default="bench-out", help="output folder; must not exist or be empty (default: bench-out)")
+    p.add_argument("--out", default="bench-out",
+                   help="output folder; must not exist or be empty unless --force (default: bench-out)")
     p.add_argument("--metrics", default="all", help="comma list of metrics, or 'all' (see docs/metrics.md)")
     p.add_argument("--kind", action="append", metavar="GLOB=KIND",
                    help="content kind by file-name glob: speech (default), monophonic or polyphonic; "
                         "decides which metrics apply, e.g. --kind 'brahms*=polyphonic'")
     p.add_argument("--report-audio", choices=("embed", "link", "none"), default="embed",
                    help="audio players in report.html: embedded (self-contained), linked files, or none")
+    _spec_options(p)
     p.add_argument("--png-bits", type=int, choices=(8, 16), default=16,
                    help="bit depth of the spectrogram PNG every backend inverts (default: 16; 8 = a typical "
                         "shared picture)")
     p.add_argument("--blur", type=float, default=0.0, metavar="SIGMA",
                    help="Gaussian blur of the encoded PNG's pixels before decoding, in pixels, as a picture someone "
                         "sent may have (default: 0 = none)")
+    p.add_argument("--timings", action="store_true",
+                   help="measure and report seconds and real-time factors (then a rerun is not byte-identical)")
+    p.add_argument("--force", action="store_true", help="replace the contents of a non-empty --out folder")
 
     p = sub.add_parser("export", help="training checkpoint → model file (.safetensors: weights + spec, no pickle) "
                                       "and its model card")
     p.add_argument("checkpoint", help="a .ckpt written by `vocoder fit`")
     p.add_argument("-o", "--output", required=True, help="the .safetensors file to write (card: OUT.safetensors.md)")
     _provenance_options(p)
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     p = sub.add_parser("import", help="original HiFi-GAN generator checkpoint (+ config.json) → model file")
     p.add_argument("generator", help="g_XXXXXXXX or generator_*.pth.tar from the original HiFi-GAN code")
     p.add_argument("--config", help="its config.json (default: config.json beside the generator)")
     p.add_argument("-o", "--output", required=True, help="the .safetensors file to write (card: OUT.safetensors.md)")
     _provenance_options(p)
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
+
+    p = sub.add_parser("sonify", help="picture → audio along a Hilbert curve (exactly invertible with desonify)")
+    p.add_argument("image")
+    p.add_argument("-o", "--output", required=True, help="WAV to write (32-bit float); OUT.wav.json gets the record")
+    p.add_argument("--curve", default="hilbert", choices=("hilbert",), help="the pixel order (default: hilbert)")
+    p.add_argument("--sr", type=int, default=44100, help="sample rate of the audio (default: 44100)")
+    p.add_argument("--value-map", default="bipolar", choices=("bipolar", "unipolar"),
+                   help="brightness 0..1 → samples −1..1 (bipolar, default) or 0..1 (unipolar)")
+    p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse larger images")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
+
+    p = sub.add_parser("desonify", help="audio from `vocoder sonify` → the picture again")
+    p.add_argument("audio")
+    p.add_argument("-o", "--output", required=True, help="PNG to write")
+    p.add_argument("--size", type=_size, metavar="WxH",
+                   help="the original picture size (default: from the sonify record beside the audio)")
+    p.add_argument("--value-map", choices=("bipolar", "unipolar"), help="as given to sonify (default: its record's)")
+    p.add_argument("--bits", type=int, choices=(8, 16), help="PNG bit depth (default: 16)")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
+
+    p = sub.add_parser("pattern", help="draw a test pattern with a known truth (chirp, tones, grid, text)")
+    p.add_argument("kind", choices=("chirp", "tones", "grid", "text"))
+    p.add_argument("-o", "--output", required=True,
+                   help="PNG to write (spec embedded); audio patterns also write OUT.png.truth.wav")
+    p.add_argument("--preset", default="linear", help=f"spectrogram preset: {', '.join(PRESETS)} (default: linear)")
+    p.add_argument("--duration", type=float, default=5.0, help="seconds (default: 5)")
+    p.add_argument("--text", default="vocoder", help="the text of the `text` pattern")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
+    _spec_options(p)
 
     sub.add_parser("models", help="list the named pretrained models and whether they are available here")
 
+    for name, command in sub.choices.items():  # every command that reads input has a memory cap
+        command.add_argument("--max-memory", type=_memory_size, metavar="SIZE",
+                             help=f"refuse jobs estimated to need more memory, e.g. 8G (default: ${budget.ENV}, "
+                                  "else half of this machine's memory)")
     for name in ("fit", "validate", "test"):  # listed for --help; main() hands them to LightningCLI
         sub.add_parser(name, help=f"LightningCLI {name} (vocoder {name} --help; e.g. --config configs/hifigan_tiny.yaml)")
     return parser
@@ -130,15 +268,21 @@ def _invert(args: argparse.Namespace) -> int:
     from vocoder.frontend.image import PictureOptions
     from vocoder.pipeline import InvertRequest, invert, record_path
 
-    given = [flag for flag, value in (("--duration", args.duration), ("--channel", args.channel),
-                                      ("--db-range", args.db_range), ("--blur", args.blur),
-                                      ("--no-flip", args.no_flip or None)) if value is not None]
+    flags = {"--duration": args.duration, "--channel": args.channel, "--db-range": args.db_range,
+             "--blur": args.blur, "--no-flip": args.no_flip or None, "--channels": args.channels,
+             "--colormap": args.colormap, "--colorbar": args.colorbar, "--crop": args.crop,
+             "--freq-range": args.freq_range, "--row-scale": args.row_scale, "--mapping": args.mapping, "--power": args.power,
+             "--dark-is-loud": args.dark_is_loud or None}
+    given = [flag for flag, value in flags.items() if value is not None]
     defaults = PictureOptions()
     picture = PictureOptions(
         channel=args.channel or defaults.channel,
-        duration=args.duration,
+        planes=args.channels, colormap=args.colormap, colorbar=args.colorbar, crop=args.crop,
+        duration=args.duration, freq_range=tuple(args.freq_range) if args.freq_range else None,
+        row_scale=args.row_scale or defaults.row_scale,
         flip=not args.no_flip,
         blur_sigma=args.blur if args.blur is not None else defaults.blur_sigma,
+        dark_is_loud=args.dark_is_loud, mapping=args.mapping or defaults.mapping, power=args.power,
         db_min=args.db_range[0] if args.db_range else defaults.db_min,
         db_max=args.db_range[1] if args.db_range else defaults.db_max,
     )
@@ -147,19 +291,26 @@ def _invert(args: argparse.Namespace) -> int:
         image=args.image, output=args.output, backend=args.backend,
         backend_options={"iters": args.iters, "momentum": args.momentum, "init": args.init, "seed": args.seed,
                          "tol": args.tol, "checkpoint": args.checkpoint},
-        preset=args.preset, picture=picture, picture_options_given=given,
+        preset=args.preset, spec_overrides=_spec_overrides(args), picture=picture, picture_options_given=given,
         ignore_metadata=args.ignore_metadata, preview=args.preview, max_pixels=args.max_pixels,
+        timings=args.timings,
+        max_side=args.max_side, frame=args.frame,
     )
     record = invert(request)
+    for mismatch in record["claim_mismatches"]:
+        print(f"vocoder: warning: {mismatch}", file=sys.stderr)
+    for warning in record.get("warnings", []):
+        print(f"vocoder: warning: {warning}", file=sys.stderr)
     _say_learned(record.get("learned_model"))
     out = record["output"]
-    print(f"wrote {args.output} ({out['samples'] / out['sample_rate']:.2f} s, {out['sample_rate']} Hz, "
-          f"{out['channels']} ch, backend {args.backend}, {record['wall_seconds']['inversion']:.2f} s)")
+    took = f", {record['wall_seconds']['inversion']:.2f} s" if "wall_seconds" in record else ""
+    print(f"wrote {args.output} ({out['format']}, {out['samples'] / out['sample_rate']:.2f} s, "
+          f"{out['sample_rate']} Hz, {out['channels']} ch, backend {args.backend}{took})")
     fidelity = record["fidelity_vs_input"]
     if "consistency_db" in fidelity:
-        print(f"consistency {fidelity['consistency_db']:.1f} dB, hallucinated {fidelity['hallucinated_db']:.1f} dB, "
-              f"missing {fidelity['missing_db']:.1f} dB vs the input {fidelity['domain']} spectrogram "
-              "(see docs/metrics.md)")
+        print(f"self-check vs the {fidelity['domain']} spectrogram as decoded (not a check of the decoding: look at "
+              f"--preview): consistency {fidelity['consistency_db']:.1f} dB, hallucinated "
+              f"{fidelity['hallucinated_db']:.1f} dB, missing {fidelity['missing_db']:.1f} dB (docs/metrics.md)")
     print(f"record {record_path(args.output)}")
     if out["preview"]:
         print(f"preview {out['preview']}")
@@ -176,10 +327,12 @@ def _say_learned(model: dict | None) -> None:
 def _encode(args: argparse.Namespace) -> int:
     from vocoder.pipeline import encode, preview_path
 
+    overrides = _spec_overrides(args)
     metadata = encode(args.audio, args.output, preset=args.preset, bits=args.bits,
-                      dynamic_range_db=args.dynamic_range, preview=args.preview)
+                      dynamic_range_db=args.dynamic_range, preview=args.preview, overrides=overrides)
     print(f"wrote {args.output} ({metadata['spec']['scale']} spectrogram, "
-          f"{'+'.join(metadata['layout']['channels'])}, {args.bits}-bit, preset {args.preset})")
+          f"{'+'.join(metadata['layout']['channels'])}, {args.bits}-bit, preset {args.preset}"
+          + (f" with {overrides.describe()})" if overrides else ")"))
     if args.preview:
         print(f"preview {preview_path(args.output)}")
     return 0
@@ -211,17 +364,20 @@ def _bench(args: argparse.Namespace) -> int:
     from vocoder.evaluation.bench import find_clips, parse_backends, parse_kind_rules, run_bench
     from vocoder.evaluation.degrade import Degradation
     from vocoder.evaluation.fidelity import parse_metrics
-    from vocoder.spec import get_preset
+    from vocoder.spec_overrides import effective_spec
 
-    get_preset(args.preset)
+    overrides = _spec_overrides(args)
+    spec = effective_spec(args.preset, overrides)
     degradation = Degradation(png_bits=args.png_bits, blur_sigma=args.blur)
     degradation.validate()
     metrics = parse_metrics(args.metrics)
     backends = parse_backends(args.backends, iters=args.iters, seed=args.seed)
     clips = find_clips(args.inputs, parse_kind_rules(args.kind))
     command = "vocoder " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["bench"] else ""
-    result = run_bench(clips, backends, args.preset, args.out, metrics, args.report_audio, command=command,
-                       degradation=degradation, notify=lambda line: print(f"vocoder: {line}", file=sys.stderr))
+    label = args.preset + (f" with {overrides.describe()}" if overrides else "")
+    result = run_bench(clips, backends, label, args.out, metrics, args.report_audio, command=command, spec=spec,
+                       degradation=degradation, notify=lambda line: print(f"vocoder: {line}", file=sys.stderr),
+                       timings=args.timings, inputs=args.inputs)
     print(f"{len(result.rows)} runs ({len(clips)} clips × {len(backends)} backends, input {degradation.label}) "
           f"written to {args.out}/")
     for name in ("results.csv", "summary.md", "summary.json", "report.html", "plots/", "audio/"):
@@ -261,6 +417,38 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sonify(args: argparse.Namespace) -> int:
+    from vocoder.pipeline import record_path, sonify_picture
+
+    record = sonify_picture(args.image, args.output, args.curve, args.sr, args.value_map, args.max_pixels)
+    son, out = record["sonification"], record["output"]
+    print(f"wrote {args.output} ({out['samples'] / out['sample_rate']:.2f} s, {out['channels']} ch, Hilbert curve "
+          f"{son['side']}×{son['side']}{', padded' if son['padded'] else ''}, {son['value_map']})")
+    print(f"record {record_path(args.output)}")
+    return 0
+
+
+def _desonify(args: argparse.Namespace) -> int:
+    from vocoder.pipeline import desonify_audio, record_path
+
+    record = desonify_audio(args.audio, args.output, args.size, args.value_map, args.bits)
+    out = record["output"]
+    print(f"wrote {args.output} ({out['width']}×{out['height']}, {out['format']}; size from "
+          f"{record['desonification']['size_from']})")
+    print(f"record {record_path(args.output)}")
+    return 0
+
+
+def _pattern(args: argparse.Namespace) -> int:
+    from vocoder.pipeline import make_pattern
+
+    record = make_pattern(args.kind, args.output, args.preset, _spec_overrides(args), args.duration, args.text)
+    print(f"wrote {args.output} ({args.kind}, {record['spec']['scale']} axis, {args.duration:g} s)")
+    if record["truth"]:
+        print(f"truth {record['truth']['path']} (bench it: vocoder bench {record['truth']['path']} ...)")
+    return 0
+
+
 def _models(args: argparse.Namespace) -> int:
     from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT
     from vocoder.models.pretrained import INSTALL_HINT, cache_dir, describe
@@ -281,31 +469,79 @@ def _models(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"encode": _encode, "invert": _invert, "info": _info, "backends": _backends, "bench": _bench,
-            "export": _export, "import": _import, "models": _models}
+            "export": _export, "import": _import, "models": _models, "sonify": _sonify, "desonify": _desonify,
+            "pattern": _pattern}
+
+
+def _inputs(args: argparse.Namespace) -> list[str]:
+    """The files a command reads: no output may be one of them."""
+    named = [getattr(args, name, None) for name in ("audio", "image", "checkpoint", "generator", "config")]
+    return [p for p in named + list(getattr(args, "inputs", None) or []) if isinstance(p, str)]
+
+
+def _fail(message: str) -> int:
+    from vocoder.provenance import printable
+
+    print(f"vocoder: error: {printable(message)}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from vocoder import interrupts
+    from vocoder.outputs import output_policy, write_failure
+
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in ("fit", "validate", "test"):
-        from vocoder.training.cli import run  # Lightning loads only for training
+    if hasattr(sys.stdout, "reconfigure"):  # a file name that is not UTF-8 still prints
+        sys.stdout.reconfigure(errors="backslashreplace")
+    with interrupts.handled():
+        try:
+            if argv and argv[0] in ("fit", "validate", "test"):
+                from vocoder.training.cli import run  # Lightning loads only for training
 
-        return run(argv)
-    args = _build_parser().parse_args(argv)
+                code = run(argv)
+            else:
+                args = _build_parser().parse_args(argv)
+                if not os.environ.get("VOCODER_DEBUG"):
+                    # Library warnings are not the user's business on stderr (one line per
+                    # error, nothing else); what matters is recorded (decoder notes).
+                    warnings.simplefilter("ignore")
+                budget.set_limit(getattr(args, "max_memory", None))
+                with output_policy(force=getattr(args, "force", False), inputs=_inputs(args)):
+                    code = COMMANDS[args.command](args)
+            sys.stdout.flush()  # a closed pipe shows here, not as a message at exit
+            return code
+        except VocoderError as exc:
+            # One line whatever a file put into the message (newlines, megabytes of text).
+            return _fail(" ".join(str(exc).split())[:2000])
+        except BrokenPipeError:
+            _silence_stdout()
+            return _fail("standard output was closed before vocoder finished writing to it (broken pipe)")
+        except (KeyboardInterrupt, SystemExit) as exc:
+            if isinstance(exc, SystemExit) and interrupts.received() is None:
+                raise  # argparse's usage errors and --help
+            print(interrupts.message(interrupts.received()), file=sys.stderr)
+            return EXIT_USAGE
+        except Exception as exc:  # a bug, not a user error: still one line unless asked
+            failure = write_failure(exc)
+            if failure is not None:  # a full disk that a library reported its own way
+                return _fail(str(failure))
+            if os.environ.get("VOCODER_DEBUG"):
+                raise
+            first = (str(exc).strip().splitlines() or [""])[0]
+            print(f"vocoder: internal error: {type(exc).__name__}: {first} (set VOCODER_DEBUG=1 for a traceback)",
+                  file=sys.stderr)
+            return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's own flush at exit does
+    not report the broken pipe a second time."""
     try:
-        return COMMANDS[args.command](args)
-    except VocoderError as exc:
-        print(f"vocoder: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("vocoder: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # a bug, not a user error: still one line unless asked
-        if os.environ.get("VOCODER_DEBUG"):
-            raise
-        print(f"vocoder: internal error: {type(exc).__name__}: {exc} (set VOCODER_DEBUG=1 for a traceback)",
-              file=sys.stderr)
-        return 1
-
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (tests capture it)
+        pass
 
 if __name__ == "__main__":
     sys.exit(main())

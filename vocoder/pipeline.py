@@ -1,30 +1,40 @@
 """The jobs behind the CLI: encode audio to a PNG, invert a picture to audio.
 
-Each job writes its outputs all-or-nothing and returns the provenance record
-it wrote, so a notebook gets the same traceability as the command line.
+Each job writes its outputs all-or-nothing (``vocoder.outputs``: never over
+an input, never over an existing file unless the CLI's --force set the
+policy) and returns the provenance record it wrote, so a notebook gets the
+same traceability as the command line.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import torch
 
+from vocoder.claims import LENGTH_CLAIM, check_image_claims, pixels_summary
 from vocoder.errors import VocoderError
 from vocoder.evaluation.fidelity import against_input
-from vocoder.frontend.audio import audio_to_spectrogram, read_audio, write_audio
-from vocoder.frontend.image import PictureOptions, image_to_spectrogram, picture_uses_metadata, spectrogram_to_png
-from vocoder.frontend.picture import DEFAULT_MAX_PIXELS, read_metadata, read_picture
+from vocoder import budget
+from vocoder.frontend.audio import audio_info, audio_to_spectrogram, read_audio, write_audio
+from vocoder.frontend.audiofile import encode_audio, output_format
+from vocoder.frontend.image import (PictureOptions, embedded, image_to_spectrogram, picture_producer,
+                                    picture_uses_metadata, plain_geometry, spectrogram_to_png, warnings_of)
+from vocoder.frontend.picture import (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, PictureHeader, probe, read_metadata,
+                                     read_picture)
 from vocoder.inversion import create
+from vocoder.inversion.base import Inverter
 from vocoder.plots import plot_spectrogram
-from vocoder.provenance import AtomicOutputs, environment, sha256_file, to_json
-from vocoder.spec import get_preset
+from vocoder.provenance import AtomicOutputs, environment, printable, sha256_file, to_json
+from vocoder.record import inversion_record
+from vocoder.spec import SpectrogramSpec, get_preset
+from vocoder.spec_overrides import SpecOverrides, effective_spec, spec_choice
 
 # Peak level for audio from a picture with no absolute level (-1 dBFS).
 PICTURE_PEAK = 10 ** (-1 / 20)
@@ -42,28 +52,31 @@ def record_path(output: str | os.PathLike) -> str:
     return os.fspath(output) + ".json"
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 def encode(audio_path: str, output: str, preset: str = "linear", bits: int = 16,
-           dynamic_range_db: float = 100.0, preview: bool = False) -> dict[str, Any]:
-    """Audio file → spectrogram PNG with the spec and mapping embedded."""
-    spec = get_preset(preset)
-    with AtomicOutputs() as outputs:
-        png_tmp = outputs.reserve(output)
+           dynamic_range_db: float = 100.0, preview: bool = False,
+           overrides: SpecOverrides | None = None) -> dict[str, Any]:
+    """Audio file → spectrogram PNG with the spec (preset + overrides) and mapping embedded."""
+    spec = effective_spec(preset, overrides)
+    if not os.fspath(output).lower().endswith(".png"):
+        raise VocoderError(f"encode writes a PNG: give the output a .png name (got {printable(os.fspath(output))})")
+    with AtomicOutputs(inputs=[audio_path]) as outputs:
+        outputs.reserve(output)
         preview_tmp = outputs.reserve(preview_path(output)) if preview else None
+        header = audio_info(audio_path)
+        budget.encode(header.channels, header.frames, header.sample_rate, spec, preview).check()
         audio = read_audio(audio_path)
+        if overrides:
+            audio.provenance.append({"step": "spec_overrides", **spec_choice(preset, overrides)})
         spectrogram = audio_to_spectrogram(audio, spec)
-        source = {"path": os.path.basename(audio_path), "sha256": audio.provenance[0]["sha256"],
+        source = {"path": printable(os.path.basename(audio_path)), "sha256": audio.provenance[0]["sha256"],
                   "sample_rate": audio.sample_rate, "channels": int(audio.samples.shape[0]),
                   "samples": int(audio.samples.shape[1])}
         data, metadata = spectrogram_to_png(spectrogram, bits=bits, dynamic_range_db=dynamic_range_db,
                                             source=source)
-        with open(png_tmp, "wb") as fh:
-            fh.write(data)
+        outputs.write_bytes(output, data)
         if preview_tmp:
-            plot_spectrogram(spectrogram, preview_tmp, f"{os.path.basename(audio_path)} ({preset})")
+            plot_spectrogram(spectrogram, preview_tmp, f"{printable(os.path.basename(audio_path))} ({preset}"
+                             + (f" with {overrides.describe()})" if overrides else ")"))
     return metadata
 
 
@@ -76,11 +89,15 @@ class InvertRequest:
     backend: str = "fgla"
     backend_options: dict[str, Any] = field(default_factory=dict)
     preset: str | None = None  # for pictures without metadata; default "linear"
+    spec_overrides: SpecOverrides = field(default_factory=SpecOverrides)  # on top of the preset
     picture: PictureOptions = field(default_factory=PictureOptions)
     picture_options_given: list[str] = field(default_factory=list)  # CLI flags the user set
     ignore_metadata: bool = False
     preview: bool = False
     max_pixels: int = DEFAULT_MAX_PIXELS
+    timings: bool = False  # wall-clock seconds in the record (then reruns differ in those bytes)
+    max_side: int = DEFAULT_MAX_SIDE
+    frame: int | None = None  # which frame of a multi-frame picture
 
 
 def _level(waveform: torch.Tensor, absolute: bool) -> tuple[torch.Tensor, dict[str, Any]]:
@@ -104,84 +121,301 @@ def _level(waveform: torch.Tensor, absolute: bool) -> tuple[torch.Tensor, dict[s
     return waveform * gain, {"rule": rule, "gain_db": float(20 * np.log10(gain)), "peak_before": peak}
 
 
+def _protect_claimed_source(outputs: AtomicOutputs, image: str, max_pixels: int) -> None:
+    """The recording a vocoder PNG says it was made from is never an output
+    (`invert speech.png -o speech.wav --force` after `encode speech.wav`).
+    Read from the header only; a file that cannot be read fails later, fully."""
+    try:
+        source = (read_metadata(image, max_pixels) or {}).get("source")
+    except VocoderError:
+        return
+    if isinstance(source, dict):
+        outputs.protect_source(source.get("sha256"), f"the recording {printable(image)} was made from")
+
+
+def plan_budget(request: InvertRequest, header: PictureHeader, spec: SpectrogramSpec | None, inverter: Inverter,
+                uses_metadata: bool, options: PictureOptions | None = None) -> budget.Estimate:
+    """What inverting this picture will cost, from its header and the options."""
+    if uses_metadata:
+        found = embedded(header.metadata or {}, request.image, header.width, header.height, header.bands,
+                         header.bit_depth)
+        spec, channels, frames = found.spec, found.channels, header.width
+        samples = found.n_samples if found.n_samples is not None else spec.n_samples(frames)
+        blur = 0.0
+    else:
+        spec = spec or get_preset("linear")
+        options = options or request.picture
+        options.validate()
+        frames, n = plain_geometry(header.width, header.height, spec, options, request.image)
+        samples = n if n is not None else spec.n_samples(frames)
+        stereo = options.channel == "stereo" or (options.planes is not None and len(options.planes) == 2)
+        channels, blur = (2 if stereo else 1), options.blur_sigma
+    return budget.invert(header, spec, channels, frames, samples, request.backend,
+                         inverter.working_set(channels, spec, frames, samples),
+                         converts_mel=inverter.fixed_spec() is None and spec.scale == "mel",
+                         embedded=uses_metadata, blur_sigma=blur, preview=request.preview)
+
+
 def invert(request: InvertRequest) -> dict[str, Any]:
-    """Picture (ours or any) → waveform file + JSON record (+ preview PNG)."""
+    """Picture (ours or any) → audio file + JSON record (+ preview PNG)."""
     started = time.perf_counter()
     inverter = create(request.backend, **request.backend_options)
-    with AtomicOutputs() as outputs:
-        wav_tmp = outputs.reserve(request.output)
+    with AtomicOutputs(inputs=[request.image, request.backend_options.get("checkpoint")]) as outputs:
+        _protect_claimed_source(outputs, request.image, request.max_pixels)
+        outputs.reserve(request.output)
+        audio_format = output_format(request.output)
         json_target = record_path(request.output)
         outputs.reserve(json_target)  # fail now, not after the work, if unwritable
         preview_tmp = outputs.reserve(preview_path(request.output)) if request.preview else None
 
-        picture = read_picture(request.image, request.max_pixels)
-        uses_metadata = picture_uses_metadata(picture, request.ignore_metadata)
-        if uses_metadata:
-            conflicting = request.picture_options_given + (["--preset"] if request.preset else [])
+        header = probe(request.image, request.max_pixels, request.frame, request.max_side)
+        uses_metadata = header.metadata is not None and not request.ignore_metadata
+        # Pixels are bounded by the header checks above; the costly work is after the budget below.
+        picture = read_picture(request.image, request.max_pixels, request.frame, request.max_side)
+        claims = check_image_claims(picture, printable(request.image))
+        producer = picture_producer(picture, request.ignore_metadata)
+        if uses_metadata or producer is not None:
+            conflicting = (request.picture_options_given + (["--preset"] if request.preset else [])
+                           + list(request.spec_overrides.given()))
             if conflicting:
+                whose = "its own spec" if uses_metadata else f"{producer.producer}'s parameters"
                 raise VocoderError(
-                    f"{request.image} carries its own spec; {', '.join(conflicting)} would contradict it "
-                    "(add --ignore-metadata to read it as a plain picture)"
+                    f"{printable(request.image)} carries {whose}; {', '.join(conflicting)} would contradict "
+                    "it (add --ignore-metadata to read it as a plain picture)"
                 )
-        spec = get_preset(request.preset) if request.preset else None
+        asked = request.preset or request.spec_overrides
+        spec = effective_spec(request.preset, request.spec_overrides) if asked else None
+        choice: Any = spec_choice(request.preset, request.spec_overrides)
         fixed = inverter.fixed_spec()
-        if fixed is not None and not uses_metadata:
+        if fixed is not None and not uses_metadata and producer is None:
             if spec is not None and spec != fixed:
-                raise VocoderError(f"backend {request.backend!r} needs its own spec; --preset {request.preset} "
-                                   "differs from it (leave --preset out)")
+                given = " ".join(filter(None, [f"--preset {request.preset}" if request.preset else "",
+                                               request.spec_overrides.describe()]))
+                raise VocoderError(f"backend {request.backend!r} needs its own spec; {given} differs from it in "
+                                   + "; ".join(fixed.differences(spec)) + " (model vs asked; leave them out)")
             spec = fixed  # a plain picture is mapped onto the model's bins
+            choice = f"the spec backend {request.backend!r} was trained on"
+        if producer is not None:
+            plan_budget(request, header, producer.spec, inverter, False, producer.options).check()
+        else:
+            plan_budget(request, header, spec, inverter, uses_metadata).check()
         spectrogram = image_to_spectrogram(picture, spec, request.picture, request.ignore_metadata, request.image)
+        if uses_metadata and not claims.agrees(LENGTH_CLAIM):
+            spectrogram = replace(spectrogram, n_samples=None)  # the pixels decide the length, not the claim
         if preview_tmp:
-            plot_spectrogram(spectrogram, preview_tmp, f"{os.path.basename(request.image)} as decoded")
+            plot_spectrogram(spectrogram, preview_tmp, f"{printable(os.path.basename(request.image))} as decoded")
         prepared = inverter.prepare(spectrogram)
         inversion_started = time.perf_counter()
         waveform = inverter.invert(prepared)
         inversion_seconds = time.perf_counter() - inversion_started
         # Measured before any gain: the energies are relative to the input's level.
         fidelity = against_input(spectrogram, waveform)
-        waveform, level = _level(waveform, absolute=uses_metadata)
+        # Our PNGs and producers that record their peak (Riffusion) have an absolute level.
+        has_level = uses_metadata or (producer is not None and producer.options.level_reference is not None)
+        waveform, level = _level(waveform, absolute=has_level)
         sample_rate = prepared.spec.sample_rate
-        write_audio(wav_tmp, waveform, sample_rate)
+        audio = encode_audio(waveform, sample_rate, audio_format)
+        outputs.write_bytes(request.output, audio)
 
-        record = {
-            "vocoder_record": 1,
-            "created": _now(),
-            "input": {
-                "path": os.path.abspath(request.image),
-                "sha256": sha256_file(request.image),
-                "kind": "vocoder spectrogram PNG (embedded metadata)" if uses_metadata else "picture without metadata",
-                "embedded_metadata_ignored": picture.metadata is not None and request.ignore_metadata,
-            },
-            "output": {
-                "path": os.path.abspath(request.output),
-                "sha256": sha256_file(wav_tmp),
-                "format": "WAV, 16-bit PCM",
-                "sample_rate": sample_rate,
-                "channels": int(waveform.shape[0]),
-                "samples": int(waveform.shape[1]),
-                "level": level,
-                "preview": os.path.abspath(preview_path(request.output)) if preview_tmp else None,
-            },
-            "spec": spectrogram.spec.to_dict(),
-            "picture_options": None if uses_metadata else asdict(request.picture),
-            "steps": list(prepared.provenance),
-            "backend": {"name": request.backend, "parameters": inverter.parameters(),
-                        "input_spec": prepared.spec.to_dict()},
-            # None for classical backends; for a learned one: which model, from what data, and the warning.
-            "learned_model": inverter.learned_model(),
-            "seed": inverter.parameters().get("seed"),
-            "fidelity_vs_input": fidelity,
-            "environment": environment(),
-            "wall_seconds": {"inversion": inversion_seconds, "total": time.perf_counter() - started},
-        }
+        input_sha256, output_sha256 = sha256_file(request.image), hashlib.sha256(audio).hexdigest()
+        record = inversion_record(
+            input={"path": os.path.abspath(request.image), "sha256": input_sha256,
+                   "kind": "vocoder spectrogram PNG (embedded metadata)" if uses_metadata else
+                           f"{producer.producer} spectrogram image (its own tags)" if producer is not None else
+                           "picture without metadata",
+                   "embedded_metadata_ignored": picture.metadata is not None and request.ignore_metadata,
+                   "frame": {"index": picture.frame, "of": picture.n_frames, "chosen_by": "--frame"}
+                   if request.frame is not None else None},
+            output={"path": os.path.abspath(request.output), "sha256": output_sha256,
+                    "format": audio_format.description, "sample_rate": sample_rate,
+                    "channels": int(waveform.shape[0]), "samples": int(waveform.shape[1]), "level": level,
+                    "preview": os.path.abspath(preview_path(request.output)) if preview_tmp else None},
+            sha256={"input": input_sha256, "output": output_sha256},
+            spec=spectrogram.spec, prepared=prepared, inverter=inverter, backend=request.backend,
+            claims=claims, pixels=pixels_summary(picture),
+            extra={"picture_options": None if uses_metadata else
+                   asdict(producer.options if producer else request.picture),
+                   "warnings": warnings_of(spectrogram),
+                   "spec_choice": "embedded in the input" if uses_metadata else
+                   f"{producer.producer}'s tags in the input" if producer else choice,
+                   "fidelity_vs_input": {**fidelity, "measured_against": (
+                       "the spectrogram as decoded from the picture: a self-check of the inversion, not evidence "
+                       "that the picture was decoded right (the preview shows the decoding)")}},
+            timings={"inversion": inversion_seconds, "total": time.perf_counter() - started}
+            if request.timings else None,
+        )
         outputs.write_text(json_target, to_json(record))
     return record
 
 
 def info(image: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> dict[str, Any] | None:
-    """The embedded metadata of an image, or None when it has none."""
-    return read_metadata(image, max_pixels)
+    """The embedded metadata of an image (ours, or a known producer's reading
+    of its tags: spec, decoding options and the raw claims), or None."""
+    metadata = read_metadata(image, max_pixels)
+    if metadata is not None:
+        return metadata
+    reading = picture_producer(read_picture(image, max_pixels), ignore_metadata=False)
+    if reading is None:
+        return None
+    return {"format": f"{reading.producer} spectrogram image", "claims_from_file": reading.claims,
+            "spec": reading.spec.to_dict(), "picture_options": asdict(reading.options),
+            "n_samples": reading.n_samples,
+            "note": "read from the file's own tags: a claim by whoever made it, not verified"}
 
 
 def dumps(data: Any) -> str:
     return json.dumps(data, indent=2)
+
+
+def sonify_picture(image: str, output: str, curve: str = "hilbert", sample_rate: int = 44100,
+                   value_map: str = "bipolar", max_pixels: int = DEFAULT_MAX_PIXELS) -> dict[str, Any]:
+    """Picture → audio along a space-filling curve (exactly invertible), with a record."""
+    import soundfile as sf
+
+    from vocoder.frontend.sonify import sonify
+
+    if curve != "hilbert":
+        raise VocoderError(f"--curve must be hilbert (got {curve!r})")
+    if value_map not in ("bipolar", "unipolar"):
+        raise VocoderError(f"--value-map must be bipolar or unipolar (got {value_map!r})")
+    if not 1000 <= sample_rate <= 384000:
+        raise VocoderError(f"--sr {sample_rate} is not a plausible audio sample rate (1000..384000)")
+    started = time.perf_counter()
+    with AtomicOutputs() as outputs:
+        wav_tmp = outputs.reserve(output)
+        json_target = record_path(output)
+        outputs.reserve(json_target)
+        picture = read_picture(image, max_pixels)
+        colour = picture.bands.startswith("RGB")
+        planes = np.moveaxis(picture.pixels[..., :3] if colour else picture.pixels[..., :1], 2, 0)
+        result = sonify(planes, value_map)  # type: ignore[arg-type]
+        sf.write(wav_tmp, result.samples.T, sample_rate, subtype="FLOAT", format="WAV")
+        record = {
+            "vocoder_record": 1, "job": "sonify",
+            "input": {"path": os.path.abspath(image), "sha256": sha256_file(image), "format": picture.format,
+                      "mode": picture.source_mode, "width": picture.width, "height": picture.height,
+                      "bit_depth": picture.bit_depth,
+                      "notes": picture.notes + (["alpha channel dropped"] if picture.bands.endswith("A") else [])},
+            "output": {"path": os.path.abspath(output), "sha256": sha256_file(wav_tmp),
+                       "format": "WAV, 32-bit float", "sample_rate": sample_rate,
+                       "channels": int(result.samples.shape[0]), "samples": int(result.samples.shape[1])},
+            "sonification": {"curve": "hilbert", "side": result.side, "padded": [result.side, result.side] !=
+                             [picture.height, picture.width], "original_size": [picture.height, picture.width],
+                             "value_map": value_map, "planes": ["R", "G", "B"] if colour else ["grey"],
+                             "bit_depth": picture.bit_depth,
+                             "rule": "sample = 2·brightness − 1" if value_map == "bipolar" else "sample = brightness",
+                             "padding": "zeros (black) to the next power-of-two square"},
+            "environment": environment(),
+            "wall_seconds": {"total": time.perf_counter() - started},
+        }
+        outputs.write_text(json_target, to_json(record))
+    return record
+
+
+def desonify_audio(audio_path: str, output: str, size: tuple[int, int] | None = None, value_map: str | None = None,
+                   bits: int | None = None) -> dict[str, Any]:
+    """Audio from `sonify` → the picture, sample by sample back along the curve.
+
+    The original size, value map and bit depth come from the options, else
+    from the sonify record beside the audio (a claim, recorded as such), else
+    the whole square, bipolar, 16-bit.
+    """
+    import soundfile as sf
+
+    from vocoder.frontend.picture import encode_png
+    from vocoder.frontend.sonify import desonify
+
+    claimed: dict[str, Any] = {}
+    sidecar = record_path(audio_path)
+    if os.path.isfile(sidecar) and os.path.getsize(sidecar) < 1 << 20:
+        try:
+            with open(sidecar, encoding="utf-8") as fh:
+                claimed = (json.load(fh) or {}).get("sonification") or {}
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError, RecursionError):
+            claimed = {}
+    with AtomicOutputs() as outputs:
+        png_tmp = outputs.reserve(output)
+        json_target = record_path(output)
+        outputs.reserve(json_target)
+        try:
+            samples, sample_rate = sf.read(audio_path, dtype="float64", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+            raise VocoderError(f"cannot read audio {audio_path}: {exc}") from None
+        if size is None and isinstance(claimed.get("original_size"), list) and len(claimed["original_size"]) == 2:
+            height, width = (int(v) for v in claimed["original_size"])
+            size_from = f"the sonify record {os.path.basename(sidecar)} (a claim)"
+        elif size is not None:
+            width, height = size
+            size_from = "--size"
+        else:
+            side = int(round(samples.shape[0] ** 0.5))
+            height = width = side
+            size_from = "the whole square"
+        value_map = value_map or (claimed.get("value_map") if claimed.get("value_map") in ("bipolar", "unipolar")
+                                  else "bipolar")
+        bits = bits or (claimed.get("bit_depth") if claimed.get("bit_depth") in (8, 16) else 16)
+        values = desonify(samples.T, height, width, value_map)  # type: ignore[arg-type]
+        top = 2**bits - 1
+        ints = np.rint(values * top).astype(np.uint16 if bits == 16 else np.uint8)
+        array = ints[0] if ints.shape[0] == 1 else np.moveaxis(ints[:3], 0, 2)
+        if array.ndim == 3 and array.shape[2] != 3:
+            raise VocoderError(f"{audio_path} has {ints.shape[0]} channels; a picture takes 1 (grey) or 3 (RGB)")
+        with open(png_tmp, "wb") as fh:
+            fh.write(encode_png(array))
+        record = {
+            "vocoder_record": 1, "job": "desonify",
+            "input": {"path": os.path.abspath(audio_path), "sha256": sha256_file(audio_path),
+                      "sample_rate": int(sample_rate), "channels": int(samples.shape[1]),
+                      "samples": int(samples.shape[0]), "claimed": claimed or None},
+            "output": {"path": os.path.abspath(output), "sha256": sha256_file(png_tmp), "format": f"PNG, {bits}-bit",
+                       "width": width, "height": height},
+            "desonification": {"curve": "hilbert", "size_from": size_from, "value_map": value_map},
+            "environment": environment(),
+        }
+        outputs.write_text(json_target, to_json(record))
+    return record
+
+
+def make_pattern(kind: str, output: str, preset: str = "linear", overrides: SpecOverrides | None = None,
+                 seconds: float = 5.0, text: str = "vocoder", bits: int = 16) -> dict[str, Any]:
+    """A test-pattern spectrogram PNG (spec embedded) and, for audio patterns,
+    its truth WAV beside it (OUT.png.truth.wav), with a record."""
+    from vocoder.frontend import patterns
+    from vocoder.frontend.audio import Audio
+    from vocoder.spectrogram import Spectrogram
+
+    if kind not in patterns.KINDS:
+        raise VocoderError(f"unknown pattern {kind!r}; choose one of {', '.join(patterns.KINDS)}")
+    if not (0.1 <= seconds <= 600):
+        raise VocoderError(f"--duration {seconds:g} s: patterns are 0.1 to 600 s long")
+    spec = effective_spec(preset, overrides)
+    truth_path = output + ".truth.wav"
+    with AtomicOutputs() as outputs:
+        png_tmp = outputs.reserve(output)
+        truth_tmp = outputs.reserve(truth_path) if kind != "text" else None
+        json_target = record_path(output)
+        outputs.reserve(json_target)
+        if kind == "text":
+            n_samples = int(round(seconds * spec.sample_rate))
+            magnitude = patterns.draw_text(text, spec, spec.n_frames(n_samples))
+            spectrogram = Spectrogram(magnitude=magnitude, spec=spec, n_samples=n_samples,
+                                      provenance=({"step": "pattern", "kind": "text", "text": text,
+                                                   "truth": "the drawn magnitude itself (no waveform)"},))
+            source = {"pattern": "text", "text": text}
+        else:
+            wave = torch.from_numpy(patterns.synthesise(kind, spec, seconds)).float()
+            write_audio(truth_tmp, wave, spec.sample_rate)
+            wave = read_audio(truth_tmp).samples  # the picture is the spectrogram of exactly what the WAV holds
+            spectrogram = audio_to_spectrogram(Audio(wave, spec.sample_rate, [{"step": "pattern", "kind": kind}]),
+                                               spec)
+            source = {"pattern": kind, "truth_wav": os.path.basename(truth_path), "sha256": sha256_file(truth_tmp)}
+        data, metadata = spectrogram_to_png(spectrogram, bits=bits, source=source)
+        with open(png_tmp, "wb") as fh:
+            fh.write(data)
+        record = {"vocoder_record": 1, "job": "pattern", "pattern": kind,
+                  "output": {"path": os.path.abspath(output), "sha256": sha256_file(png_tmp)},
+                  "truth": None if truth_tmp is None else {"path": os.path.abspath(truth_path),
+                                                            "sha256": sha256_file(truth_tmp)},
+                  "spec": spec.to_dict(), "seconds": seconds, "environment": environment()}
+        outputs.write_text(json_target, to_json(record))
+    return record

@@ -7,7 +7,6 @@ import os
 import matplotlib
 
 matplotlib.use("Agg")  # files only; never needs a display
-import librosa  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -24,13 +23,12 @@ def frame_times(spectrogram: Spectrogram) -> tuple[float, float]:
     return first, first + (spectrogram.frames - 1) * spec.hop_length / spec.sample_rate
 
 
-def _mel_ticks(spectrogram: Spectrogram) -> tuple[list[float], list[str]]:
-    spec = spectrogram.spec
-    centres = librosa.mel_frequencies(spec.n_mels + 2, fmin=spec.fmin, fmax=spec.f_max,
-                                      htk=spec.mel_scale == "htk")[1:-1]
+def _band_ticks(spectrogram: Spectrogram) -> tuple[list[float], list[str]]:
+    """Row positions of round frequencies on a band axis (mel, log)."""
+    centres = spectrogram.spec.filterbank().centre_frequencies()
     ticks, labels = [], []
-    for hz in (0, 250, 500, 1000, 2000, 4000, 8000, 12000, 16000):
-        if centres[0] <= hz <= centres[-1] or hz == 0:
+    for hz in (0, 50, 100, 250, 500, 1000, 2000, 4000, 8000, 12000, 16000, 20000):
+        if centres[0] <= hz <= centres[-1] or (hz == 0 and centres[0] < 50):
             band = float(np.interp(hz, centres, np.arange(len(centres))))
             ticks.append(band)
             labels.append(f"{hz / 1000:g}k" if hz >= 1000 else f"{hz}")
@@ -50,11 +48,11 @@ def plot_spectrogram(spectrogram: Spectrogram, path: str | os.PathLike, title: s
     fig, axes = plt.subplots(spectrogram.channels, 1, figsize=(10, 3.2 * spectrogram.channels + 0.6),
                              squeeze=False, constrained_layout=True)
     for ax, plane, name in zip(axes[:, 0], db, names):
-        if spec.scale == "mel":
-            extent = (t0, t1, -0.5, spec.n_mels - 0.5)
-            ticks, labels = _mel_ticks(spectrogram)
+        if not spec.is_linear:  # one row per band, labelled at round frequencies
+            extent = (t0, t1, -0.5, spec.n_bins - 0.5)
+            ticks, labels = _band_ticks(spectrogram)
             ax.set_yticks(ticks, labels)
-            ax.set_ylabel(f"frequency (Hz, {spec.n_mels} {spec.mel_scale} mel bands)")
+            ax.set_ylabel(f"frequency (Hz; {spec.n_bins} {spec.scale} bands)")
         else:
             extent = (t0, t1, 0.0, spec.sample_rate / 2)
             ax.set_ylabel("frequency (Hz)")

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from vocoder.errors import VocoderError
+from vocoder.untrusted import brief, load_json, shown
 
-Scale = Literal["linear", "mel"]
+# The frequency axis; each has one class in vocoder/frontend/filterbank.py
+# that maps linear STFT magnitudes onto its rows and back.
+Scale = Literal["linear", "mel", "log"]
+SCALES = ("linear", "mel", "log")
 # How frames sit on the waveform:
 #   "center": torch.stft(center=True) / librosa's default. n_fft//2 samples of
 #             padding on each side; frame k is centred on sample k*hop.
@@ -22,7 +27,25 @@ Scale = Literal["linear", "mel"]
 #             each side and center=False, so frames * hop == samples.
 Padding = Literal["center", "same"]
 
-WINDOWS = ("hann", "hamming", "blackman")
+# Analysis windows (built in vocoder/frontend/stft.py, the one place a window
+# is made). "kaiser" needs the spec's kaiser_beta.
+WINDOWS = ("hann", "hamming", "blackman", "kaiser", "rectangular")
+
+# Physical bounds on a spec. 1 MHz is above any audio or ultrasound recorder
+# a forensic user meets (bat detectors record at 250-500 kHz); 2^18 FFT bins
+# are ~1.3 s windows at 192 kHz, beyond any spectrogram we know of. Inside
+# these bounds, what a job may cost is decided by the memory budget.
+MAX_SAMPLE_RATE = 1_000_000
+MAX_N_FFT = 2**18
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    """A finite int or float (not a bool, not NaN or infinite)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True)
@@ -39,6 +62,7 @@ class SpectrogramSpec:
     hop_length: int
     win_length: int
     window: str = "hann"
+    kaiser_beta: float | None = None  # the Kaiser window's shape parameter β; only for window "kaiser"
     padding: Padding = "center"
     pad_mode: str = "reflect"
     scale: Scale = "linear"
@@ -51,6 +75,8 @@ class SpectrogramSpec:
     # torchaudio (float32) differ by ~1e-5 per weight: enough to move the log
     # of quiet bands by 1e-4, so each preset names the one its peer used.
     mel_filterbank: Literal["librosa", "torchaudio"] | None = None
+    # Log axis: bands per octave, centres from fmin up to at most fmax.
+    bands_per_octave: int | None = None
     # Natural-log features are ln(max(x, log_floor)); None: no log convention.
     log_floor: float | None = None
     # Added to |X|^2 before the square root, as HiFi-GAN's mel code does (1e-9).
@@ -62,43 +88,60 @@ class SpectrogramSpec:
             raise VocoderError("invalid spectrogram spec: " + "; ".join(problems))
 
     def _problems(self):
-        if self.sample_rate <= 0:
-            yield f"sample_rate must be positive (got {self.sample_rate})"
-        if self.n_fft < 2:
-            yield f"n_fft must be at least 2 (got {self.n_fft})"
+        # Types first: a spec also arrives as JSON from files (PNG metadata,
+        # checkpoints) that anyone can write, so nothing is assumed.
+        ints = ("sample_rate", "n_fft", "hop_length", "win_length")
+        wrong = [f"{name} must be a whole number (got {shown(getattr(self, name))})" for name in ints
+                 if not _is_int(getattr(self, name))]
+        wrong += [f"{name} must be a number (got {shown(getattr(self, name))})"
+                  for name in ("fmin", "magnitude_eps") if not _is_number(getattr(self, name))]
+        wrong += [f"{name} must be a number or null (got {shown(getattr(self, name))})"
+                  for name in ("fmax", "log_floor") if getattr(self, name) is not None
+                  and not _is_number(getattr(self, name))]
+        if self.n_mels is not None and not _is_int(self.n_mels):
+            wrong.append(f"n_mels must be a whole number or null (got {shown(self.n_mels)})")
+        for name in ("window", "padding", "pad_mode", "scale", "mel_scale", "mel_norm", "mel_filterbank"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                wrong.append(f"{name} must be a string (got {shown(value)})")
+        if wrong:
+            yield from wrong
+            return
+        if not 1 <= self.sample_rate <= MAX_SAMPLE_RATE:
+            yield f"sample_rate must be in 1..{MAX_SAMPLE_RATE} Hz (got {shown(self.sample_rate)})"
+        if not 2 <= self.n_fft <= MAX_N_FFT:
+            yield f"n_fft must be in 2..{MAX_N_FFT} (got {shown(self.n_fft)})"
         if not 0 < self.win_length <= self.n_fft:
-            yield f"win_length must be in 1..n_fft={self.n_fft} (got {self.win_length})"
+            yield f"win_length must be in 1..n_fft={self.n_fft} (got {shown(self.win_length)})"
         if not 0 < self.hop_length <= self.win_length:
-            yield f"hop_length must be in 1..win_length={self.win_length} (got {self.hop_length})"
+            yield f"hop_length must be in 1..win_length={self.win_length} (got {shown(self.hop_length)})"
         if self.window not in WINDOWS:
-            yield f"window must be one of {', '.join(WINDOWS)} (got {self.window!r})"
+            yield f"window must be one of {', '.join(WINDOWS)} (got {shown(self.window)})"
         if self.padding not in ("center", "same"):
-            yield f"padding must be 'center' or 'same' (got {self.padding!r})"
+            yield f"padding must be 'center' or 'same' (got {shown(self.padding)})"
         if self.padding == "same" and (self.n_fft - self.hop_length) % 2:
             yield "padding 'same' needs n_fft - hop_length to be even"
         if self.pad_mode not in ("reflect", "constant"):
-            yield f"pad_mode must be 'reflect' or 'constant' (got {self.pad_mode!r})"
-        if self.scale not in ("linear", "mel"):
-            yield f"scale must be 'linear' or 'mel' (got {self.scale!r})"
+            yield f"pad_mode must be 'reflect' or 'constant' (got {shown(self.pad_mode)})"
+        if self.window == "kaiser":
+            if not _is_number(self.kaiser_beta) or not 0 <= self.kaiser_beta <= 100:
+                yield f"a kaiser window needs kaiser_beta in 0..100 (got {shown(self.kaiser_beta)})"
+        elif self.kaiser_beta is not None:
+            yield f"kaiser_beta is only for the kaiser window (window is {shown(self.window)})"
         nyquist = self.sample_rate / 2
         top = self.fmax if self.fmax is not None else nyquist
-        if not 0 <= self.fmin < top <= nyquist:
+        if not 0 <= self.fmin < top <= nyquist:  # False for NaN, so NaN is refused too
             yield f"need 0 <= fmin < fmax <= Nyquist ({nyquist:g} Hz); got fmin={self.fmin}, fmax={self.fmax}"
-        if self.scale == "mel":
-            if not self.n_mels or self.n_mels < 1:
-                yield "a mel spec needs n_mels >= 1"
-            if self.mel_scale not in ("slaney", "htk"):
-                yield f"mel_scale must be 'slaney' or 'htk' (got {self.mel_scale!r})"
-            if self.mel_norm not in ("slaney", None):
-                yield f"mel_norm must be 'slaney' or null (got {self.mel_norm!r})"
-            if self.mel_filterbank not in ("librosa", "torchaudio"):
-                yield f"mel_filterbank must be 'librosa' or 'torchaudio' (got {self.mel_filterbank!r})"
-        elif any(v is not None for v in (self.n_mels, self.mel_scale, self.mel_norm, self.mel_filterbank)):
-            yield "a linear spec takes no n_mels, mel_scale, mel_norm or mel_filterbank"
-        if self.log_floor is not None and self.log_floor <= 0:
-            yield f"log_floor must be positive (got {self.log_floor})"
-        if self.magnitude_eps < 0:
-            yield f"magnitude_eps must be >= 0 (got {self.magnitude_eps})"
+        if self.scale not in SCALES:
+            yield f"scale must be one of {', '.join(SCALES)} (got {shown(self.scale)})"
+        else:
+            from vocoder.frontend.filterbank import axis_problems
+
+            yield from axis_problems(self)
+        if self.log_floor is not None and not 0 < self.log_floor < 1:
+            yield f"log_floor must be in (0, 1) (got {shown(self.log_floor)})"
+        if not 0 <= self.magnitude_eps < 1:
+            yield f"magnitude_eps must be in [0, 1) (got {shown(self.magnitude_eps)})"
 
     # -- derived quantities -------------------------------------------------
 
@@ -108,9 +151,21 @@ class SpectrogramSpec:
         return self.n_fft // 2 + 1
 
     @property
+    def is_linear(self) -> bool:
+        """True when the rows are the STFT's own bins (no filterbank to undo)."""
+        return self.filterbank().is_linear
+
+    def filterbank(self):
+        """The axis object (:mod:`vocoder.frontend.filterbank`): linear STFT
+        magnitude ↔ this spec's rows, band centre frequencies, n_bins."""
+        from vocoder.frontend.filterbank import filterbank_for
+
+        return filterbank_for(self)
+
+    @property
     def n_bins(self) -> int:
-        """Rows of this spectrogram: mel bands, or linear STFT bins."""
-        return self.n_mels if self.scale == "mel" else self.n_stft_bins  # type: ignore[return-value]
+        """Rows of this spectrogram: mel or log bands, or linear STFT bins."""
+        return self.filterbank().n_bins
 
     @property
     def f_max(self) -> float:
@@ -144,10 +199,12 @@ class SpectrogramSpec:
         return max(self.side_padding + 1, self.n_fft - 2 * self.side_padding, 1)
 
     def as_linear(self) -> "SpectrogramSpec":
-        """The plain linear-STFT spec under this one: same rate and framing,
-        no mel, no log floor, no magnitude epsilon."""
+        """The plain linear-STFT spec under this one: same rate, framing and
+        window, no filterbank, no log floor, no magnitude epsilon."""
+        from vocoder.frontend.filterbank import axis_fields
+
         return dataclasses.replace(
-            self, scale="linear", n_mels=None, mel_scale=None, mel_norm=None, mel_filterbank=None,
+            self, scale="linear", **{name: None for name in axis_fields()},
             fmin=0.0, fmax=None, log_floor=None, magnitude_eps=0.0,
         )
 
@@ -166,19 +223,15 @@ class SpectrogramSpec:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise VocoderError(f"unknown spectrogram spec field(s): {', '.join(unknown)}")
+            raise VocoderError(f"unknown spectrogram spec field(s): {shown(', '.join(map(str, unknown)))}")
         try:
             return cls(**data)
         except TypeError as exc:
-            raise VocoderError(f"incomplete spectrogram spec: {exc}") from None
+            raise VocoderError(f"incomplete spectrogram spec: {brief(exc, 120)}") from None
 
     @classmethod
     def from_json(cls, text: str) -> "SpectrogramSpec":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise VocoderError(f"spectrogram spec is not valid JSON: {exc}") from None
-        return cls.from_dict(data)
+        return cls.from_dict(load_json(text, "spectrogram spec"))
 
     def differences(self, other: "SpectrogramSpec") -> list[str]:
         """Human-readable list of fields where ``other`` differs from self."""
@@ -217,6 +270,10 @@ PRESETS: dict[str, SpectrogramSpec] = {
         padding="center", scale="linear",
     ),
 }
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def get_preset(name: str) -> SpectrogramSpec:

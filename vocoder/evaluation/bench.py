@@ -1,39 +1,43 @@
 """`vocoder bench`: encode → invert → measure, for every clip × backend.
 
 Everything is written into a staging folder beside ``--out`` and renamed into
-place only when the whole run succeeded, so a failed or interrupted run
-leaves nothing half-written.
+place only when the whole run succeeded (``AtomicOutputs.reserve_folder``), so
+a failed or interrupted run leaves nothing half-written. Every file depends
+only on the inputs, options and seed (timings only with ``timings=True``), so
+a rerun writes the same bytes.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
 import os
 import re
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import soundfile as sf
 import torch
 from tqdm.auto import tqdm
 
+from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.evaluation import fidelity
 from vocoder.evaluation import hallucination as hal
 from vocoder.evaluation import perceptual
 from vocoder.evaluation.degrade import Degradation, write_input_picture
 from vocoder.evaluation.plots import plot_difference_map, plot_triptych
-from vocoder.frontend.audio import AUDIO_SUFFIXES, audio_to_spectrogram, check_length, read_audio, resample
+from vocoder.frontend.audio import AUDIO_SUFFIXES, audio_info, audio_to_spectrogram, check_length, read_audio, resample
+from vocoder.frontend.audiofile import FLOAT_WAV, encode_audio
 from vocoder.frontend.image import PictureOptions, image_to_spectrogram
 from vocoder.frontend.picture import read_picture
 from vocoder.frontend.stft import magnitude
 from vocoder.inversion import create
-from vocoder.provenance import environment, umask, sha256_file, to_json
+from vocoder.outputs import AtomicOutputs
+from vocoder.provenance import printable, sha256_file, to_json
+from vocoder.record import inversion_record
 from vocoder.spec import SpectrogramSpec, get_preset
 
 
@@ -145,15 +149,22 @@ class BenchResult:
     learned: dict[str, dict[str, Any]] = field(default_factory=dict)  # backend label → learned_model()
 
 
-def _prepare_out_dir(out_dir: Path) -> Path:
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise VocoderError(f"--out {out_dir} already exists and is not an empty folder; choose another or remove it")
-    parent = out_dir.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=parent))
-    except OSError as exc:
-        raise VocoderError(f"cannot write to {parent}: {exc.strerror or exc}") from None
+def _check_budget(clips: list[Clip], backends: list[BackendChoice], inverters: dict, spec: SpectrogramSpec,
+                  metrics: tuple[str, ...]) -> None:
+    """Refuse the run, from the clips' headers alone, if its largest clip would not fit the memory cap."""
+    worst: budget.Estimate | None = None
+    for clip in clips:
+        header = audio_info(clip.path)
+        samples = -(-header.frames * spec.sample_rate // header.sample_rate)
+        frames = max(1, spec.n_frames(max(samples, spec.min_samples())))
+        pitch = bool({"f0_rmse_cents", "vuv_f1"} & set(metrics)) and clip.kind in ("speech", "monophonic")
+        working = [(c.label, inverters[c.label].working_set(header.channels, spec, frames, samples),
+                    inverters[c.label].fixed_spec() is None) for c in backends]
+        est = budget.bench_clip(header.channels, header.frames, header.sample_rate, spec, working, pitch)
+        if worst is None or est.largest[1] > worst.largest[1]:
+            worst, est.job = est, f"bench on clip {clip.path.name}"
+    if worst is not None:
+        worst.check()
 
 
 def _load_references(clips: list[Clip], spec: SpectrogramSpec):
@@ -175,59 +186,61 @@ def learned_notice(label: str, identity: dict[str, Any]) -> str:
 
 def run_bench(clips: list[Clip], backends: list[BackendChoice], preset: str, out_dir: str | os.PathLike,
               metrics: tuple[str, ...] = fidelity.DEFAULT_METRICS, report_audio: str = "embed",
-              progress: bool | None = None, command: str = "", degradation: Degradation = Degradation(),
-              notify: Callable[[str], None] | None = None) -> BenchResult:
+              progress: bool | None = None, command: str = "", spec: SpectrogramSpec | None = None,
+              degradation: Degradation = Degradation(), notify: Callable[[str], None] | None = None,
+              timings: bool = False, inputs: list[str] = ()) -> BenchResult:
     """Run the benchmark and write every artefact into ``out_dir``.
 
-    ``degradation`` says what picture every backend gets (a clean 16-bit PNG
-    by default). ``notify`` receives one line per learned backend, before any
-    work, naming its model and saying its output may contain invented content.
+    ``spec``, when given, is the effective spec (``preset`` then only labels
+    the run). ``degradation`` says what picture every backend gets (a clean
+    16-bit PNG by default). ``notify`` receives one line per learned backend,
+    before any work, naming its model and saying its output may contain
+    invented content. ``inputs`` (files or folders named on the command
+    line), the clips and any checkpoint are protected: ``out_dir`` may not be
+    or hold any of them.
     """
     from vocoder.evaluation.report import write_report
 
     degradation.validate()
-    spec = get_preset(preset)
-    out_dir = Path(out_dir)
+    spec = spec if spec is not None else get_preset(preset)
     inverters = {choice.label: create(choice.name, **choice.options) for choice in backends}
     for choice in backends:
         fixed = inverters[choice.label].fixed_spec()
         if fixed is not None and fixed != spec:
             raise VocoderError(f"backend {choice.label!r} was trained on another spec than preset {preset!r}: "
                                + "; ".join(fixed.differences(spec)) + " (model vs preset)")
+        inverters[choice.label].check_spec(spec)  # e.g. pghi and a kaiser window: refuse before any work
+    _check_budget(clips, backends, inverters, spec, metrics)
     learned = {label: inverter.learned_model() for label, inverter in inverters.items()}
     learned = {label: identity for label, identity in learned.items() if identity is not None}
     if notify is not None:
         for label, identity in learned.items():
             notify(learned_notice(label, identity))
-    references = _load_references(clips, spec)
-    staging = _prepare_out_dir(out_dir)
-    try:
+    protected = [*inputs, *(c.path for c in clips), *(b.options.get("checkpoint") for b in backends)]
+    with AtomicOutputs(inputs=protected) as outputs:
+        staging = outputs.reserve_folder(out_dir)
+        references = _load_references(clips, spec)
         for sub in ("audio", "images", "plots"):
             (staging / sub).mkdir()
         result = BenchResult(degradation=degradation, learned=learned)
         bar = tqdm(total=len(clips) * len(backends), desc="bench", unit="run",
                    disable=None if progress is None else not progress)
         for clip, audio in zip(clips, references):
-            _bench_clip(clip, audio, spec, backends, inverters, metrics, staging, result, bar)
+            _bench_clip(clip, audio, spec, backends, inverters, metrics, staging, result, bar, timings)
         bar.close()
         write_report(result, clips, backends, preset, metrics, staging, report_audio, command)
-        if out_dir.exists():
-            out_dir.rmdir()  # empty, checked above
-        os.chmod(staging, 0o777 & ~umask())  # mkdtemp made it private
-        os.replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return result
 
 
 def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[BackendChoice], inverters: dict,
-                metrics: tuple[str, ...], staging: Path, result: BenchResult, bar) -> None:
+                metrics: tuple[str, ...], staging: Path, result: BenchResult, bar, timings: bool) -> None:
     reference = audio.samples
     spectrogram = audio_to_spectrogram(audio, spec)
     png_path = staging / "images" / f"{clip.name}.png"
     degradation = result.degradation
-    write_input_picture(spectrogram, degradation, png_path, source={"path": str(clip.path)})
+    write_input_picture(spectrogram, degradation, png_path, source={"path": printable(str(clip.path))})
+    png_sha256 = sha256_file(png_path)
+    clip_sha256 = sha256_file(clip.path)
     decoded = image_to_spectrogram(read_picture(png_path), None, PictureOptions())
     wants_pitch = {"f0_rmse_cents", "vuv_f1"} & set(metrics) and clip.kind in ("speech", "monophonic")
     reference_pitch = perceptual.pitch_track(reference, spec.sample_rate, clip.kind, spec.hop_length) \
@@ -235,8 +248,8 @@ def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[Backend
     linear = spec.as_linear()
     reference_power = magnitude(reference.double(), linear) ** 2
     # The reference at the preset's rate: what every metric compared against.
-    sf.write(staging / "audio" / f"{clip.name}__reference.wav", reference.numpy().T, spec.sample_rate,
-             subtype="FLOAT", format="WAV")
+    (staging / "audio" / f"{clip.name}__reference.wav").write_bytes(encode_audio(reference, spec.sample_rate,
+                                                                                  FLOAT_WAV))
     for choice in backends:
         bar.set_postfix_str(f"{clip.name} · {choice.label}")
         inverter = inverters[choice.label]
@@ -246,13 +259,14 @@ def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[Backend
         seconds = time.perf_counter() - started
         stem = f"{clip.name}__{choice.slug}"
         wav_path = staging / "audio" / f"{stem}.wav"
-        sf.write(wav_path, waveform.numpy().T, spec.sample_rate, subtype="FLOAT", format="WAV")
+        wav_bytes = encode_audio(waveform, spec.sample_rate, FLOAT_WAV)
+        wav_path.write_bytes(wav_bytes)
         estimate_power = magnitude(waveform.double(), linear) ** 2
         values = fidelity.against_reference(reference, waveform, decoded, clip.kind, metrics, reference_pitch,
                                             linear_powers=(reference_power, estimate_power))
         difference = hal.difference_map_db(reference_power, estimate_power)
         seconds_audio = reference.shape[-1] / spec.sample_rate
-        title = f"{clip.name} · {choice.label}"
+        title = f"{printable(clip.name)} · {choice.label}"
         plot_triptych(reference_power, estimate_power, difference, seconds_audio, spec.sample_rate / 2,
                       staging / "plots" / f"{stem}.png", title)
         plot_difference_map(difference, seconds_audio, spec.sample_rate / 2,
@@ -262,9 +276,10 @@ def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[Backend
             "clip": clip.name, "kind": clip.kind, "backend": choice.label, "backend_name": choice.name,
             "backend_options": json.dumps(choice.options, sort_keys=True),
             "learned": identity is not None, "learned_model": identity["name"] if identity else "",
-            "png_bits": degradation.png_bits, "blur_sigma": degradation.blur_sigma, "seconds": seconds,
-            "audio_seconds": seconds_audio, "rtf": seconds / seconds_audio,
+            "png_bits": degradation.png_bits, "blur_sigma": degradation.blur_sigma, "audio_seconds": seconds_audio,
         }
+        if timings:
+            row.update(seconds=seconds, rtf=seconds / seconds_audio)
         for name, value in values.items():
             row[name] = value.value
             if value.skipped:
@@ -279,26 +294,18 @@ def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[Backend
             row["hallucinated_floor_db"] = hallucinated.details["floor_db"]
         row["skipped"] = "; ".join(f"{n}: {v.skipped}" for n, v in values.items() if v.skipped)
         result.rows.append(row)
-        record = {
-            "vocoder_record": 1,
-            "input": {"clip": str(clip.path), "sha256": sha256_file(clip.path), "kind": clip.kind,
-                      "encoded_png": f"images/{png_path.name}", "encoded_png_sha256": sha256_file(png_path),
-                      "degradation": degradation.to_dict()},
-            "output": {"path": f"audio/{wav_path.name}", "sha256": sha256_file(wav_path),
-                       "format": "WAV, 32-bit float (unscaled, for exact recomputation)",
-                       "sample_rate": spec.sample_rate, "channels": int(waveform.shape[0]),
-                       "samples": int(waveform.shape[1])},
-            "spec": spec.to_dict(),
-            "steps": list(prepared.provenance),
-            "backend": {"name": choice.name, "parameters": inverter.parameters(),
-                        "input_spec": prepared.spec.to_dict()},
-            # None for a classical backend; for a learned one: which model, from what data, and that
-            # its output may contain content absent from the input.
-            "learned_model": identity,
-            "seed": inverter.parameters().get("seed"),
-            "metrics": {k: v for k, v in row.items() if k in fidelity.CATALOGUE},
-            "environment": environment(),
-            "wall_seconds": {"inversion": seconds},
-        }
+        wav_sha256 = hashlib.sha256(wav_bytes).hexdigest()
+        record = inversion_record(
+            input={"clip": printable(str(clip.path)), "sha256": clip_sha256, "kind": clip.kind,
+                   "encoded_png": f"images/{png_path.name}", "encoded_png_sha256": png_sha256,
+                   "degradation": degradation.to_dict()},
+            output={"path": f"audio/{wav_path.name}", "sha256": wav_sha256, "format": FLOAT_WAV.description,
+                    "sample_rate": spec.sample_rate, "channels": int(waveform.shape[0]),
+                    "samples": int(waveform.shape[1])},
+            sha256={"input": clip_sha256, "encoded_png": png_sha256, "output": wav_sha256},
+            spec=spec, prepared=prepared, inverter=inverter, backend=choice.name,
+            extra={"metrics": {k: v for k, v in row.items() if k in fidelity.CATALOGUE}},
+            timings={"inversion": seconds} if timings else None,
+        )
         (staging / "audio" / f"{stem}.wav.json").write_text(to_json(record))
         bar.update(1)

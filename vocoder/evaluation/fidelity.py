@@ -19,7 +19,6 @@ from vocoder.errors import VocoderError
 from vocoder.evaluation import hallucination as hal
 from vocoder.evaluation import metrics as m
 from vocoder.evaluation import perceptual as p
-from vocoder.frontend import mel as mel_ops
 from vocoder.frontend import stft as stft_ops
 from vocoder.spec import PRESETS, SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
@@ -94,10 +93,7 @@ def mel_spec_for(spec: SpectrogramSpec) -> SpectrogramSpec:
 
 
 def _own_domain_power(waveform: torch.Tensor, spec: SpectrogramSpec) -> torch.Tensor:
-    magnitude = stft_ops.magnitude(waveform.double(), spec)
-    if spec.scale == "mel":
-        magnitude = mel_ops.linear_to_mel(magnitude, spec)
-    return magnitude**2
+    return spec.filterbank().forward(stft_ops.magnitude(waveform.double(), spec)) ** 2
 
 
 def against_reference(reference: torch.Tensor, estimate: torch.Tensor, input_spectrogram: Spectrogram,
@@ -216,5 +212,6 @@ def against_input(input_spectrogram: Spectrogram, estimate: torch.Tensor) -> dic
         "hallucinated_floor_db": measures.hallucinated_floor_db,
         "missing_db": measures.missing_db,
         "out_of_band_db": oob,
-        "definitions": "docs/metrics.md; energies on the input's own domain (mel or linear), powers = magnitude²",
+        "definitions": "docs/metrics.md; energies on the input's own domain (its axis: linear, mel or log), "
+                       "powers = magnitude²",
     }

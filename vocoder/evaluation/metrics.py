@@ -173,8 +173,8 @@ def mel_cepstral_distortion_db(reference: torch.Tensor, estimate: torch.Tensor, 
 
     mel_spec = SpectrogramSpec(
         sample_rate=spec.sample_rate, n_fft=spec.n_fft, hop_length=spec.hop_length, win_length=spec.win_length,
-        window=spec.window, padding=spec.padding, scale="mel", n_mels=n_mels, mel_scale="slaney",
-        mel_norm="slaney", mel_filterbank="librosa",
+        window=spec.window, kaiser_beta=spec.kaiser_beta, padding=spec.padding, scale="mel", n_mels=n_mels,
+        mel_scale="slaney", mel_norm="slaney", mel_filterbank="librosa",
     )
 
     def mel_power(x: torch.Tensor) -> torch.Tensor:

@@ -36,7 +36,15 @@ def stoi(reference: torch.Tensor, estimate: torch.Tensor, sample_rate: int, exte
     """STOI (or ESTOI with ``extended``), 0–1; pystoi resamples to 10 kHz itself."""
     from pystoi import stoi as _stoi
 
-    return float(_stoi(_mono(reference).numpy(), _mono(estimate).numpy(), sample_rate, extended=extended))
+    # pystoi's ESTOI dithers its normalisation with EPS · N(0, 1) drawn from
+    # numpy's global generator (utils.row_col_normalize): seeded here, and
+    # the caller's generator state put back, so a rerun gives the same digits.
+    state = np.random.get_state()
+    try:
+        np.random.seed(0)
+        return float(_stoi(_mono(reference).numpy(), _mono(estimate).numpy(), sample_rate, extended=extended))
+    finally:
+        np.random.set_state(state)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""Benchmark outputs: results.csv, summary.{md,json}, metric plots, report.html."""
+"""Benchmark outputs: results.csv, summary.{md,json}, metric plots, report.html.
+
+No time of day and, unless the bench measured them (``--timings``), no
+wall-clock seconds: the files depend on the inputs, options and seed only.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ import io
 import json
 import math
 import statistics
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,7 @@ from PIL import Image
 
 from vocoder.evaluation.fidelity import CATALOGUE
 from vocoder.evaluation.plots import plot_metric_boxes
-from vocoder.provenance import environment, json_safe
+from vocoder.provenance import environment, json_safe, printable
 
 TIMING = {"seconds": ("s", "lower"), "rtf": ("× real time", "lower")}
 
@@ -36,7 +39,8 @@ def _stats(values: list[float]) -> dict[str, Any]:
 def summarise(rows: list[dict], backends, metrics) -> dict[str, dict[str, dict]]:
     """{metric: {backend label: {n, mean, std, non_finite}}} over clips."""
     summary: dict[str, dict[str, dict]] = {}
-    for name in list(metrics) + list(TIMING):
+    timed = [name for name in TIMING if any(name in r for r in rows)]
+    for name in list(metrics) + timed:
         summary[name] = {}
         for choice in backends:
             values = [r[name] for r in rows if r["backend"] == choice.label and r.get(name) is not None]
@@ -95,16 +99,16 @@ def write_csv(rows: list[dict], path: Path) -> None:
         writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+            writer.writerow({k: ("" if v is None else printable(v) if isinstance(v, str) else v)
+                             for k, v in row.items()})
 
 
 def write_report(result, clips, backends, preset: str, metrics, folder: Path, report_audio: str,
                  command: str) -> None:
     rows = result.rows
     summary = summarise(rows, backends, metrics)
-    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     write_csv(rows, folder / "results.csv")
-    meta = {"command": command, "created": created, "preset": preset,
+    meta = {"command": command, "preset": preset,
             "input_picture": result.degradation.to_dict(),
             "clips": [{"name": c.name, "path": str(c.path), "kind": c.kind} for c in clips],
             "backends": [{"label": b.label, "name": b.name, "options": b.options,
@@ -112,15 +116,19 @@ def write_report(result, clips, backends, preset: str, metrics, folder: Path, re
             "metrics": {n: {"unit": CATALOGUE[n].unit, "better": CATALOGUE[n].better,
                             "description": CATALOGUE[n].description} for n in metrics},
             "environment": environment()}
-    (folder / "summary.json").write_text(json.dumps(json_safe(
+    _write(folder / "summary.json", json.dumps(json_safe(
         {**meta, "summary": summary, "skipped": _skip_reasons(result.skipped)}), indent=2) + "\n")
     values = {n: {b.label: [r[n] for r in rows if r["backend"] == b.label and r.get(n) is not None
                             and math.isfinite(r[n])] for b in backends} for n in metrics}
     plot_metric_boxes(values, {n: CATALOGUE[n].unit for n in metrics}, {n: CATALOGUE[n].better for n in metrics},
                       folder / "plots" / "metrics.png")
-    (folder / "summary.md").write_text(_markdown(summary, backends, meta, result.skipped, result.learned))
-    (folder / "report.html").write_text(_html(summary, rows, clips, backends, meta, result.skipped, folder,
-                                              report_audio, result.learned))
+    _write(folder / "summary.md", _markdown(summary, backends, meta, result.skipped, result.learned))
+    _write(folder / "report.html", _html(summary, rows, clips, backends, meta, result.skipped, folder,
+                                         report_audio, result.learned))
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(printable(text), encoding="utf-8")
 
 
 def _input_line(meta) -> str:
@@ -186,7 +194,8 @@ def _audio_tag(wav: Path, folder: Path, mode: str) -> str:
         return ""
     if mode == "link":
         return f'<audio controls preload="none" src="{html.escape(str(wav.relative_to(folder)))}"></audio>'
-    data, rate = sf.read(wav, dtype="float32")
+    with open(wav, "rb") as fh:  # a file object: soundfile cannot open a name that is not UTF-8
+        data, rate = sf.read(fh, dtype="float32")
     peak = float(abs(data).max()) if data.size else 0.0
     if peak > 1.0:
         data = data / peak
@@ -234,7 +243,7 @@ def _html(summary, rows, clips, backends, meta, skipped, folder: Path, report_au
     out = [f"<!doctype html><html><head><meta charset='utf-8'><title>vocoder bench: {esc(meta['preset'])}</title>"
            f"<style>{_STYLE}</style></head><body>",
            f"<h1>Benchmark: preset <code>{esc(meta['preset'])}</code></h1>",
-           f"<p>{len(clips)} clips × {len(backends)} backends, created {esc(meta['created'])}, vocoder "
+           f"<p>{len(clips)} clips × {len(backends)} backends, vocoder "
            f"{esc(str(meta['environment']['packages'].get('vocoder')))}, torch "
            f"{esc(str(meta['environment']['packages'].get('torch')))}.</p>"]
     if meta["command"]:
@@ -268,7 +277,8 @@ def _html(summary, rows, clips, backends, meta, skipped, folder: Path, report_au
                             for n in shown_metrics)
             out.append(f"<div class='run'><h4>{esc(row['backend'])}{_badge(row['backend'], learned, marks)}</h4>"
                        f"{_audio_tag(folder / 'audio' / f'{stem}.wav', folder, report_audio)}"
-                       f"<p>{row['seconds']:.2f} s, real-time factor {row['rtf']:.3f}</p>"
+                       + (f"<p>{row['seconds']:.2f} s, real-time factor {row['rtf']:.3f}</p>" if "seconds" in row else "")
+                       + 
                        f"<table>{cells}</table>"
                        f"<img alt='reference, output, difference' src='{_jpeg_uri(folder / 'plots' / f'{stem}.png')}'>"
                        "</div>")

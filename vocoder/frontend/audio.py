@@ -12,11 +12,11 @@ import torch
 import torchaudio.functional as AF
 
 from vocoder.errors import VocoderError
-from vocoder.frontend import mel as mel_ops
 from vocoder.frontend import stft as stft_ops
 from vocoder.provenance import sha256_file
-from vocoder.spec import SpectrogramSpec
+from vocoder.spec import MAX_SAMPLE_RATE, SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
+from vocoder.untrusted import brief, sniff
 
 
 # What read_audio is tested on; folders are searched for these.
@@ -32,15 +32,55 @@ class Audio:
     provenance: list[dict[str, Any]] = field(default_factory=list)
 
 
-def read_audio(path: str | os.PathLike) -> Audio:
-    """Read wav/flac/ogg with soundfile, refusing empty, silent or non-finite audio."""
+@dataclass(frozen=True)
+class AudioHeader:
+    """What an audio file's header declares: all the memory budget needs."""
+
+    frames: int
+    channels: int
+    sample_rate: int
+
+
+# More channels than this is a multitrack session or a broken header, not a recording to look at.
+MAX_CHANNELS = 64
+
+
+def audio_info(path: str | os.PathLike) -> AudioHeader:
+    """The header of a wav/flac/ogg file, checked, without reading samples."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise VocoderError(f"audio file not found: {path}")
+    if os.path.getsize(path) == 0:
+        raise VocoderError(f"audio file {path} is empty (0 bytes)")
     try:
-        data, rate = sf.read(path, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
-        raise VocoderError(f"cannot read audio {path}: {str(exc).strip() or type(exc).__name__}") from None
+        with open(path, "rb") as fh:  # soundfile cannot open a name that is not UTF-8; a file object works
+            info = sf.info(fh)
+    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError, OSError) as exc:
+        kind = sniff(path)
+        if kind and "audio" not in kind:
+            raise VocoderError(f"{path} is not audio: its content is {kind}") from None
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise VocoderError(f"cannot read audio {path}: {brief(detail)}") from None
+    if not 1 <= info.samplerate <= MAX_SAMPLE_RATE:
+        raise VocoderError(f"audio file {path} declares a sample rate of {info.samplerate} Hz, outside "
+                           f"1..{MAX_SAMPLE_RATE}")
+    if not 1 <= info.channels <= MAX_CHANNELS:
+        raise VocoderError(f"audio file {path} declares {info.channels} channels (vocoder reads 1..{MAX_CHANNELS})")
+    if not 0 <= info.frames < 2**40:
+        raise VocoderError(f"audio file {path} declares {info.frames} samples: a broken or hostile header")
+    return AudioHeader(int(info.frames), int(info.channels), int(info.samplerate))
+
+
+def read_audio(path: str | os.PathLike) -> Audio:
+    """Read wav/flac/ogg with soundfile, refusing empty, silent or non-finite audio."""
+    path = os.fspath(path)
+    header = audio_info(path)
+    try:
+        with open(path, "rb") as fh:
+            data, rate = sf.read(fh, dtype="float32", always_2d=True, frames=header.frames)
+    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError, OSError, MemoryError) as exc:
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise VocoderError(f"cannot read audio {path}: {brief(detail)}") from None
     if data.size == 0:
         raise VocoderError(f"audio file {path} holds no samples")
     if not np.isfinite(data).all():
@@ -77,15 +117,15 @@ def check_length(n_samples: int, spec: SpectrogramSpec, what: str = "audio") -> 
 def audio_to_spectrogram(audio: Audio, spec: SpectrogramSpec) -> Spectrogram:
     """Magnitude spectrogram of ``audio`` under ``spec`` (resampling if needed).
 
-    Stereo stays two channels. For a mel spec the magnitudes are the
-    filterbank applied to |STFT| (power 1), as HiFi-GAN, BigVGAN and Vocos do.
+    Stereo stays two channels. For a mel or log spec the magnitudes are the
+    axis's filterbank applied to |STFT| (power 1), as HiFi-GAN, BigVGAN and
+    Vocos do for mel.
     """
     audio = resample(audio, spec.sample_rate)
     n = audio.samples.shape[-1]
     check_length(n, spec)
     mag = stft_ops.magnitude(audio.samples, spec)
-    if spec.scale == "mel":
-        mag = mel_ops.linear_to_mel(mag, spec)
+    mag = spec.filterbank().forward(mag)
     return Spectrogram(
         magnitude=mag.contiguous(), spec=spec, n_samples=n,
         provenance=tuple(audio.provenance) + ({"step": "stft", "spec": spec.to_dict()},),
@@ -93,6 +133,10 @@ def audio_to_spectrogram(audio: Audio, spec: SpectrogramSpec) -> Spectrogram:
 
 
 def write_audio(path: str | os.PathLike, samples: torch.Tensor, sample_rate: int) -> None:
-    """Write (channels × samples) as 16-bit PCM WAV (caller makes it atomic)."""
-    data = samples.detach().cpu().numpy().T
-    sf.write(os.fspath(path), data, sample_rate, subtype="PCM_16", format="WAV")
+    """Write (channels × samples) in the format the extension names (.wav:
+    16-bit PCM, .flac, .ogg); the caller makes it atomic (vocoder.outputs)."""
+    from vocoder.frontend.audiofile import encode_audio, output_format
+
+    data = encode_audio(samples, sample_rate, output_format(path))
+    with open(path, "wb") as fh:
+        fh.write(data)

@@ -1,4 +1,8 @@
-"""Mel filterbanks and the mel ↔ linear magnitude conversions."""
+"""Mel filterbanks, built by the library a spec names.
+
+The mel axis (:class:`vocoder.frontend.filterbank.MelAxis`) uses these
+matrices; its inverse is the NNLS every non-linear axis shares.
+"""
 
 from __future__ import annotations
 
@@ -42,48 +46,10 @@ def linear_to_mel(linear_magnitude: torch.Tensor, spec: SpectrogramSpec) -> torc
     return torch.matmul(filterbank(spec).to(linear_magnitude.dtype), linear_magnitude)
 
 
-# Stop when an iteration moves the solution by less than this (relative): on
-# LJ Speech the mel is then reproduced to ~3e-8, far below a 16-bit PNG's
-# quantisation (~1e-4), in 128 iterations instead of 300 (measured on LJ001-0027).
-MEL_INVERSE_TOLERANCE = 1e-5
-
-
-def mel_to_linear(spectrogram: Spectrogram, max_iterations: int = 300,
-                  tolerance: float = MEL_INVERSE_TOLERANCE) -> Spectrogram:
-    """Non-negative least-squares estimate of the linear magnitude behind a mel.
-
-    Solves min ||M x - y||² subject to x >= 0 for every frame and channel at
-    once with accelerated projected gradient (FISTA, Beck & Teboulle 2009),
-    starting from the clipped pseudo-inverse, until the solution moves by less
-    than ``tolerance`` (relative) in an iteration. Bins the filterbank does not
-    cover (above fmax, below fmin) come out as zero: nothing is invented there.
-    """
-    spec = spectrogram.spec
-    if spec.scale != "mel":
+def mel_to_linear(spectrogram: Spectrogram) -> Spectrogram:
+    """Non-negative least-squares estimate of the linear magnitude behind a mel
+    (the mel axis's inverse, :func:`vocoder.frontend.filterbank.nnls_inverse`);
+    any other spectrogram is returned unchanged."""
+    if spectrogram.spec.scale != "mel":
         return spectrogram
-    M = filterbank(spec)
-    Y = spectrogram.magnitude.to(torch.float64)
-    step = 1.0 / torch.linalg.matrix_norm(M, ord=2).square()
-    x = torch.clamp(torch.matmul(torch.linalg.pinv(M), Y), min=0.0)
-    z, t = x.clone(), 1.0
-    scale = torch.linalg.vector_norm(x).clamp_min(1e-30)
-    iterations = 0
-    for iterations in range(1, max_iterations + 1):
-        gradient = torch.matmul(M.T, torch.matmul(M, z) - Y)
-        x_next = torch.clamp(z - step * gradient, min=0.0)
-        t_next = (1.0 + (1.0 + 4.0 * t * t) ** 0.5) / 2.0
-        moved = torch.linalg.vector_norm(x_next - x) / scale
-        z = x_next + ((t - 1.0) / t_next) * (x_next - x)
-        x, t = x_next, t_next
-        if moved < tolerance:
-            break
-    residual = torch.linalg.vector_norm(torch.matmul(M, x) - Y) / torch.linalg.vector_norm(Y).clamp_min(1e-30)
-    return spectrogram.with_step(
-        "mel_to_linear",
-        magnitude=x.to(torch.float32),
-        spec=spec.as_linear(),
-        method="non-negative least squares, FISTA from clipped pseudo-inverse",
-        iterations=iterations,
-        relative_residual=float(residual),
-        note=f"bins above {spec.f_max:g} Hz and below {spec.fmin:g} Hz are not described by the mel and are left at zero",
-    )
+    return spectrogram.spec.filterbank().inverse(spectrogram)

@@ -10,7 +10,6 @@ without decoding the pixels.
 
 from __future__ import annotations
 
-import json
 import os
 import struct
 import warnings
@@ -22,11 +21,16 @@ import png  # pypng
 from PIL import Image, UnidentifiedImageError
 
 from vocoder.errors import VocoderError
+from vocoder.untrusted import brief, load_json, shown, sniff
 
 METADATA_KEY = "vocoder"
 # 100 megapixels: above a one-hour linear spectrogram at hop 256 (~160 M is
 # not), well above any photo; Pillow's own bomb limit is 89 M (warning).
 DEFAULT_MAX_PIXELS = 100_000_000
+# 2^20 pixels per side: a 3-hour spectrogram at hop 256 / 22.05 kHz is 930k
+# columns; no real spectrogram is taller than n_fft/2 + 1 rows (2^17 + 1 at
+# the largest n_fft a spec allows). Longer sides are bombs or typos.
+DEFAULT_MAX_SIDE = 2**20
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -41,6 +45,9 @@ class Picture:
     format: str
     metadata: dict | None = None
     notes: list[str] = field(default_factory=list)
+    frame: int = 0  # which frame of a multi-frame file (GIF, APNG, TIFF)
+    n_frames: int = 1
+    exif: dict[int, int | float | str] = field(default_factory=dict)  # numeric/short tags only (claims)
 
     @property
     def width(self) -> int:
@@ -56,11 +63,41 @@ class Picture:
 
 
 @dataclass(frozen=True)
+class PictureHeader:
+    """What a picture will decode to, read from its header without decoding pixels."""
+
+    path: str
+    width: int
+    height: int
+    bands: str  # the bands read_picture will return
+    bit_depth: int  # 8 or 16 (0: float/32-bit image rescaled to its own range)
+    source_mode: str
+    format: str
+    n_frames: int
+    frame: int
+    metadata: dict | None
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+    @property
+    def stored_bytes(self) -> int:
+        """Bytes the decoder holds for the raw frame (before our float copy)."""
+        per_sample = {"I": 4, "F": 4}.get(self.source_mode, 2 if self.bit_depth == 16 else 1)
+        return self.pixels * max(len(self.bands), len(self.source_mode.split(";")[0])) * per_sample
+
+
+@dataclass(frozen=True)
 class _PngHeader:
     width: int
     height: int
     bit_depth: int
     colour_type: int
+    interlace: int
+
+
+_PNG_PLANES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 
 
 def _png_header(path: str) -> _PngHeader | None:
@@ -69,18 +106,42 @@ def _png_header(path: str) -> _PngHeader | None:
         head = fh.read(33)
     if len(head) < 33 or not head.startswith(_PNG_SIGNATURE) or head[12:16] != b"IHDR":
         return None
-    return _PngHeader(*struct.unpack(">IIBB", head[16:26]))
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", head[16:29])
+    return _PngHeader(width, height, depth, colour, interlace)
 
 
-def open_picture_header(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+def _check_size(path: str, width: int, height: int, max_pixels: int, max_side: int) -> None:
+    if width == 0 or height == 0:
+        raise VocoderError(f"image {path} has zero size ({width}×{height})")
+    if width > max_side or height > max_side:
+        raise VocoderError(
+            f"image {path} is {width}×{height} pixels, over the limit of {max_side:,} per side "
+            "(a decompression bomb?); raise --max-side if you trust the file"
+        )
+    if width * height > max_pixels:
+        raise VocoderError(
+            f"image {path} is {width}×{height} = {width * height:,} pixels, over the limit of "
+            f"{max_pixels:,} (a decompression bomb?); raise --max-pixels if you trust the file"
+        )
+
+
+def _not_an_image(path: str) -> VocoderError:
+    kind = sniff(path)
+    if kind and "image" not in kind:
+        return VocoderError(f"{path} is not an image: its content is {kind}")
+    return VocoderError(f"{path} is not an image vocoder can read (unknown or corrupt format)")
+
+
+def open_picture_header(path: str, max_pixels: int = DEFAULT_MAX_PIXELS,
+                        max_side: int = DEFAULT_MAX_SIDE) -> Image.Image:
     """Open lazily (header only) and refuse empty, unreadable or oversized images."""
     if not os.path.isfile(path):
         raise VocoderError(f"image file not found: {path}")
     if os.path.getsize(path) == 0:
         raise VocoderError(f"image file {path} is empty (0 bytes)")
     header = _png_header(path)  # Pillow refuses a 0-pixel PNG as "not an image"
-    if header is not None and (header.width == 0 or header.height == 0):
-        raise VocoderError(f"image {path} has zero size ({header.width}×{header.height})")
+    if header is not None:
+        _check_size(path, header.width, header.height, max_pixels, max_side)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -93,17 +154,10 @@ def open_picture_header(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Imag
             "it may be a decompression bomb"
         ) from None
     except UnidentifiedImageError:
-        raise VocoderError(f"{path} is not an image vocoder can read (unknown or corrupt format)") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise VocoderError(f"cannot read image {path}: {exc}") from None
-    width, height = im.size
-    if width == 0 or height == 0:
-        raise VocoderError(f"image {path} has zero size ({width}×{height})")
-    if width * height > max_pixels:
-        raise VocoderError(
-            f"image {path} is {width}×{height} = {width * height:,} pixels, over the limit of "
-            f"{max_pixels:,} (a decompression bomb?); raise --max-pixels if you trust the file"
-        )
+        raise _not_an_image(path) from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error) as exc:
+        raise VocoderError(f"cannot read image {path}: {brief(exc, 120)}") from None
+    _check_size(path, *im.size, max_pixels, max_side)
     return im
 
 
@@ -111,29 +165,148 @@ def _metadata(im: Image.Image, path: str) -> dict | None:
     raw = im.info.get(METADATA_KEY)
     if raw is None:
         return None
-    try:
-        data = json.loads(raw)
-    except (TypeError, json.JSONDecodeError):
-        raise VocoderError(f"image {path} has a '{METADATA_KEY}' text chunk that is not valid JSON") from None
+    data = load_json(raw, f"image {path}'s '{METADATA_KEY}' text chunk")
     if not isinstance(data, dict):
         raise VocoderError(f"image {path} has a '{METADATA_KEY}' text chunk that is not a JSON object")
     return data
 
 
-def read_metadata(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> dict | None:
+def read_metadata(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS,
+                  max_side: int = DEFAULT_MAX_SIDE) -> dict | None:
     """The embedded vocoder metadata, read from the header without decoding pixels."""
     path = os.fspath(path)
-    with open_picture_header(path, max_pixels) as im:
-        return _metadata(im, path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with open_picture_header(path, max_pixels, max_side) as im:
+            return _metadata(im, path)
 
 
-def _decode_with_pypng(path: str) -> tuple[np.ndarray, str, int]:
+_MODE_BANDS = {"1": "L", "L": "L", "I": "L", "F": "L", "LA": "LA", "La": "LA", "PA": "RGBA", "RGBA": "RGBA",
+               "RGBa": "RGBA", "RGB": "RGB", "CMYK": "RGB", "YCbCr": "RGB", "LAB": "RGB", "HSV": "RGB",
+               "RGBX": "RGB"}
+
+
+def _frames(im: Image.Image) -> int:
+    try:
+        return max(1, int(getattr(im, "n_frames", 1)))
+    except (OSError, ValueError, EOFError, struct.error, zlib.error) as exc:
+        raise VocoderError(f"cannot read the frames of image {im.filename}: {brief(exc, 120)}") from None
+
+
+def _select_frame(im: Image.Image, path: str, frame: int | None, max_pixels: int, max_side: int) -> tuple[int, int]:
+    """Seek to the frame the user named; refuse a multi-frame file without one."""
+    n_frames = _frames(im)
+    if frame is None:
+        if n_frames > 1:
+            raise VocoderError(f"{path} holds {n_frames} frames (an animation or a multi-page file); "
+                               f"name the one to use with --frame N (0..{n_frames - 1})")
+        return 0, 1
+    if not 0 <= frame < n_frames:
+        raise VocoderError(f"--frame {frame} is out of range: {path} holds {n_frames} frame(s) (0..{n_frames - 1})")
+    if frame:
+        try:
+            im.seek(frame)
+        except (OSError, ValueError, EOFError, struct.error, zlib.error) as exc:
+            raise VocoderError(f"cannot read frame {frame} of {path}: {brief(exc, 120)}") from None
+        _check_size(path, *im.size, max_pixels, max_side)  # TIFF pages have their own size
+    return frame, n_frames
+
+
+def _header_of(im: Image.Image, path: str, frame: int, n_frames: int) -> PictureHeader:
+    png = _png_header(path)
+    if png is not None and png.bit_depth == 16:
+        if n_frames > 1:
+            raise VocoderError(f"{path} is a 16-bit animated PNG; vocoder reads 16-bit PNGs with one frame only")
+        bands = {0: "L", 2: "RGB", 4: "LA", 6: "RGBA"}.get(png.colour_type)
+        if bands is None:
+            raise VocoderError(f"{path}: 16-bit PNG with colour type {png.colour_type} is not valid")
+        return PictureHeader(path, png.width, png.height, bands, 16, im.mode, "PNG", 1, 0, _metadata(im, path))
+    mode = im.mode
+    if mode.startswith("I;16"):
+        bands, bits = "L", 16
+    elif mode == "P":
+        bands, bits = ("RGBA" if "transparency" in im.info else "RGB"), 8
+    elif mode in _MODE_BANDS:
+        bands, bits = _MODE_BANDS[mode], (0 if mode in ("I", "F") else 8)
+    else:
+        raise VocoderError(f"image mode {mode} is not supported")
+    width, height = im.size
+    return PictureHeader(path, width, height, bands, bits, mode, im.format or "unknown", n_frames, frame,
+                         _metadata(im, path))
+
+
+def probe(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS, frame: int | None = None,
+          max_side: int = DEFAULT_MAX_SIDE) -> PictureHeader:
+    """Size, bands, frames and metadata of a picture, from its header: what
+    the memory budget is computed from before anything is decoded."""
+    path = os.fspath(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # read_picture records them
+        with open_picture_header(path, max_pixels, max_side) as im:
+            frame, n_frames = _select_frame(im, path, frame, max_pixels, max_side)
+            return _header_of(im, path, frame, n_frames)
+
+
+def _check_png_stream(path: str, header: _PngHeader) -> None:
+    """Refuse a PNG whose image data inflates to more than its IHDR declares.
+
+    pypng inflates each IDAT chunk whole: a small chunk of a few megabytes can
+    expand a thousandfold. Inflating here in bounded pieces, counting, costs
+    one pass and no memory.
+    """
+    planes = _PNG_PLANES.get(header.colour_type, 4)
+    row = 1 + (header.width * planes * header.bit_depth + 7) // 8
+    # Adam7 interlacing stores up to 7 short rows per pass with a filter byte each.
+    allowed = header.height * row + (header.height * 8 + 7 * 8 if header.interlace else 0)
+    inflater, total = zlib.decompressobj(), 0
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(8)
+            while True:
+                head = fh.read(8)
+                if len(head) < 8:
+                    break
+                length, kind = struct.unpack(">I4s", head)
+                if kind == b"IEND":
+                    break
+                if kind != b"IDAT":
+                    fh.seek(length + 4, os.SEEK_CUR)
+                    continue
+                remaining = length
+                while remaining:
+                    data = fh.read(min(remaining, 1 << 20))
+                    if not data:
+                        break
+                    remaining -= len(data)
+                    while data:
+                        out = inflater.decompress(data, 1 << 20)
+                        total += len(out)
+                        if total > allowed:
+                            raise VocoderError(f"image {path}'s pixel data inflates to more than its "
+                                               f"{header.width}×{header.height} header declares: corrupt, or a "
+                                               "decompression bomb")
+                        data = inflater.unconsumed_tail
+                fh.seek(4, os.SEEK_CUR)  # CRC
+    except zlib.error as exc:
+        raise VocoderError(f"cannot decode image {path}: {exc} (truncated or corrupt?)") from None
+
+
+def _decode_with_pypng(path: str, header: _PngHeader) -> tuple[np.ndarray, str, int]:
+    _check_png_stream(path, header)
     reader = png.Reader(filename=path)
     width, height, rows, info = reader.asDirect()
     planes = info["planes"]
-    array = np.vstack([np.asarray(row, dtype=np.uint16) for row in rows]).reshape(height, width, planes)
+    array = np.empty((height, width * planes), dtype=np.uint16)
+    count = 0
+    for i, row in enumerate(rows):
+        if i >= height:
+            raise VocoderError(f"image {path} holds more rows than its header declares")
+        array[i] = row
+        count += 1
+    if count != height:
+        raise VocoderError(f"image {path} holds {count} rows, its header declares {height} (truncated?)")
     bands = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[planes]
-    return array, bands, info["bitdepth"]
+    return array.reshape(height, width, planes), bands, info["bitdepth"]
 
 
 def _decode_with_pillow(im: Image.Image, notes: list[str]) -> tuple[np.ndarray, str, int]:
@@ -147,8 +320,11 @@ def _decode_with_pillow(im: Image.Image, notes: list[str]) -> tuple[np.ndarray, 
         notes.append("32-bit integer image rescaled from its own min..max to 0..1")
         return _rescale(arr), "L", 0
     if mode == "F":
+        arr = np.asarray(im, dtype=np.float64)
+        if not np.isfinite(arr).all():
+            raise VocoderError("the floating-point image holds NaN or infinite pixels")
         notes.append("floating-point image rescaled from its own min..max to 0..1")
-        return _rescale(np.asarray(im, dtype=np.float64)), "L", 0
+        return _rescale(arr), "L", 0
     if mode == "1":
         im = im.convert("L")
     elif mode == "P":
@@ -169,17 +345,34 @@ def _rescale(arr: np.ndarray) -> np.ndarray:
     return scaled[..., None]
 
 
-def read_picture(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> Picture:
-    """Decode any picture exactly, refusing unreadable input with one clear message."""
+def read_picture(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS, frame: int | None = None,
+                 max_side: int = DEFAULT_MAX_SIDE) -> Picture:
+    """Decode any picture exactly, refusing unreadable input with one clear message.
+
+    A multi-frame file (GIF, APNG, TIFF) needs ``frame``; sizes are checked
+    from the header (of that frame) before anything is decoded.
+    """
     path = os.fspath(path)
-    im = open_picture_header(path, max_pixels)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        picture = _read_picture(path, max_pixels, frame, max_side)
+    # Pillow warns about damaged metadata (EXIF, TIFF tags) it skipped: the
+    # analyst finds that in the record, not as stray lines on stderr.
+    picture.notes.extend(f"decoder warning: {shown(str(w.message), 160)}" for w in caught
+                         if not issubclass(w.category, Image.DecompressionBombWarning))
+    return picture
+
+
+def _read_picture(path: str, max_pixels: int, frame: int | None, max_side: int) -> Picture:
+    im = open_picture_header(path, max_pixels, max_side)
     notes: list[str] = []
-    source_mode, fmt = im.mode, im.format or "unknown"
     try:
-        metadata = _metadata(im, path)
-        header = _png_header(path)
-        if header is not None and header.bit_depth == 16:
-            array, bands, bits = _decode_with_pypng(path)
+        frame, n_frames = _select_frame(im, path, frame, max_pixels, max_side)
+        head = _header_of(im, path, frame, n_frames)
+        exif = _exif(im)
+        png_header = _png_header(path)
+        if png_header is not None and png_header.bit_depth == 16:
+            array, bands, bits = _decode_with_pypng(path, png_header)
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -188,11 +381,34 @@ def read_picture(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) 
     except VocoderError:
         raise
     except (OSError, SyntaxError, ValueError, EOFError, png.Error, struct.error, zlib.error) as exc:
-        raise VocoderError(f"cannot decode image {path}: {exc} (truncated or corrupt?)") from None
+        raise VocoderError(f"cannot decode image {path}: {brief(exc, 120)} (truncated or corrupt?)") from None
     finally:
         im.close()
+    if array.shape[:2] != (head.height, head.width):
+        raise VocoderError(f"image {path} decoded to {array.shape[1]}×{array.shape[0]} pixels, its header "
+                           f"says {head.width}×{head.height}")
+    if n_frames > 1:
+        notes.append(f"frame {frame} of {n_frames} (--frame {frame})")
     pixels = array.astype(np.float64) if bits == 0 else array.astype(np.float64) / (2**bits - 1)
-    return Picture(pixels, bands, bits or 16, source_mode, fmt, metadata, notes)
+    return Picture(pixels, bands, bits or 16, head.source_mode, head.format, head.metadata, notes, frame, n_frames,
+                   exif)
+
+
+def _exif(im: Image.Image) -> dict[int, int | float | str]:
+    """EXIF tags with plain values (what producers such as Riffusion store); the rest is dropped."""
+    try:
+        tags = im.getexif()
+    except Exception:  # a malformed EXIF block is not worth refusing the picture for
+        return {}
+    kept: dict[int, int | float | str] = {}
+    for key, value in list(tags.items())[:256]:
+        if isinstance(value, bool):
+            value = int(value)
+        if hasattr(value, "numerator") and hasattr(value, "denominator") and not isinstance(value, int):
+            value = float(value)  # IFDRational
+        if isinstance(value, (int, float)) or (isinstance(value, str) and len(value) <= 256):
+            kept[int(key)] = value
+    return kept
 
 
 # -- writing ------------------------------------------------------------------

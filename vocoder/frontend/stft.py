@@ -18,24 +18,27 @@ import torch.nn.functional as F
 
 from vocoder.spec import SpectrogramSpec
 
+# The one place windows are made; names are spec.WINDOWS. All periodic
+# ("DFT-even"), as torch, librosa (fftbins=True) and HiFi-GAN use.
 _WINDOW_FUNCTIONS = {
-    "hann": torch.hann_window,
-    "hamming": torch.hamming_window,
-    "blackman": torch.blackman_window,
+    "hann": lambda n, beta: torch.hann_window(n, periodic=True, dtype=torch.float64),
+    "hamming": lambda n, beta: torch.hamming_window(n, periodic=True, dtype=torch.float64),
+    "blackman": lambda n, beta: torch.blackman_window(n, periodic=True, dtype=torch.float64),
+    "kaiser": lambda n, beta: torch.kaiser_window(n, periodic=True, beta=float(beta), dtype=torch.float64),
+    "rectangular": lambda n, beta: torch.ones(n, dtype=torch.float64),
 }
 
 
 @lru_cache(maxsize=32)
-def _window_cached(name: str, win_length: int, n_fft: int, dtype: torch.dtype) -> torch.Tensor:
-    # Periodic windows, as torch, librosa (fftbins=True) and HiFi-GAN use.
-    w = _WINDOW_FUNCTIONS[name](win_length, periodic=True, dtype=torch.float64)
+def _window_cached(name: str, beta: float | None, win_length: int, n_fft: int, dtype: torch.dtype) -> torch.Tensor:
+    w = _WINDOW_FUNCTIONS[name](win_length, beta)
     left = (n_fft - win_length) // 2  # centred in the frame, as torch.stft does
     return F.pad(w, (left, n_fft - win_length - left)).to(dtype)
 
 
 def window(spec: SpectrogramSpec, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """The analysis/synthesis window, zero-padded to n_fft."""
-    return _window_cached(spec.window, spec.win_length, spec.n_fft, dtype)
+    return _window_cached(spec.window, spec.kaiser_beta, spec.win_length, spec.n_fft, dtype)
 
 
 def stft(waveform: torch.Tensor, spec: SpectrogramSpec) -> torch.Tensor:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import typing
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 import torch
 
 from vocoder.errors import VocoderError
-from vocoder.frontend.mel import mel_to_linear
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
@@ -28,9 +29,9 @@ class Inverter(ABC):
     refuses options a backend does not take.
 
     ``input_scale`` says what the backend consumes: ``"linear"`` backends take
-    a linear STFT magnitude under any spec (a mel input is converted first and
-    the conversion is recorded); trained backends will declare ``"mel"`` and
-    the one spec they were trained on.
+    a linear STFT magnitude under any spec (a mel or log input is converted
+    first by its axis's inverse, and the conversion is recorded); trained
+    backends declare ``"mel"`` and the one spec they were trained on.
     """
 
     name: ClassVar[str]
@@ -63,9 +64,39 @@ class Inverter(ABC):
                     + "; ".join(f"{d} (model vs input)" for d in fixed.differences(spectrogram.spec))
                 )
             return spectrogram
-        if self.input_scale == "linear" and spectrogram.spec.scale == "mel":
-            return mel_to_linear(spectrogram)
+        self.check_spec(spectrogram.spec)
+        if self.input_scale == "linear":
+            return spectrogram.spec.filterbank().inverse(spectrogram)  # identity on a linear axis
         return spectrogram
+
+    def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
+        """Bytes :meth:`invert` holds at its peak for this input (the memory
+        budget asks before any work); learned backends add their activations."""
+        from vocoder import budget
+
+        return budget.phase_retrieval(self.name, channels, spec.as_linear(), frames, samples)
+
+    @classmethod
+    def check_options(cls, options: dict[str, Any]) -> dict[str, Any]:
+        """Options as the fields' types want them, or one line naming the bad one.
+
+        The one check of every option's type before a backend sees it, from
+        the command line or from bench's ``NAME:key=value`` text: whole
+        numbers for int fields (seeds within 0..2^63-1), finite numbers for
+        float fields, one of the listed words for Literal fields.
+        """
+        hints = typing.get_type_hints(cls)
+        checked = {}
+        for key, value in options.items():
+            want = hints.get(key)
+            flag = f"{cls.name}: --{key}" if key in ("iters", "seed", "tol", "momentum", "init", "checkpoint") \
+                else f"{cls.name}: {key}"
+            checked[key] = _coerce(flag, key, value, want)
+        return checked
+
+    def check_spec(self, spec: SpectrogramSpec) -> None:
+        """Refuse, with one line, a spec this backend cannot invert (beyond the
+        fixed-spec rule); called by ``prepare`` and by the bench before any work."""
 
     @abstractmethod
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
@@ -79,3 +110,42 @@ class Inverter(ABC):
         if not dataclasses.is_dataclass(cls):
             return []
         return [f.name for f in dataclasses.fields(cls) if f.init and not f.name.startswith("_")]
+
+
+# Seeds go to torch.Generator.manual_seed (at most 2^64 - 1) and numpy's
+# default_rng (non-negative): 0..2^63-1 suits both, and any real use.
+MAX_SEED = 2**63 - 1
+
+
+def _coerce(flag: str, key: str, value: Any, want: Any) -> Any:
+    from vocoder.untrusted import shown
+
+    args = typing.get_args(want)
+    if typing.get_origin(want) is typing.Literal:
+        if value not in args:
+            raise VocoderError(f"{flag} must be one of {', '.join(map(str, args))} (got {shown(value)})")
+        return value
+    if want is int or (int in args and float not in args):
+        if isinstance(value, str):
+            try:
+                value = int(value)
+            except ValueError:
+                pass
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise VocoderError(f"{flag} must be a whole number (got {shown(value)})")
+        if key == "seed" and not 0 <= value <= MAX_SEED:
+            raise VocoderError(f"{flag} must be in 0..{MAX_SEED} (got {shown(value)})")
+        return value
+    if want is float or float in args:
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                pass
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            raise VocoderError(f"{flag} must be a finite number (got {shown(value)})")
+        return float(value)
+    if want is str or str in args:
+        if not isinstance(value, str):
+            raise VocoderError(f"{flag} must be text (got {shown(value)})")
+    return value

@@ -65,7 +65,8 @@ def gamma(spec: SpectrogramSpec) -> float:
         return GAMMA_FACTORS[spec.window] * spec.win_length ** 2
     except KeyError:
         raise VocoderError(
-            f"pghi knows the Gaussian match for {', '.join(GAMMA_FACTORS)} windows, not {spec.window!r}"
+            f"pghi needs a window with a known Gaussian match ({', '.join(GAMMA_FACTORS)}); this spectrogram's "
+            f"window is {spec.window}: use fgla or griffinlim, or encode with --window hann"
         ) from None
 
 
@@ -350,8 +351,8 @@ def pghi_phase(spectrogram: Spectrogram, tol: float = DEFAULT_TOL, seed: int = 0
     """Unit-modulus complex phase (channels × bins × frames, complex64; a
     view of a frames-major buffer, which is what Griffin-Lim iterates on)."""
     spec = spectrogram.spec
-    if spec.scale != "linear":
-        raise ValueError("PGHI needs a linear magnitude; convert the mel first")
+    if not spec.is_linear:
+        raise ValueError("PGHI needs a linear magnitude; invert the filterbank first")
     gamma(spec)  # refuse unknown windows before any work
     rng = np.random.default_rng(seed)
     mags = spectrogram.magnitude.detach().cpu().numpy()
@@ -371,13 +372,16 @@ def check_tol(tol: float) -> None:
 class PGHI(Inverter):
     name: ClassVar[str] = "pghi"
     summary: ClassVar[str] = ("phase-gradient heap integration (Průša et al. 2017), non-iterative, --tol; "
-                              "classical, any spec")
+                              "classical, any spec with a hann, hamming or blackman window")
 
     tol: float = DEFAULT_TOL
     seed: int = 0
 
     def __post_init__(self) -> None:
         check_tol(self.tol)
+
+    def check_spec(self, spec: SpectrogramSpec) -> None:
+        gamma(spec)
 
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
         from vocoder.frontend.stft import istft

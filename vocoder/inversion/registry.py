@@ -38,7 +38,7 @@ def create(name: str, **options: Any) -> Inverter:
     if unknown:
         flags = ", ".join(f"--{k}" for k in unknown)
         raise VocoderError(f"backend {name!r} does not take {flags} (it takes: {', '.join(cls.options()) or 'nothing'})")
-    return cls(**given)
+    return cls(**cls.check_options(given))
 
 
 def describe() -> list[tuple[str, str]]:

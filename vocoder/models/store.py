@@ -103,6 +103,21 @@ def _upgrade(meta: Any, where: str) -> dict[str, Any]:
     architecture_class(meta.get("architecture"))
     if not isinstance(meta.get("config"), dict) or not isinstance(meta.get("spec"), dict):
         raise VocoderError(f"{where}: its metadata lacks the model's config or spec")
+    if meta["architecture"] == "hifigan":  # sizes come from the file: check them before anything is built
+        import math
+
+        from vocoder.models.hifigan import check_config
+
+        try:
+            config = check_config(meta["config"])
+        except VocoderError as exc:
+            raise VocoderError(f"{where}: {exc}") from None
+        spec = read_spec(meta, where)
+        hop = math.prod(config["upsample_rates"])
+        if config["in_channels"] != spec.n_bins or hop != spec.hop_length:
+            raise VocoderError(f"{where}: the generator ({config['in_channels']} bands, hop {hop}) does not fit "
+                               f"its spec ({spec.n_bins} bands, hop {spec.hop_length})")
+        meta = {**meta, "config": config}
     return meta
 
 
@@ -112,14 +127,19 @@ def build(meta: dict[str, Any], state: dict[str, torch.Tensor], where: str, weig
     ``weight_norm``: the state dict holds weight-norm parametrisations (training
     checkpoints) rather than folded weights (model files).
     """
+    from vocoder import budget
+
+    if meta["architecture"] == "hifigan":
+        budget.model_load(meta["config"], os.path.getsize(where) if os.path.isfile(where) else 0).check()
     try:
         generator = architecture_class(meta["architecture"]).from_config(meta["config"])
         if not weight_norm:
             generator.remove_weight_norm()
         generator.load_state_dict(state)
     except (TypeError, KeyError, ValueError, RuntimeError) as exc:
-        raise VocoderError(f"{where}: weights do not fit the recorded architecture: "
-                           f"{str(exc).strip().splitlines()[0]}") from None
+        from vocoder.untrusted import brief
+
+        raise VocoderError(f"{where}: weights do not fit the recorded architecture: {brief(exc, 200)}") from None
     if weight_norm:
         generator.remove_weight_norm()
     return generator.eval()
@@ -141,6 +161,9 @@ def torch_load_weights(path: str, what: str) -> Any:
     A file that holds pickled Python objects (which would run as code) is
     refused, never executed.
     """
+    from vocoder import budget
+
+    budget.checkpoint_read(path).check()
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -151,9 +174,10 @@ def torch_load_weights(path: str, what: str) -> Any:
             f"refusing {path}: it holds pickled Python objects that only run as code when loaded "
             f"({detail.strip()}); vocoder loads weights only"
         ) from None
-    except (RuntimeError, EOFError, OSError, ValueError, UnicodeDecodeError, AttributeError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise VocoderError(f"cannot read {path} as {what}: {first}") from None
+    except Exception as exc:  # noqa: BLE001 - any failure of the deserialiser on a user's file means unreadable
+        from vocoder.untrusted import brief
+
+        raise VocoderError(f"cannot read {path} as {what}: {brief(exc) or type(exc).__name__}") from None
 
 
 def read_training_checkpoint(path: str) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
@@ -162,12 +186,14 @@ def read_training_checkpoint(path: str) -> tuple[dict[str, Any], dict[str, torch
         raise VocoderError(f"{path} is not a vocoder checkpoint (expected a .ckpt from `vocoder fit` or a "
                            ".safetensors model file; convert original HiFi-GAN files with `vocoder import`)")
     checkpoint = torch_load_weights(path, "a training checkpoint")
-    if not isinstance(checkpoint, dict) or META_KEY not in checkpoint or "state_dict" not in checkpoint:
+    if not isinstance(checkpoint, dict) or META_KEY not in checkpoint or not isinstance(checkpoint.get("state_dict"),
+                                                                                        dict):
         raise VocoderError(f"{path} is not a vocoder training checkpoint (no '{META_KEY}' metadata); an "
                            "original HiFi-GAN generator file can be converted with `vocoder import`")
     meta = _upgrade(checkpoint[META_KEY], path)
     prefix = "generator."
-    state = {k[len(prefix):]: v for k, v in checkpoint["state_dict"].items() if k.startswith(prefix)}
+    state = {k[len(prefix):]: v for k, v in checkpoint["state_dict"].items()
+             if isinstance(k, str) and k.startswith(prefix)}
     return meta, state
 
 
@@ -175,20 +201,19 @@ def read_model_file(path: str) -> tuple[dict[str, Any], dict[str, torch.Tensor]]
     """(metadata, folded state dict) of a ``.safetensors`` model file."""
     from safetensors import SafetensorError, safe_open
 
+    from vocoder.untrusted import brief, load_json
+
     try:
         with safe_open(path, framework="pt") as fh:
             header = fh.metadata() or {}
-            state = {key: fh.get_tensor(key) for key in fh.keys()}
+            if META_KEY not in header:
+                raise VocoderError(f"{path} has no '{META_KEY}' metadata: not a vocoder model file "
+                                   "(`vocoder export` and `vocoder import` write them)")
+            meta = _upgrade(load_json(header[META_KEY], f"{path}'s '{META_KEY}' metadata"), path)
+            state = {key: fh.get_tensor(key) for key in fh.keys()}  # only after the metadata is checked
     except (SafetensorError, OSError, ValueError) as exc:
-        raise VocoderError(f"cannot read {path} as a safetensors model file: {exc}") from None
-    if META_KEY not in header:
-        raise VocoderError(f"{path} has no '{META_KEY}' metadata: not a vocoder model file "
-                           "(`vocoder export` and `vocoder import` write them)")
-    try:
-        meta = json.loads(header[META_KEY])
-    except (json.JSONDecodeError, RecursionError):
-        raise VocoderError(f"{path}: its '{META_KEY}' metadata is not valid JSON") from None
-    return _upgrade(meta, path), state
+        raise VocoderError(f"cannot read {path} as a safetensors model file: {brief(exc, 120)}") from None
+    return meta, state
 
 
 def load(reference: str | os.PathLike) -> LoadedModel:
@@ -217,13 +242,14 @@ def load(reference: str | os.PathLike) -> LoadedModel:
 
 
 def save(generator: nn.Module, spec: SpectrogramSpec, meta: dict[str, Any], path: str | os.PathLike,
-         card: bool = True) -> dict[str, Any]:
+         card: bool = True, force: bool | None = None) -> dict[str, Any]:
     """Write a model file (and its model card, ``PATH.md``) all-or-nothing.
 
     ``meta`` holds the provenance fields (name, training_data, licence, source,
     trained_batches, init_from, ...); architecture, config and spec are taken
     from the generator and ``spec``. Weight norm must already be folded.
-    Returns the full metadata written.
+    Returns the full metadata written. ``force`` None follows the command's
+    --force; the pretrained cache passes True (its files are ours to renew).
     """
     from safetensors.torch import save_file
 
@@ -238,7 +264,7 @@ def save(generator: nn.Module, spec: SpectrogramSpec, meta: dict[str, Any], path
     full = {**meta, "format": FORMAT, "architecture": architecture, "config": generator.config(),
             "spec": spec.to_dict()}
     state = {k: v.detach().contiguous().cpu() for k, v in generator.state_dict().items()}
-    with AtomicOutputs() as outputs:
+    with AtomicOutputs(force=force) as outputs:
         save_file(state, outputs.reserve(path), metadata={META_KEY: json.dumps(full, sort_keys=True)})
         if card:
             outputs.write_text(card_path(path), model_card(full, os.path.basename(path)))

@@ -8,6 +8,7 @@ import lightning as L
 import torch
 
 from vocoder.frontend.audio import Audio, audio_to_spectrogram, write_audio
+from vocoder.outputs import AtomicOutputs
 
 
 def log_clip(module: L.LightningModule, tag: str, fake: torch.Tensor, real: torch.Tensor) -> None:
@@ -24,9 +25,10 @@ def log_clip(module: L.LightningModule, tag: str, fake: torch.Tensor, real: torc
     os.makedirs(folder, exist_ok=True)
     name = tag.replace("/", "_")
     wav = os.path.join(folder, f"{name}.wav")
-    write_audio(wav, fake.detach().float().cpu().clamp(-1, 1).unsqueeze(0), spec.sample_rate)
     png = os.path.join(folder, f"{name}.png")
-    _plot_pair(fake, real, spec, png, f"{tag} at step {trainer.global_step}")
+    with AtomicOutputs() as outputs:  # whole files or none, even if training is stopped here
+        write_audio(outputs.reserve(wav), fake.detach().float().cpu().clamp(-1, 1).unsqueeze(0), spec.sample_rate)
+        _plot_pair(fake, real, spec, outputs.reserve(png), f"{tag} at step {trainer.global_step}")
     for logger in trainer.loggers:
         if type(logger).__name__ == "WandbLogger":
             import wandb
@@ -49,5 +51,5 @@ def _plot_pair(fake: torch.Tensor, real: torch.Tensor, spec, path: str, title: s
         ax.set_ylabel(f"{label}\nmel band")
     axes[1].set_xlabel("time (s)")
     fig.suptitle(title)
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, format="png", dpi=80)
     plt.close(fig)

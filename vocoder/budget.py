@@ -1,0 +1,366 @@
+"""Memory is bounded before work starts.
+
+Every job states what it will cost from what its inputs' headers and its
+options say (audio frames and rate, picture size, spec, blur, backend, model
+configuration), before it allocates anything, and is refused with one line
+when that exceeds the cap: ``--max-memory``, else ``VOCODER_MAX_MEMORY``,
+else half of this machine's memory (or of the container's limit).
+
+The figures are the arrays each step holds at its peak (counted from the
+code, element size × count) plus what the process already holds; a factor
+covers allocator slack and temporaries too small to list. They are checked
+against measured peaks (ru_maxrss) in tests/test_budget.py: the estimate
+must never be below the measurement, nor far above it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from vocoder.errors import VocoderError
+
+ENV = "VOCODER_MAX_MEMORY"
+# Half the machine: room for the OS, the user's other programs and a second
+# job, while any input a laptop can hold still runs.
+DEFAULT_FRACTION = 0.5
+# Allocator slack, fragmentation and the temporaries too small to list
+# (calibrated: tests/test_budget.py).
+SLACK = 1.3
+# Imports done lazily during a job (numba's compiled kernels, matplotlib's
+# fonts, librosa's filterbanks, a backend's modules), measured at 180-250 MB (tests/test_budget.py).
+LAZY_IMPORTS = 300 * 2**20
+
+_SUFFIXES = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+_explicit: int | None = None
+
+
+def parse_size(text: str) -> int:
+    """'8G', '512M', '1.5GiB', '2000000000' → bytes (binary units)."""
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([kmgt]?)(?:i?b)?\s*", str(text), re.IGNORECASE)
+    if not match:
+        raise VocoderError(f"a memory size looks like 8G, 512M or 1.5GiB (got {str(text)[:40]!r})")
+    value = float(match.group(1)) * _SUFFIXES[match.group(2).lower()]
+    if not math.isfinite(value) or value < 2**20:
+        raise VocoderError(f"a memory limit below 1 MiB cannot run anything (got {str(text)[:40]!r})")
+    if value > 2**60:
+        raise VocoderError(f"a memory limit above an exabyte is not a limit (got {str(text)[:40]!r})")
+    return int(value)
+
+
+def format_size(n: float) -> str:
+    if n >= 10 * 2**30:
+        return f"{n / 2**30:.1f} GiB"
+    if n >= 2**20:
+        return f"{n / 2**20:.0f} MiB"
+    return f"{n / 2**10:.0f} KiB"
+
+
+def machine_memory() -> int:
+    """Physical memory, or the cgroup (container) limit when that is lower."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path) as fh:
+                text = fh.read().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            total = min(total, int(text))
+    return total
+
+
+def set_limit(limit: int | None) -> None:
+    """The cap from the command line (None: fall back to the environment or the default)."""
+    global _explicit
+    _explicit = limit
+
+
+def limit() -> tuple[int, str]:
+    """(bytes, where the figure came from)."""
+    if _explicit is not None:
+        return _explicit, "--max-memory"
+    text = os.environ.get(ENV)
+    if text:
+        try:
+            return parse_size(text), ENV
+        except VocoderError as exc:
+            raise VocoderError(f"{ENV}: {exc}") from None
+    return int(machine_memory() * DEFAULT_FRACTION), "half of this machine's memory"
+
+
+def resident() -> int:
+    """Bytes this process holds now (interpreter, libraries, loaded data)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+@dataclass
+class Estimate:
+    """Bytes each step of a job holds at its peak (beyond the running process)."""
+
+    job: str
+    steps: dict[str, float] = field(default_factory=dict)
+
+    def add(self, step: str, nbytes: float) -> None:
+        self.steps[step] = max(self.steps.get(step, 0.0), float(nbytes))
+
+    def merge(self, other: "Estimate", prefix: str = "") -> None:
+        for step, nbytes in other.steps.items():
+            self.add(prefix + step, nbytes)
+
+    @property
+    def largest(self) -> tuple[str, float]:
+        return max(self.steps.items(), key=lambda kv: kv[1], default=("nothing", 0.0))
+
+    def peak(self, base: int | None = None) -> int:
+        """Peak resident bytes of the process running the job."""
+        base = resident() if base is None else base
+        return int(base + LAZY_IMPORTS + SLACK * self.largest[1])
+
+    def check(self) -> int:
+        """Refuse the job, in one line, when its peak exceeds the cap; else return the peak."""
+        cap, source = limit()
+        base = resident()
+        total = self.peak(base)
+        if total > cap:
+            step, nbytes = self.largest
+            raise VocoderError(
+                f"{self.job} needs about {format_size(total)} of memory (largest step: {step}, "
+                f"{format_size(SLACK * nbytes)}; {format_size(base)} already held by vocoder and its libraries), "
+                f"over the limit of {format_size(cap)} ({source}); raise it with --max-memory SIZE or "
+                f"{ENV}=SIZE if this machine has the room"
+            )
+        return total
+
+
+# -- the figures -----------------------------------------------------------------
+# C channels, F rows (mel bands or STFT bins), B linear STFT bins (n_fft/2+1),
+# T frames, N n_fft, L samples, P padded samples (L + 2 × side padding).
+
+F32, F64, C64, C128 = 4, 8, 8, 16
+
+
+def _frames(samples: int, spec) -> int:
+    return max(1, spec.n_frames(max(samples, spec.min_samples())))
+
+
+def stft_magnitude(channels: int, samples: int, spec) -> float:
+    """frontend.stft.magnitude: float64 padded copy, complex128 STFT, |X|
+    (and its float64 windowed frames inside torch.stft)."""
+    T, B, N = _frames(samples, spec), spec.n_stft_bins, spec.n_fft
+    P = samples + 2 * spec.side_padding
+    return channels * (2 * F64 * P + F64 * T * N + C128 * B * T + 2 * F64 * B * T)
+
+
+def resample(channels: int, samples: int, from_rate: int, to_rate: int) -> float:
+    """torchaudio's sinc resampler: a (to/g) × (from/g + 2 width) kernel, g = gcd."""
+    if from_rate == to_rate:
+        return 0.0
+    g = math.gcd(from_rate, to_rate)
+    up, down = to_rate // g, from_rate // g
+    width = math.ceil(6 * down / min(up, down) / 0.99)  # lowpass_filter_width 6, rolloff 0.99
+    kernel = F64 * up * (down + 2 * width)  # built in float64, then cast
+    out = math.ceil(samples * to_rate / from_rate)
+    return 2 * kernel + channels * (F32 * (samples + 2 * width + down) + 2 * F32 * out)
+
+
+def encode(channels: int, samples: int, rate: int, spec, preview: bool) -> Estimate:
+    """`vocoder encode`: read, resample, STFT (+ mel), map to pixels, write a PNG."""
+    est = Estimate("encoding")
+    read = F32 * channels * samples
+    est.add("reading the audio", 3 * read)  # soundfile's buffer, the float32 copy, the transpose
+    out = math.ceil(samples * spec.sample_rate / rate)
+    est.add("resampling", read + resample(channels, samples, rate, spec.sample_rate))
+    wave = read + F32 * channels * out
+    T, F = _frames(out, spec), spec.n_bins
+    est.add("STFT", wave + stft_magnitude(channels, out, spec) + F32 * channels * (spec.n_stft_bins + F) * T)
+    mag = F32 * channels * F * T
+    # to_pixels: float64 dB, scaled, rounded, clamped; the PNG rows and zlib's copy.
+    est.add("mapping to pixels", wave + mag + 4 * F64 * channels * F * T + 3 * 2 * max(channels, 3) * F * T)
+    if preview:
+        est.add("preview", wave + mag + preview_cost(channels, F, T))
+    return est
+
+
+def preview_cost(channels: int, rows: int, frames: int) -> float:
+    """plots.plot_spectrogram: float64 copies in dB, matplotlib's resampled
+    image and its RGBA buffer (the figure itself is ~1000×(320C+60) pixels)."""
+    return 4 * F64 * channels * rows * frames + 60 * 2**20 * channels
+
+
+def picture_decode(header) -> float:
+    """read_picture: the decoder's frame, our integer copy and float64 pixels (with a temporary)."""
+    pixels = header.pixels * len(header.bands)
+    return 3 * header.stored_bytes + 2 * F64 * pixels + 2 * 2 * pixels
+
+
+def picture_chain(header, channels: int, rows: int, frames: int, blur_sigma: float, embedded: bool) -> float:
+    """image.picture_to_spectrogram / _metadata_spectrogram: float64 planes,
+    flip, resize with its black mask, blur, brightness → magnitude."""
+    C, H, W = channels, header.height, header.width
+    held = F64 * header.pixels * len(header.bands)
+    if embedded:
+        return held + held + F64 * C * H * W + 5 * F64 * C * H * W
+    chain = 2 * F64 * C * H * W + F64 * C * H * W  # channel plane, flip, mask
+    grid = F64 * C * rows * frames
+    steps = 5 * grid  # resized, mask resized, black, where, magnitude temporaries
+    if blur_sigma > 0:  # scipy filters a float64 copy in place, one line buffer at a time
+        steps = max(steps, 4 * grid)
+    return held + chain + steps
+
+
+def mel_to_linear(channels: int, spec, frames: int) -> float:
+    """frontend.mel.mel_to_linear: FISTA's float64 iterates x, z, x_next,
+    gradient and temporaries over B bins, M z − Y over the mel bands, the pinv."""
+    B, M = spec.n_stft_bins, spec.n_mels
+    return 8 * F64 * channels * B * frames + 3 * F64 * channels * M * frames + 4 * F64 * B * M
+
+
+def phase_retrieval(backend: str, channels: int, spec, frames: int, samples: int,
+                    generator: dict[str, Any] | None = None) -> float:
+    """The backend's own working set on a linear (or, for neural, mel) magnitude."""
+    B, N, T = spec.n_stft_bins, spec.n_fft, frames
+    P = samples + 2 * spec.side_padding + N
+    cells = channels * B * T
+    # ConsistencyProjection: frames buffer C×T×N, the window envelope built
+    # once over T×N, the padded signal; FGLA: phase, polar temporary, X and
+    # its copy, two spectra (complex64), magnitude twice (float32).
+    fgla = 6 * C64 * cells + 3 * F32 * cells + F32 * channels * T * N + F32 * T * N + 2 * F32 * channels * P
+    # PGHI per channel: float64 log-magnitude and two gradients, heap keys,
+    # buckets, seeds, visits and the heap itself, float64 phase, float32 angle;
+    # then the complex spectrum and the inverse STFT's frames.
+    pghi = 80 * B * T + C64 * cells + 2 * C64 * cells + 2 * F32 * channels * T * N + 2 * F32 * channels * P
+    if backend in ("griffinlim", "fgla"):
+        return fgla
+    if backend == "pghi":
+        return pghi
+    if backend == "pghi+fgla":
+        return max(pghi, fgla + C64 * cells)
+    if generator is not None:
+        return generator_activations(generator, channels, frames)
+    return max(fgla, pghi)  # an unknown classical backend: the larger known one
+
+
+def generator_parameters(config: dict[str, Any]) -> int:
+    """Parameters of a HiFi-GAN generator from its (validated) configuration."""
+    c0, n_in = config["upsample_initial_channel"], config["in_channels"]
+    total = n_in * c0 * 7 + c0  # conv_pre
+    ch = c0
+    convs_per_block = 2 if config["resblock"] == "1" else 1
+    for rate, kernel in zip(config["upsample_rates"], config["upsample_kernel_sizes"]):
+        total += ch * (ch // 2) * kernel + ch // 2
+        ch //= 2
+        for k, dilations in zip(config["resblock_kernel_sizes"], config["resblock_dilation_sizes"]):
+            total += convs_per_block * len(dilations) * (ch * ch * k + ch)
+    return total + ch * 7 + 1  # conv_post
+
+
+def generator_activations(config: dict[str, Any], channels: int, frames: int) -> float:
+    """Inference activations: at each upsampling level the input, the
+    upsampled signal, the running sum over resblocks and a resblock's two
+    intermediates (float32); the largest level dominates."""
+    ch, length, peak = config["upsample_initial_channel"], frames, 0.0
+    for rate in config["upsample_rates"]:
+        before = ch * length
+        ch, length = ch // 2, length * rate
+        peak = max(peak, F32 * channels * (before + 5 * ch * length))
+    return peak + F32 * channels * config["in_channels"] * frames * 3
+
+
+def model_load(config: dict[str, Any], stored_bytes: int) -> Estimate:
+    """Loading a generator: the file's tensors, the module built from the
+    configuration (weight norm doubles it), the state copied in."""
+    est = Estimate("loading the model")
+    params = F32 * generator_parameters(config)
+    est.add("building the model", stored_bytes + 3 * params)
+    return est
+
+
+def invert(header, spec, channels: int, frames: int, samples: int, backend: str, working_set: float,
+           converts_mel: bool, embedded: bool, blur_sigma: float = 0.0, preview: bool = False) -> Estimate:
+    """`vocoder invert` from a picture header: decode, map, convert, invert
+    (``working_set``: the backend's own figure), measure against the input, write."""
+    est = Estimate(f"inverting {os.path.basename(header.path)} ({header.width}×{header.height}) with {backend}")
+    C, F, T, B = channels, spec.n_bins, frames, spec.n_stft_bins
+    est.add("decoding the picture", picture_decode(header))
+    held = F64 * header.pixels * len(header.bands)  # the Picture lives to the end
+    est.add("picture → spectrogram", picture_chain(header, C, F, T, blur_sigma, embedded))
+    held += F32 * C * F * T
+    if preview:
+        est.add("preview", held + preview_cost(C, F, T))
+    if converts_mel:
+        est.add("mel → linear", held + mel_to_linear(C, spec, T))
+        held += F32 * C * B * T
+    est.add("phase retrieval", held + working_set)
+    held += F32 * C * samples
+    # fidelity.against_input: the input's power (float64), the output's STFT
+    # twice in float64 (own domain, linear), their powers.
+    est.add("fidelity vs input", held + 2 * F64 * C * F * T + 2 * stft_magnitude(C, samples, spec))
+    est.add("writing", held + (F32 + 2 + 4) * C * samples)
+    return est
+
+
+def bench_clip(channels: int, samples: int, rate: int, spec, backends: Iterable[tuple[str, float, bool]],
+               pitch: bool) -> Estimate:
+    """One clip of `vocoder bench`: encode, decode, every backend ((label,
+    working set, converts a mel)), every metric, the plots."""
+    est = Estimate("bench")
+    est.merge(encode(channels, samples, rate, spec, preview=False))
+    L = math.ceil(samples * spec.sample_rate / rate)
+    T, F, B = _frames(L, spec), spec.n_bins, spec.n_stft_bins
+    # reference and its resampled copy, the spectrogram and its decoded copy,
+    # the reference's float64 linear power (kept for every backend)
+    held = F32 * channels * L * 2 + 2 * F32 * channels * F * T + F64 * channels * B * T
+    if pitch:
+        # pYIN (librosa): frame matrices and per-frame candidate tables over
+        # its own 2048-sample frames at hop/4: measured ~400 bytes per sample.
+        est.add("pitch tracking", held + 400 * channels * L)
+    for label, working_set, converts_mel in backends:
+        step = held
+        if converts_mel and spec.scale == "mel":
+            est.add(f"{label}: mel → linear", step + mel_to_linear(channels, spec, T))
+            step += F32 * channels * B * T
+        est.add(f"{label}: phase retrieval", step + working_set)
+        step += F32 * channels * L
+        # metrics: the estimate's float64 STFT and power, the difference map,
+        # multi-resolution STFTs (the largest at 2048), mel cepstra; plots.
+        metrics = 3 * stft_magnitude(channels, L, spec) + 3 * F64 * channels * B * T + 40 * F64 * channels * L
+        est.add(f"{label}: metrics and plots", step + metrics + preview_cost(channels, B, T))
+    return est
+
+
+def checkpoint_read(path: str) -> Estimate:
+    """Reading a torch checkpoint: a zip archive's entries' declared sizes, or
+    a legacy stream's file size.
+
+    torch.save stores entries uncompressed, so a compressed entry (whose
+    declared size could lie) is refused rather than inflated.
+    """
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        # The legacy (pre-zip) torch format, as the original HiFi-GAN releases use: tensors are
+        # stored raw in the stream, so the file's own size bounds what loading allocates.
+        est = Estimate(f"reading legacy checkpoint {os.path.basename(path)}")
+        est.add("reading the tensors", 2 * os.path.getsize(path))
+        return est
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise VocoderError(f"cannot read checkpoint {path}: {str(exc)[:120]}") from None
+    if any(e.compress_type != zipfile.ZIP_STORED for e in entries):
+        raise VocoderError(f"{path} holds compressed entries; torch.save never writes those, so it is not a "
+                           "checkpoint vocoder reads")
+    est = Estimate(f"reading checkpoint {os.path.basename(path)}")
+    est.add("reading the tensors", 2 * sum(e.file_size for e in entries))
+    return est

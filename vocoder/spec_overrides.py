@@ -1,0 +1,129 @@
+"""A preset plus command-line overrides → the one effective spec.
+
+`encode`, `invert` and `bench` all build their spec here, so `--hop 128` means
+the same thing everywhere, and the result is validated once, as one
+:class:`~vocoder.spec.SpectrogramSpec` (its checks name every inconsistency).
+
+Rules that are not obvious from the flags:
+
+* ``--n-fft`` without ``--win-length`` makes the window as long as the frame
+  (the usual meaning of "FFT size 4096"); a preset's window length would
+  otherwise refuse any n_fft below it.
+* ``--scale`` that differs from the preset's axis starts the axis afresh: the
+  preset's mel fields and band range (fmin, fmax) are dropped, fmin becomes 0
+  and fmax Nyquist, and a new mel axis gets HiFi-GAN's slaney scale, slaney
+  norm and librosa filterbank. Framing, window and log floor are kept.
+* ``--window kaiser:8`` is ``--window kaiser --kaiser-beta 8``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from vocoder.errors import VocoderError
+from vocoder.spec import SpectrogramSpec, get_preset
+
+DEFAULT_PRESET = "linear"
+
+# Override field → the command-line flag that sets it (for messages and records).
+FLAGS = {
+    "sample_rate": "--sr", "n_fft": "--n-fft", "hop_length": "--hop", "win_length": "--win-length",
+    "window": "--window", "kaiser_beta": "--kaiser-beta", "scale": "--scale", "n_mels": "--n-mels",
+    "bands_per_octave": "--bands-per-octave", "fmin": "--fmin", "fmax": "--fmax",
+}
+
+# A new mel axis chosen with --scale mel: HiFi-GAN's filterbank recipe
+# (Kong et al. 2020, meldataset.py: librosa, slaney scale and norm).
+NEW_MEL_AXIS = {"mel_scale": "slaney", "mel_norm": "slaney", "mel_filterbank": "librosa"}
+
+
+@dataclass(frozen=True)
+class SpecOverrides:
+    """Spec fields a user set on the command line; None: the preset's."""
+
+    sample_rate: int | None = None
+    n_fft: int | None = None
+    hop_length: int | None = None
+    win_length: int | None = None
+    window: str | None = None  # a name, or "kaiser:BETA"
+    kaiser_beta: float | None = None
+    scale: str | None = None
+    n_mels: int | None = None
+    bands_per_octave: int | None = None
+    fmin: float | None = None
+    fmax: float | None = None
+
+    def given(self) -> dict[str, Any]:
+        """{flag: value} for every override set, in flag order (for records)."""
+        return {FLAGS[f.name]: getattr(self, f.name) for f in dataclasses.fields(self)
+                if getattr(self, f.name) is not None}
+
+    def __bool__(self) -> bool:
+        return bool(self.given())
+
+    def describe(self) -> str:
+        return " ".join(f"{flag} {value}" for flag, value in self.given().items())
+
+
+def _window(overrides: SpecOverrides, base: SpectrogramSpec) -> dict[str, Any]:
+    """The window fields after --window / --kaiser-beta."""
+    if overrides.window is None:
+        return {} if overrides.kaiser_beta is None else {"kaiser_beta": overrides.kaiser_beta}
+    name, colon, beta_text = overrides.window.partition(":")
+    beta = overrides.kaiser_beta
+    if colon:
+        if name != "kaiser":
+            raise VocoderError(f"--window {overrides.window}: only the kaiser window takes a parameter (kaiser:BETA)")
+        try:
+            parsed = float(beta_text)
+        except ValueError:
+            raise VocoderError(f"--window {overrides.window}: BETA must be a number, e.g. kaiser:8") from None
+        if beta is not None and beta != parsed:
+            raise VocoderError(f"--window {overrides.window} and --kaiser-beta {beta} disagree; give beta once")
+        beta = parsed
+    if name == "kaiser" and beta is None:
+        # No default: libraries disagree (torch 12, MATLAB 0.5, scipy none), and β decides the trade-off.
+        raise VocoderError("the kaiser window needs its beta: --window kaiser:8 or --kaiser-beta 8 "
+                           "(larger beta: lower sidelobes, wider main lobe)")
+    return {"window": name, "kaiser_beta": beta}
+
+
+def effective_spec(preset: str | None, overrides: SpecOverrides | None = None) -> SpectrogramSpec:
+    """The preset (``linear`` when None) with ``overrides`` applied, validated as one spec."""
+    name = preset or DEFAULT_PRESET
+    base = get_preset(name)
+    overrides = overrides or SpecOverrides()
+    if not overrides:
+        return base
+    changes: dict[str, Any] = {k: getattr(overrides, k) for k in
+                               ("sample_rate", "n_fft", "hop_length", "win_length", "n_mels",
+                                "bands_per_octave", "fmin", "fmax")
+                               if getattr(overrides, k) is not None}
+    if overrides.n_fft is not None and overrides.win_length is None:
+        changes["win_length"] = overrides.n_fft
+    changes.update(_window(overrides, base))
+    scale = overrides.scale or base.scale
+    if scale == "linear" and (overrides.fmin is not None or overrides.fmax is not None):
+        raise VocoderError("--fmin/--fmax set the band range of a mel or log axis; a linear axis always spans "
+                           "0 Hz to Nyquist (add --scale mel or --scale log)")
+    if scale != base.scale:
+        from vocoder.frontend.filterbank import axis_fields
+
+        fresh: dict[str, Any] = {f: None for f in axis_fields()}
+        fresh.update(scale=scale, fmin=0.0, fmax=None)
+        if scale == "mel":
+            fresh.update(NEW_MEL_AXIS)
+        changes = {**fresh, **changes}
+    try:
+        return dataclasses.replace(base, **changes)
+    except VocoderError as exc:
+        raise VocoderError(f"preset {name} with {overrides.describe()}: {exc}") from None
+    except TypeError as exc:  # a value of the wrong type reached a comparison
+        raise VocoderError(f"preset {name} with {overrides.describe()}: {exc}") from None
+
+
+def spec_choice(preset: str | None, overrides: SpecOverrides | None) -> dict[str, Any]:
+    """What the user asked for, for a record: the preset and the flags set."""
+    return {"preset": preset or DEFAULT_PRESET, "overrides": (overrides or SpecOverrides()).given()}
