@@ -11,9 +11,10 @@ png8-blur0.7; run.sh makes them). Writes RUNS_DIR/analysis/:
                   and one side-by-side spectrogram figure per representative clip
 
 Content kinds come from clips.csv (the real clips) and the synthetic clips'
-manifest.csv. Means are over clips; an energy measure of −∞ (no such energy
-at all) is counted as FLOOR_DB so that means stay finite (the count of such
-clips is in by_kind.csv).
+manifest.csv. Means are over clips; a value below FLOOR_DB (−100 dB), −∞
+included (no such energy at all), is counted as FLOOR_DB so that means stay
+finite and a few near-silent clips do not dominate them (by_kind.csv counts
+the −∞ ones).
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ from vocoder.plots import plt
 from vocoder.spec import get_preset
 
 HERE = Path(__file__).resolve().parent
-CONDITIONS = ["clean", "png8", "png8-blur0.7"]
+# Conditions run on every clip; SUBSET_CONDITIONS ran on a subset and are compared
+# with the clean run clip by clip (paired), never as kind means.
+CONDITIONS = ["clean", "png8-blur0.7"]
+SUBSET_CONDITIONS = ["png8"]
 CONDITION_LABELS = {"clean": "16-bit PNG", "png8": "8-bit PNG", "png8-blur0.7": "8-bit PNG + blur 0.7 px"}
 KIND_ORDER = [
     "LJ read speech (in LJ model's training list)",
@@ -88,7 +92,7 @@ def load(runs: Path) -> tuple[list[dict], list[str], list[str]]:
     conditions = [c for c in CONDITIONS if (runs / c / "results.csv").exists()]
     if "clean" not in conditions:
         sys.exit(f"no clean/results.csv under {runs}: the clean run is what every change is measured from")
-    for condition in conditions:
+    for condition in conditions + [c for c in SUBSET_CONDITIONS if (runs / c / "results.csv").exists()]:
         with open(runs / condition / "results.csv", newline="") as fh:
             for row in csv.DictReader(fh):
                 row["condition"] = condition
@@ -106,12 +110,41 @@ def load(runs: Path) -> tuple[list[dict], list[str], list[str]]:
 
 
 def mean_of(rows: list[dict], metric: str) -> tuple[float | None, int, int]:
-    """(mean, clips with a value, clips at −∞) with −∞ counted as FLOOR_DB."""
+    """(mean, clips with a value, clips at −∞), values below FLOOR_DB counted as FLOOR_DB."""
     values = [r[metric] for r in rows if r[metric] is not None and not math.isnan(r[metric])]
     if not values:
         return None, 0, 0
     minus_inf = sum(1 for v in values if v == -math.inf)
     return float(np.mean([max(v, FLOOR_DB) for v in values])), len(values), minus_inf
+
+
+def paired_md(rows, backends) -> str:
+    """Each subset condition against clean and against the blurred run, on the same clips."""
+    out = []
+    by_key = {(r["clip"], r["short"], r["condition"]): r for r in rows}
+    for condition in SUBSET_CONDITIONS:
+        clips = sorted({r["clip"] for r in rows if r["condition"] == condition})
+        if not clips:
+            continue
+        out += [f"## {CONDITION_LABELS[condition]} alone, on {len(clips)} clips ({', '.join(clips)})", "",
+                "Mean over these clips of (condition − clean), same clip and backend; the blurred 8-bit run on the "
+                "same clips for comparison.", "",
+                "| backend | Δ SC dB, 8-bit | Δ SC dB, 8-bit + blur | Δ mel L1, 8-bit | Δ mel L1, 8-bit + blur | "
+                "Δ added dB, 8-bit | Δ added dB, 8-bit + blur | Δ missing dB, 8-bit | Δ missing dB, 8-bit + blur |",
+                "|---|" + "---:|" * 8]
+        for backend in backends:
+            cells = []
+            for metric in ("sc_db", "mel_l1", "hallucinated_db", "missing_db"):
+                for other in (condition, "png8-blur0.7"):
+                    deltas = []
+                    for clip in clips:
+                        a, b = by_key.get((clip, backend, "clean")), by_key.get((clip, backend, other))
+                        if a and b and a[metric] is not None and b[metric] is not None:
+                            deltas.append(max(b[metric], FLOOR_DB) - max(a[metric], FLOOR_DB))
+                    cells.append(f"{np.mean(deltas):+.3f}" if deltas else "–")
+            out.append(f"| {backend} | " + " | ".join(cells) + " |")
+        out.append("")
+    return "\n".join(out)
 
 
 def aggregate(rows, backends, conditions) -> dict[tuple[str, str, str], dict]:
@@ -160,7 +193,8 @@ def tables_md(table, rows, backends, conditions) -> str:
            "Means over the clips of each kind. SC: spectral convergence of the linear STFT magnitude (dB, lower "
            "is better). mel L1: HiFi-GAN's mel distance (lower is better). PESQ: wideband, speech only. "
            f"added / missing: energy the output has where the truth is > 60 dB below its peak / the truth has where "
-           f"the output is, re. the truth's energy (dB; −∞ counted as {FLOOR_DB:g}). out-of-band: output energy "
+           f"the output is, re. the truth's energy (dB; values below {FLOOR_DB:g}, −∞ included, counted as {FLOOR_DB:g}). "
+           "out-of-band: output energy "
            "above the mel's 8 kHz, re. the output's energy. Definitions: docs/metrics.md.", "",
            "† learned backend: its output is generated by a trained model and may contain content absent from "
            "the input (model identity in every output's record and in each bench's summary.md).", ""]
@@ -379,7 +413,8 @@ def main(runs: Path) -> None:
     table = aggregate(rows, backends, conditions)
     write_by_kind(table, out / "by_kind.csv")
     fullband = fullband_mel_l1(runs, rows)
-    (out / "tables.md").write_text(tables_md(table, rows, backends, conditions) + "\n" + fullband_md(fullband))
+    (out / "tables.md").write_text(tables_md(table, rows, backends, conditions) + "\n" + paired_md(rows, backends)
+                                   + "\n" + fullband_md(fullband))
     learned = {r["short"]: r["learned_model"] for r in rows if r["learned"] == "True"}
     written = figures(table, backends, conditions, out / "figures", set(learned))
     clips = {r["clip"] for r in rows}
