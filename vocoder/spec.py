@@ -138,6 +138,8 @@ class SpectrogramSpec:
             from vocoder.frontend.filterbank import axis_problems
 
             yield from axis_problems(self)
+            if self.scale == "mel" and _is_number(self.n_mels) and not 1 <= self.n_mels <= self.n_stft_bins:
+                yield f"a mel spec needs 1 <= n_mels <= n_fft//2+1 = {self.n_stft_bins} (got {shown(self.n_mels)})"
         if self.log_floor is not None and not 0 < self.log_floor < 1:
             yield f"log_floor must be in (0, 1) (got {shown(self.log_floor)})"
         if not 0 <= self.magnitude_eps < 1:

@@ -369,7 +369,6 @@ def _read_picture(path: str, max_pixels: int, frame: int | None, max_side: int) 
     try:
         frame, n_frames = _select_frame(im, path, frame, max_pixels, max_side)
         head = _header_of(im, path, frame, n_frames)
-        exif = _exif(im)
         png_header = _png_header(path)
         if png_header is not None and png_header.bit_depth == 16:
             array, bands, bits = _decode_with_pypng(path, png_header)
@@ -378,6 +377,9 @@ def _read_picture(path: str, max_pixels: int, frame: int | None, max_side: int) 
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
                 im.load()
             array, bands, bits = _decode_with_pillow(im, notes)
+        # After the decode: Pillow's getexif() loads a PNG itself, and _exif forgives errors, which
+        # would hide a corrupt file (a bad CRC) from the decode above.
+        exif = _exif(im)
     except VocoderError:
         raise
     except (OSError, SyntaxError, ValueError, EOFError, png.Error, struct.error, zlib.error) as exc:

@@ -94,13 +94,19 @@ def _upgrade(meta: Any, where: str) -> dict[str, Any]:
     """Metadata of any known format → format 2 (validated enough to build from)."""
     if not isinstance(meta, dict):
         raise VocoderError(f"{where}: its '{META_KEY}' metadata is not a JSON object")
-    if meta.get("format") == 1:
+    if meta.get("format") == 1 or (meta.get("format") is None and "model" in meta):
         meta = {"format": FORMAT, "architecture": meta.get("model"), "config": meta.get("generator"),
                 "spec": meta.get("spec"), "trained_batches": meta.get("batches"),
                 "source": {"kind": "vocoder fit checkpoint", "sha256": meta.get("source_sha256")}}
     if meta.get("format") != FORMAT:
         raise VocoderError(f"{where}: unknown model metadata format {meta.get('format')!r}")
-    architecture_class(meta.get("architecture"))
+    if meta.get("architecture") not in ARCHITECTURES:
+        from vocoder.untrusted import shown
+
+        raise VocoderError(f"{where} holds a {shown(meta.get('architecture'))} model; vocoder knows "
+                           f"{', '.join(ARCHITECTURES)}")
+    if isinstance(meta.get("spec"), dict):
+        read_spec(meta, where)  # the spec first: its errors say the most
     if not isinstance(meta.get("config"), dict) or not isinstance(meta.get("spec"), dict):
         raise VocoderError(f"{where}: its metadata lacks the model's config or spec")
     if meta["architecture"] == "hifigan":  # sizes come from the file: check them before anything is built
@@ -177,13 +183,13 @@ def torch_load_weights(path: str, what: str) -> Any:
     except Exception as exc:  # noqa: BLE001 - any failure of the deserialiser on a user's file means unreadable
         from vocoder.untrusted import brief
 
-        raise VocoderError(f"cannot read {path} as {what}: {brief(exc) or type(exc).__name__}") from None
+        raise VocoderError(f"cannot read checkpoint {path} ({what}): {brief(exc) or type(exc).__name__}") from None
 
 
 def read_training_checkpoint(path: str) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """(metadata, generator state dict with weight norm) of a ``vocoder fit`` checkpoint."""
     if not zipfile.is_zipfile(path):  # torch.save has written zip archives since torch 1.6
-        raise VocoderError(f"{path} is not a vocoder checkpoint (expected a .ckpt from `vocoder fit` or a "
+        raise VocoderError(f"{path} is not a PyTorch checkpoint, so not a vocoder checkpoint (expected a .ckpt from `vocoder fit` or a "
                            ".safetensors model file; convert original HiFi-GAN files with `vocoder import`)")
     checkpoint = torch_load_weights(path, "a training checkpoint")
     if not isinstance(checkpoint, dict) or META_KEY not in checkpoint or not isinstance(checkpoint.get("state_dict"),
