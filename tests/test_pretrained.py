@@ -221,7 +221,7 @@ def test_import_refuses_what_is_not_an_original_generator(tmp_path):
         ((tmp_path / "do_00012345",), "'generator' state dict"),
         ((original, "--config", tmp_path / "bad.json"), "lacks"),
         ((tmp_path / "missing",), "not found"),
-        ((original, "--config", tmp_path / "config.json", "-o", tmp_path / "x.pt"), "must end in .safetensors"),
+        ((original, "--config", tmp_path / "config.json", "-o", tmp_path / "x.pt"), "must be a .safetensors"),
     ]
     for args, message in cases:
         if "-o" not in args:

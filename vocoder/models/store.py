@@ -263,7 +263,7 @@ def save(generator: nn.Module, spec: SpectrogramSpec, meta: dict[str, Any], path
 
     path = os.fspath(path)
     if not path.endswith(".safetensors"):
-        raise VocoderError(f"a model file must end in .safetensors (got {path})")
+        raise VocoderError(f"a model file must be a .safetensors file (got {path})")
     architecture = next((name for name, cls in ARCHITECTURES.items() if isinstance(generator, cls)), None)
     if architecture is None:
         raise VocoderError(f"no registered architecture for {type(generator).__name__}")
