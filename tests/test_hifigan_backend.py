@@ -123,4 +123,4 @@ def test_a_random_file_is_not_a_checkpoint(tmp_path):
     junk.write_bytes(b"not a checkpoint at all")
     result = run_cli("invert", SAMPLES / "text.png", "-o", tmp_path / "x.wav", "--backend", "hifigan",
                      "--checkpoint", junk)
-    assert result.code == 2 and "junk.ckpt is not a vocoder checkpoint" in result.err, result
+    assert result.code == 2 and "junk.ckpt is not a PyTorch checkpoint" in result.err, result
