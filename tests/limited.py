@@ -123,6 +123,7 @@ def _preload() -> None:
     import vocoder.inversion.pghi  # noqa: F401
     import vocoder.inversion.pghi_fgla  # noqa: F401
     import vocoder.pipeline  # noqa: F401
+    import vocoder.training.cli  # noqa: F401
 
 
 def run_cases(cases: list[dict], timeout: float = 600) -> list[dict]:

@@ -23,15 +23,17 @@ import sys
 import warnings
 import zipfile
 from argparse import ArgumentError
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 
+from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.outputs import FORCE_FLAG, AtomicOutputs, inside
+from vocoder.training import memory
 from vocoder.training.data import AudioDataModule
 from vocoder.training.module import HiFiGANModule
 
@@ -181,6 +183,9 @@ class VocoderCLI(LightningCLI):
                             help="folder holding one folder per run (default: runs)")
         parser.add_argument("--force", action="store_true",
                             help="write into a run folder that holds files, replace an existing config.yaml")
+        parser.add_argument("--max-memory", type=Optional[str], default=None,
+                            help=f"refuse runs estimated to need more memory, e.g. 8G (default: ${budget.ENV}, "
+                                 "else half of this machine's memory)")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.set_defaults({
             "checkpoint.monitor": "val_mel_l1", "checkpoint.mode": "min", "checkpoint.save_last": True,
@@ -198,6 +203,9 @@ class VocoderCLI(LightningCLI):
         subcommand = self.config.get("subcommand")
         config = self.config[subcommand] if subcommand else self.config
         ckpt_path = config.get("ckpt_path")
+        budget.set_limit(budget.parse_size(config.max_memory) if config.get("max_memory") else None)
+        if ckpt_path and os.path.isfile(ckpt_path):
+            budget.checkpoint_read(ckpt_path).check()
         self._saved_shapes = check_checkpoint(ckpt_path, resume=subcommand == "fit") if ckpt_path else None
         if subcommand == "fit":
             check_run_folder(config.checkpoint.dirpath, bool(config.get("force")), ckpt_path)
@@ -208,6 +216,8 @@ class VocoderCLI(LightningCLI):
         # Each GAN update leaves the other network's parameters without
         # gradients, which plain DDP rejects; the same DDP with unused-parameter
         # detection is what a GAN needs, so "ddp" means that here.
+        # Memory is bounded before work starts: the networks are sized on the meta device.
+        memory.check(self.subcommand, config)
         trainer = config.trainer
         if trainer.strategy == "ddp":
             trainer.strategy = "ddp_find_unused_parameters_true"

@@ -45,6 +45,19 @@ def list_audio(data_dir: str | None, file_list: str | None) -> list[str]:
     return files
 
 
+def split_files(data_dir: str | None, file_list: str | None, val_files: list[str] | None,
+                val_count: int) -> tuple[list[str], list[str]]:
+    """(training files, validation files): the explicit ``val_files``, else the
+    last ``val_count`` sorted files, so the split never changes between runs."""
+    files = list_audio(data_dir, file_list)
+    if val_files:
+        val = list(val_files)
+        return [f for f in files if f not in set(val)], val
+    if len(files) <= val_count:
+        raise VocoderError(f"{len(files)} audio files cannot spare {val_count} for validation")
+    return files[: len(files) - val_count], files[len(files) - val_count:]
+
+
 def load_mono(path: str, spec: SpectrogramSpec, normalize: bool) -> torch.Tensor:
     """First channel at the spec's rate, optionally peak-normalised (1-D float32)."""
     audio = resample(read_audio(path), spec.sample_rate)
@@ -150,14 +163,7 @@ class AudioDataModule(L.LightningDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         h = self.hparams
-        files = list_audio(h.data_dir, h.file_list)
-        if h.val_files:
-            val = list(h.val_files)
-            train = [f for f in files if f not in set(val)]
-        else:
-            if len(files) <= h.val_count:
-                raise VocoderError(f"{len(files)} audio files cannot spare {h.val_count} for validation")
-            train, val = files[: len(files) - h.val_count], files[len(files) - h.val_count:]
+        train, val = split_files(h.data_dir, h.file_list, h.val_files, h.val_count)
         max_samples = int(h.val_max_seconds * self.spec.sample_rate) if h.val_max_seconds else None
         self.train_set = SegmentDataset(train, self.spec, h.segment, h.repeats, h.seed, h.normalize)
         self.val_set = ClipDataset(val, self.spec, max_samples, h.normalize)
