@@ -124,3 +124,17 @@ def test_estimate_covers_a_real_training_peak_and_is_not_far_above_it(tmp_path, 
     print(f"fit: measured {peak / MiB:.0f} MiB, estimated {estimate / MiB:.0f} MiB ({estimate / peak:.2f}x)")
     assert peak <= estimate
     assert estimate <= 3.0 * peak + budget.LAZY_IMPORTS
+
+
+@pytest.mark.parametrize("option, message", [
+    (["--data.batch_size", "-3"], "--data.batch_size must be a whole number of at least 1; got -3"),
+    (["--data.segment", "1000"], "--data.segment must be a positive multiple of the hop (256); got 1000"),
+    (["--data.num_workers", "-1"], "--data.num_workers must be a whole number of at least 0"),
+    (["--model.mpd.init_args.periods", "[0]"], "the model in this config cannot train on a batch of 4 × 4096"),
+    (["--model.generator.init_args.upsample_initial_channel", "-64"], "the model in this config cannot be built"),
+])
+def test_training_options_outside_sense_are_one_line(tmp_path, clips, option, message):
+    path = config(tmp_path, clips)
+    result = run_cli("fit", "--config", path, "--checkpoint_root", tmp_path / "runs", *option)
+    assert result.code == 2 and result.err.startswith(f"vocoder: error: {message}"), result
+    assert len(result.err.strip().splitlines()) == 1 and not (tmp_path / "runs").exists()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import pickle
 import sys
@@ -249,6 +250,8 @@ def run(argv: Sequence[str]) -> int:
     no_exit = {"exit_on_error": False}
     # We check the run folder ourselves (refused unless --force) and put config.yaml in it first.
     warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
+    # "Seed set to N" would precede every one-line error; the seed is in the run's config.yaml.
+    logging.getLogger("lightning.fabric.utilities.seed").setLevel(logging.WARNING)
     try:
         VocoderCLI(HiFiGANModule, AudioDataModule, seed_everything_default=1234,
                    save_config_callback=SaveConfig, auto_configure_optimizers=False,

@@ -10,6 +10,7 @@ project's front end under the spec, exactly as inference will compute them.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Iterator
@@ -43,6 +44,19 @@ def list_audio(data_dir: str | None, file_list: str | None) -> list[str]:
     if not files:
         raise VocoderError(f"no .wav/.flac/.ogg files under {data_dir}")
     return files
+
+
+def check_options(segment: int, batch_size: int, repeats: int, num_workers: int, val_count: int,
+                  val_max_seconds: float | None, hop_length: int) -> None:
+    """Data options outside sense are one line each, before anything is read or built."""
+    if not (isinstance(segment, int) and segment > 0 and segment % hop_length == 0):
+        raise VocoderError(f"--data.segment must be a positive multiple of the hop ({hop_length}); got {segment}")
+    for name, value, low in (("batch_size", batch_size, 1), ("repeats", repeats, 1),
+                             ("num_workers", num_workers, 0), ("val_count", val_count, 0)):
+        if not (isinstance(value, int) and value >= low):
+            raise VocoderError(f"--data.{name} must be a whole number of at least {low}; got {value}")
+    if val_max_seconds is not None and not (math.isfinite(val_max_seconds) and val_max_seconds > 0):
+        raise VocoderError(f"--data.val_max_seconds must be a positive number of seconds; got {val_max_seconds}")
 
 
 def split_files(data_dir: str | None, file_list: str | None, val_files: list[str] | None,
@@ -158,6 +172,7 @@ class AudioDataModule(L.LightningDataModule):
         super().__init__()
         self.save_hyperparameters()
         self.spec = get_preset(preset)
+        check_options(segment, batch_size, repeats, num_workers, val_count, val_max_seconds, self.spec.hop_length)
         self.train_set: SegmentDataset | None = None
         self.val_set: ClipDataset | None = None
 

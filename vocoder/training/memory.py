@@ -36,6 +36,7 @@ import torch
 from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.spec import SpectrogramSpec, get_preset
+from vocoder.training.data import check_options, split_files
 
 F32 = 4
 # AdamW keeps exp_avg and exp_avg_sq beside each parameter and its gradient.
@@ -84,9 +85,16 @@ def build_on_meta(model: dict[str, Any], n_mels: int) -> Networks:
             return Networks(generator(n_mels), [mpd(), msd()])
     except VocoderError:
         raise
-    except (TypeError, ValueError, RuntimeError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise VocoderError(f"the model in this config cannot be built: {first}") from None
+    except _MODEL_ERRORS as exc:
+        raise VocoderError(f"the model in this config cannot be built: {_first_line(exc)}") from None
+
+
+# What a network's constructor or forward raises on arguments outside its sense.
+_MODEL_ERRORS = (TypeError, ValueError, RuntimeError, ZeroDivisionError, IndexError, AttributeError)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def graph_bytes(module: torch.nn.Module, *inputs: torch.Tensor) -> tuple[int, torch.Tensor | Any]:
@@ -128,10 +136,8 @@ def _longest_file(files: list[str], rate: int) -> tuple[int, str | None]:
 def data_loading(data: dict[str, Any], spec: SpectrogramSpec) -> tuple[float, float, int]:
     """(bytes to read the longest training file, bytes to read the longest
     validation clip, the validation clip's length in samples)."""
-    from vocoder.training.data import split_files
-
     train, val = split_files(data.get("data_dir"), data.get("file_list"), data.get("val_files"),
-                             int(data.get("val_count") or 0))
+                             int(data.get("val_count", 2)))
     longest_train, _ = _longest_file(train, spec.sample_rate)
     longest_val, _ = _longest_file(val, spec.sample_rate)
     if data.get("val_max_seconds"):
@@ -162,7 +168,10 @@ def estimate(subcommand: str, config: dict[str, Any]) -> tuple[budget.Estimate, 
     spec = get_preset(data.get("preset") or model.get("preset") or "hifigan")
     networks = build_on_meta(model, spec.n_mels)
     on_gpu = _on_gpu(trainer)
-    batch, segment = int(data.get("batch_size") or 1), int(data.get("segment") or spec.hop_length)
+    check_options(*(data.get(k, default) for k, default in (
+        ("segment", 8192), ("batch_size", 16), ("repeats", 1), ("num_workers", 0), ("val_count", 2),
+        ("val_max_seconds", None))), spec.hop_length)
+    batch, segment = int(data.get("batch_size", 16)), int(data.get("segment", 8192))
     frames = max(1, segment // spec.hop_length)
 
     step = budget.Estimate(f"`vocoder {subcommand}`")
@@ -170,14 +179,20 @@ def estimate(subcommand: str, config: dict[str, Any]) -> tuple[budget.Estimate, 
     # One tensor's size at the end of the graph: the batch of audio and its loss mels.
     audio = F32 * batch * segment
     read_train, read_val, val_samples = data_loading(data, spec)
-    workers = int(data.get("num_workers") or 0)
+    workers = int(data.get("num_workers", 0))
     loading = (workers or 1) * read_train
 
-    g_saved, fake = graph_bytes(networks.generator, torch.empty(batch, spec.n_mels, frames, device="meta"))
-    d_saved = 0
-    real = torch.empty(batch, 1, segment, device="meta")
-    for discriminator in networks.discriminators:
-        d_saved += graph_bytes(discriminator, real)[0] + graph_bytes(discriminator, fake)[0]
+    try:
+        g_saved, fake = graph_bytes(networks.generator, torch.empty(batch, spec.n_mels, frames, device="meta"))
+        d_saved = 0
+        real = torch.empty(batch, 1, segment, device="meta")
+        for discriminator in networks.discriminators:
+            d_saved += graph_bytes(discriminator, real)[0] + graph_bytes(discriminator, fake)[0]
+    except VocoderError:
+        raise
+    except _MODEL_ERRORS as exc:
+        raise VocoderError(f"the model in this config cannot train on a batch of {batch} × {segment} samples: "
+                           f"{_first_line(exc)}") from None
     if subcommand == "fit":
         states = OPTIMISER_COPIES * params
         graphs = g_saved + d_saved
