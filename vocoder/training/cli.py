@@ -19,7 +19,6 @@ import contextlib
 import io
 import logging
 import os
-import pickle
 import sys
 import warnings
 import zipfile
@@ -40,7 +39,7 @@ from vocoder.training.module import HiFiGANModule
 
 SUBCOMMANDS = ("fit", "validate", "test")
 DEFAULT_CHECKPOINT_ROOT = "runs"  # gitignored; checkpoints/ holds the published, committed models
-from vocoder.models.store import META_KEY  # where a vocoder checkpoint keeps its spec and architecture
+from vocoder.models.store import META_KEY, torch_load_weights  # where a vocoder checkpoint keeps its spec and architecture
 # Lightning's ckpt_path shorthands, which name no file.
 _SHORTHANDS = ("last", "best", "hpc", "registry")
 
@@ -60,14 +59,7 @@ def check_checkpoint(path: str, resume: bool) -> dict[str, tuple[int, ...]]:
                            else f"--ckpt_path {path} is not a file")
     if not zipfile.is_zipfile(path):
         raise VocoderError(f"{path} is not a PyTorch checkpoint (expected a .ckpt written by `vocoder fit`)")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        raise VocoderError(f"refusing {path}: it holds pickled Python objects, which would run as code when "
-                           "loaded; vocoder loads weights only (a checkpoint from `vocoder fit` has none)") from None
-    except (RuntimeError, EOFError, OSError, ValueError, KeyError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise VocoderError(f"cannot read checkpoint {path}: {first}") from None
+    checkpoint = torch_load_weights(path, "a training checkpoint")  # budget-checked, pickles refused
     meta = checkpoint.get(META_KEY) if isinstance(checkpoint, dict) else None
     if not isinstance(meta, dict) or not isinstance(checkpoint.get("state_dict"), dict):
         raise VocoderError(f"{path} is not a vocoder training checkpoint (no '{META_KEY}' metadata or weights); "
@@ -205,8 +197,6 @@ class VocoderCLI(LightningCLI):
         config = self.config[subcommand] if subcommand else self.config
         ckpt_path = config.get("ckpt_path")
         budget.set_limit(budget.parse_size(config.max_memory) if config.get("max_memory") else None)
-        if ckpt_path and os.path.isfile(ckpt_path):
-            budget.checkpoint_read(ckpt_path).check()
         self._saved_shapes = check_checkpoint(ckpt_path, resume=subcommand == "fit") if ckpt_path else None
         if subcommand == "fit":
             check_run_folder(config.checkpoint.dirpath, bool(config.get("force")), ckpt_path)
