@@ -7,7 +7,7 @@ import torch
 from vocoder.frontend.audio import Audio, audio_to_spectrogram, read_audio
 from vocoder.frontend.stft import magnitude
 from vocoder.inversion import create
-from vocoder.inversion.pghi import heap_integrate, heap_keys, pghi_phase_channel
+from vocoder.inversion.pghi import heap_integrate, heap_keys, pghi_phase, pghi_phase_channel
 from vocoder.spec import PRESETS
 
 SR = 22050
@@ -176,3 +176,48 @@ def test_pghi_copes_with_exact_zeros():
         assert torch.isfinite(waveform).all()
         sc = spectral_convergence_db(magnitude(waveform, holed.spec), cut)
         assert sc < -20.0, (inverter.name, sc)
+
+
+# -- low-frequency content (issue 11) -------------------------------------------
+#
+# Each island used to start from a random phase. For a tone that is a harmless
+# constant offset, but a DC offset (and content near DC) is nearly real in
+# every frame: a random start keeps only cos(φ0) of it after the inverse FFT.
+
+
+def _low_signals() -> dict[str, np.ndarray]:
+    t = np.arange(int(1.5 * SR)) / SR
+    fade = int(0.2 * SR)  # a slow onset: the test is about low frequencies, not clicks
+    glide = np.sin(2 * np.pi * (40.0 * t + 0.5 * (160.0 / 1.5) * t ** 2))  # 40 → 200 Hz
+    return {
+        "offset": 0.25 + _faded(0.5 * np.sin(2 * np.pi * 220.3 * t + 0.3), 0.2),
+        "low tone": _faded(np.sin(2 * np.pi * 80.3 * t + 0.3), 0.2),
+        "low-heavy": _faded(glide + 0.1 * np.sin(2 * np.pi * 1000.3 * t), 0.2),
+    }
+
+
+@pytest.mark.parametrize("name, limit", [("offset", -35.0), ("low tone", -35.0), ("low-heavy", -30.0)])
+def test_pghi_keeps_dc_and_low_frequencies_at_redundancy_4(name, limit):
+    """Hann, n_fft 1024, hop 256, exact linear magnitudes. With a random start
+    the offset clip reached about −13 dB; the low band (< 215 Hz) must be as good as the whole."""
+    spectrogram = _spectrogram(_low_signals()[name], hop_length=256)
+    waveform = create("pghi").invert(spectrogram)
+    estimate = magnitude(waveform, spectrogram.spec)
+    sc = spectral_convergence_db(estimate, spectrogram.magnitude)
+    low = spectral_convergence_db(estimate[:, :10], spectrogram.magnitude[:, :10])
+    assert sc < limit and low < limit, f"{name}: {sc:.1f} dB, below 215 Hz {low:.1f} dB"
+
+
+def test_pghi_dc_and_nyquist_are_real_and_the_offset_survives():
+    """A real frame's DFT is real at DC and Nyquist: the phase there is 0 or π.
+    The offset comes back at full size (its sign is the magnitude's ambiguity:
+    nothing in |X| ties it to the tone's)."""
+    x = _low_signals()["offset"]
+    spectrogram = _spectrogram(x, hop_length=256)
+    phase = pghi_phase(spectrogram)[0]
+    for k in (0, -1):
+        assert torch.allclose(phase[k].imag, torch.zeros(()), atol=1e-6)
+        assert torch.allclose(phase[k].real.abs(), torch.ones(()), atol=1e-6)
+    waveform = create("pghi").invert(spectrogram)[0]
+    offset = 0.5 * x.mean()  # _spectrogram scales by 0.5
+    assert abs(abs(float(waveform.mean())) - offset) < 0.02 * offset, (float(waveform.mean()), offset)

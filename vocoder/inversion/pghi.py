@@ -18,9 +18,12 @@ A Hann, Hamming or Blackman window is treated as the Gaussian with the
 closest λ, using the paper's constants. The phase is
 then integrated with the trapezoidal rule, always from the largest coefficient
 already known to its unknown neighbours (a max-heap), because the gradient
-estimates are most reliable where the magnitude is large. Coefficients below
-``tol`` × the channel's maximum get random phase (seeded) and are never
-integrated through.
+estimates are most reliable where the magnitude is large. Each island (a
+region not reached from what is already integrated) starts at its largest
+coefficient with phase 0, as published. Coefficients below ``tol`` × the
+channel's maximum get random phase (the backend's ``seed``: the only thing it
+still affects) and are never integrated through. DC and Nyquist end as 0 or
+π, the nearer to the integrated phase: a real signal's frames are real there.
 
 Phase convention of our STFT. ``torch.stft`` (and so
 :func:`vocoder.frontend.stft.stft`) measures each frame's phase from the
@@ -294,17 +297,23 @@ def integrate_channel(magnitude: np.ndarray, spec: SpectrogramSpec, tol: float,
     """
     mag = np.ascontiguousarray(magnitude.T, dtype=np.float64)  # frames × bins
     T, F = mag.shape
-    random_phase = rng.uniform(0.0, 2 * np.pi, size=T * F)
+    start_phase = rng.uniform(0.0, 2 * np.pi, size=T * F)
     peak = float(mag.max()) if mag.size else 0.0
     if peak <= 0.0:  # silence: nothing to integrate
         info = {"visits": np.zeros((T, F), np.int32), "order": np.full((T, F), -1), "above": np.zeros((T, F), bool)}
-        return random_phase.reshape(T, F), info
+        return start_phase.reshape(T, F), info
     floor = tol * peak
     # Clamp at the tolerance so the gradients beside silent regions stay finite.
     logmag = np.log(np.maximum(mag, floor))
     dt, df = phase_gradients(logmag, spec)
     keys, seeds = heap_keys(logmag, math.log(floor))
-    phase, visits, order = heap_integrate(keys, seeds, dt, df, random_phase)
+    # Every island's seed starts from phase 0, as the published algorithm does
+    # (Průša et al. 2017, Alg. 1); only coefficients below tolerance keep a
+    # random phase. A random seed phase is harmless for a tone (a constant
+    # phase offset of its island) but not for a DC offset or content near DC,
+    # whose frames are nearly real: a random start keeps only cos(φ0) of them.
+    start_phase[keys.ravel() > 0] = 0.0
+    phase, visits, order = heap_integrate(keys, seeds, dt, df, start_phase)
     return phase, {"visits": visits, "order": order, "above": keys > 0}
 
 
@@ -314,18 +323,35 @@ def frame_start_shift(spec: SpectrogramSpec) -> float:
     return 2 * np.pi * window_centre(spec) / spec.n_fft
 
 
+def real_bins(spec: SpectrogramSpec, bins: int) -> tuple[int, ...]:
+    """Bins whose STFT value is real for any real signal: DC, and Nyquist when
+    n_fft is even (each frame's DFT at k = 0 and k = M/2 is a sum of real
+    samples times ±1)."""
+    return (0, bins - 1) if spec.n_fft % 2 == 0 and bins > 1 else (0,)
+
+
+def snap_real(angle: np.ndarray) -> np.ndarray:
+    """The nearer of 0 and π to each angle: the phase of a real value with the
+    sign the integrated phase points to."""
+    return np.where(np.cos(angle) < 0.0, np.pi, 0.0)
+
+
 def pghi_phase_channel(magnitude: np.ndarray, spec: SpectrogramSpec, tol: float,
                        rng: np.random.Generator) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Phase (bins × frames, float64, our STFT's convention) for one channel's
-    |X|, with the bookkeeping of :func:`integrate_channel`."""
+    |X|, with the bookkeeping of :func:`integrate_channel`. DC and Nyquist are
+    0 or π, as :func:`pghi_phase` makes them."""
     phase, info = integrate_channel(magnitude, spec, tol, rng)
     phase = phase - frame_start_shift(spec) * np.arange(phase.shape[1])
+    for k in real_bins(spec, phase.shape[1]):
+        phase[:, k] = snap_real(phase[:, k])
     return phase.T, info
 
 
 @numba.njit(cache=True, nogil=True)
-def _wrapped_angles(phase, shift, out):
-    """out[m, k] = (phase[m, k] − shift·k) mod 2π as float32.
+def _wrapped_angles(phase, shift, nyquist, out):
+    """out[m, k] = (phase[m, k] − shift·k) mod 2π as float32, with DC (and
+    Nyquist when ``nyquist``) snapped to the nearer of 0 and π.
 
     The reduction runs in float64: integrated phases reach ~1e6 rad, where a
     float32 is only good to 0.06 rad."""
@@ -334,14 +360,18 @@ def _wrapped_angles(phase, shift, out):
     for m in range(T):
         for k in range(F):
             a = phase[m, k] - shift * k
-            out[m, k] = a - two_pi * np.floor(a / two_pi)
+            a = a - two_pi * np.floor(a / two_pi)
+            if k == 0 or (nyquist and k == F - 1):
+                a = np.pi if np.cos(a) < 0.0 else 0.0
+            out[m, k] = a
 
 
-def _phasors(phase: np.ndarray, shift: float, out: np.ndarray) -> None:
-    """out (complex64, frames × bins) = exp(i(phase − shift·k)). numpy's
-    float32 cos/sin are vectorised; numba's scalar ones are 5× slower."""
+def _phasors(phase: np.ndarray, shift: float, nyquist: bool, out: np.ndarray) -> None:
+    """out (complex64, frames × bins) = exp(i(phase − shift·k)), DC and
+    (``nyquist``) the last bin real. numpy's float32 cos/sin are vectorised;
+    numba's scalar ones are 5× slower."""
     angle = np.empty(phase.shape, np.float32)
-    _wrapped_angles(phase, shift, angle)
+    _wrapped_angles(phase, shift, nyquist, angle)
     pairs = out.view(np.float32).reshape(*phase.shape, 2)
     np.cos(angle, out=pairs[..., 0])
     np.sin(angle, out=pairs[..., 1])
@@ -359,7 +389,7 @@ def pghi_phase(spectrogram: Spectrogram, tol: float = DEFAULT_TOL, seed: int = 0
     out = torch.empty(mags.shape[0], mags.shape[2], mags.shape[1], dtype=torch.complex64)
     for channel, target in zip(mags, out):
         phase, _ = integrate_channel(channel, spec, tol, rng)
-        _phasors(phase, frame_start_shift(spec), target.numpy())
+        _phasors(phase, frame_start_shift(spec), len(real_bins(spec, phase.shape[1])) == 2, target.numpy())
     return out.transpose(1, 2)
 
 
@@ -375,6 +405,9 @@ class PGHI(Inverter):
                               "classical, any spec with a hann, hamming or blackman window")
 
     tol: float = DEFAULT_TOL
+    # Only the random phase of coefficients below tol depends on it; every
+    # island above tol starts from phase 0, so the energy-carrying part of the
+    # result is the same for every seed.
     seed: int = 0
 
     def __post_init__(self) -> None:
