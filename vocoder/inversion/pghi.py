@@ -15,7 +15,7 @@ cycles per sample):
 
 (derived in the paper; we discretise with central differences, as it does).
 A Hann, Hamming or Blackman window is treated as the Gaussian with the
-closest λ, using the paper's constants. The phase is
+closest λ, using the paper's constants; a "gauss" window is used as it is. The phase is
 then integrated with the trapezoidal rule, always from the largest coefficient
 already known to its unknown neighbours (a max-heap), because the gradient
 estimates are most reliable where the magnitude is large. Each island (a
@@ -50,9 +50,13 @@ from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
 # λ of the Gaussian that best matches each window, as a multiple of
-# win_length² (Průša, Balazs & Søndergaard 2017; the Hann value 0.25645 is
-# also the design brief's anchor).
+# win_length² (Průša, Balazs & Søndergaard 2017: γ = 0.25645 × L² for
+# a Hann window of length L; the Hann value is also the design brief's anchor).
+# A "gauss" window needs no match: its own γ (spec.gaussian_gamma; the paper's
+# Gaussian has λ = aM/L, γ = λL = aM) makes the relations exact, up to the
+# truncation to win_length.
 GAMMA_FACTORS = {"hann": 0.25645, "hamming": 0.29794, "blackman": 0.17954}
+PGHI_WINDOWS = (*GAMMA_FACTORS, "gauss")
 
 # Default relative tolerance: coefficients more than 80 dB below the
 # channel's peak get random phase. Measured on the nine eval clips at
@@ -63,12 +67,15 @@ DEFAULT_TOL = 1e-4
 
 
 def gamma(spec: SpectrogramSpec) -> float:
-    """λ (samples²) of the Gaussian matched to the spec's window."""
+    """λ (samples²) of the Gaussian matched to the spec's window (its own for "gauss")."""
+    if spec.window == "gauss":
+        return spec.gaussian_gamma
     try:
         return GAMMA_FACTORS[spec.window] * spec.win_length ** 2
     except KeyError:
         raise VocoderError(
-            f"pghi needs a window with a known Gaussian match ({', '.join(GAMMA_FACTORS)}); this spectrogram's "
+            f"pghi needs a window with a known Gaussian match ({', '.join(PGHI_WINDOWS)}); "
+            f"this spectrogram's "
             f"window is {spec.window}: use fgla or griffinlim, or encode with --window hann"
         ) from None
 
@@ -402,7 +409,7 @@ def check_tol(tol: float) -> None:
 class PGHI(Inverter):
     name: ClassVar[str] = "pghi"
     summary: ClassVar[str] = ("phase-gradient heap integration (Průša et al. 2017), non-iterative, --tol; "
-                              "classical, any spec with a hann, hamming or blackman window")
+                              "classical, any spec with a gauss, hann, hamming or blackman window")
 
     tol: float = DEFAULT_TOL
     # Only the random phase of coefficients below tol depends on it; every

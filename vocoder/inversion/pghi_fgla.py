@@ -30,7 +30,7 @@ HYBRID_TOL = 1e-3
 class PGHIFastGriffinLim(Inverter):
     name: ClassVar[str] = "pghi+fgla"
     summary: ClassVar[str] = ("fast Griffin-Lim started from PGHI's phase (--iters, --momentum, --tol); "
-                              "classical, any spec with a hann, hamming or blackman window")
+                              "classical, any spec with a gauss, hann, hamming or blackman window")
 
     iters: int = 100
     # Perraudin, Balazs & Søndergaard 2013 recommend α = 0.99 (as for fgla).
