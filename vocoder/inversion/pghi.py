@@ -400,6 +400,11 @@ def pghi_phase(spectrogram: Spectrogram, tol: float = DEFAULT_TOL, seed: int = 0
     return out.transpose(1, 2)
 
 
+# What the record says about the phase PGHI starts from, so that ``seed`` is
+# not read as "the phase is random": it only reaches the quiet coefficients.
+START_PHASE = "0 at each island's largest coefficient (Průša et al. 2017); random (seed) below tol"
+
+
 def check_tol(tol: float) -> None:
     if not (isinstance(tol, (int, float)) and 0.0 < tol < 1.0):
         raise VocoderError(f"--tol must be a relative magnitude in (0, 1) (got {tol})")
@@ -422,6 +427,9 @@ class PGHI(Inverter):
 
     def check_spec(self, spec: SpectrogramSpec) -> None:
         gamma(spec)
+
+    def parameters(self) -> dict:
+        return {**super().parameters(), "start_phase": START_PHASE}
 
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
         from vocoder.frontend.stft import istft
