@@ -127,9 +127,10 @@ def _sc_db(reference: np.ndarray, estimate: np.ndarray, spec: SpectrogramSpec) -
     (["--n-fft", "4096", "--hop", "128"], "pghi", dict(n_fft=4096, hop_length=128, win_length=4096)),
     (["--n-fft", "256", "--hop", "64"], "pghi", dict(n_fft=256, hop_length=64, win_length=256)),
     (["--window", "kaiser:8", "--hop", "128"], "fgla", dict(window="kaiser", kaiser_beta=8.0)),
+    (["--window", "gauss", "--hop", "128"], "pghi", dict(window="gauss", gauss_gamma=128.0 * 1024)),
     (["--preset", "hifigan", "--scale", "log", "--bands-per-octave", "36", "--fmin", "50"], "pghi",
      dict(scale="log", bands_per_octave=36, fmin=50.0, fmax=None, padding="same")),
-], ids=["4096-128", "256-64", "kaiser8", "log36"])
+], ids=["4096-128", "256-64", "kaiser8", "gauss", "log36"])
 def test_encode_info_invert_round_trip_with_overrides(tmp_path, args, backend, expected):
     png, wav = tmp_path / "s.png", tmp_path / "s.wav"
     result = run_cli("encode", SPEECH, "-o", png, *args)
