@@ -257,8 +257,10 @@ def test_gauss_window_gains_at_redundancy_8(ljspeech):
 
 
 def test_other_backends_take_a_gauss_window():
-    spectrogram = _spectrogram(_chirp(), hop_length=256, window="gauss", gauss_gamma=150000.0)
-    for backend, options in (("griffinlim", {"iters": 20}), ("fgla", {"iters": 20}), ("pghi+fgla", {"iters": 5})):
+    """Few iterations (the test is about the window, not convergence): about −13 dB
+    for griffinlim and fgla and −32 dB for pghi+fgla when the window is right."""
+    spectrogram = _spectrogram(_chirp(seconds=0.5), hop_length=256, window="gauss", gauss_gamma=150000.0)
+    for backend, options in (("griffinlim", {"iters": 8}), ("fgla", {"iters": 8}), ("pghi+fgla", {"iters": 3})):
         sc = spectral_convergence_db(magnitude(create(backend, **options).invert(spectrogram), spectrogram.spec),
                                      spectrogram.magnitude)
-        assert sc < -12.0, (backend, sc)
+        assert sc < (-25.0 if backend == "pghi+fgla" else -10.0), (backend, sc)
