@@ -66,7 +66,9 @@ class SpectrogramSpec:
     window: str = "hann"
     kaiser_beta: float | None = None  # the Kaiser window's shape parameter β; only for window "kaiser"
     # The Gaussian window's γ (samples²): exp(−π t²/γ). Only for window "gauss";
-    # None there means hop_length × n_fft (see gaussian_gamma).
+    # None there means hop_length × n_fft (see gaussian_gamma). At most
+    # 16·win_length²: beyond that the truncated window is within 5% of a
+    # rectangle at its ends and no longer a Gaussian in any useful sense.
     gauss_gamma: float | None = None
     padding: Padding = "center"
     pad_mode: str = "reflect"
