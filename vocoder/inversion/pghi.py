@@ -315,7 +315,7 @@ def integrate_channel(magnitude: np.ndarray, spec: SpectrogramSpec, tol: float,
     dt, df = phase_gradients(logmag, spec)
     keys, seeds = heap_keys(logmag, math.log(floor))
     # Every island's seed starts from phase 0, as the published algorithm does
-    # (Průša et al. 2017, Alg. 1); only coefficients below tolerance keep a
+    # (Průša et al. 2017); only coefficients below tolerance keep a
     # random phase. A random seed phase is harmless for a tone (a constant
     # phase offset of its island) but not for a DC offset or content near DC,
     # whose frames are nearly real: a random start keeps only cos(φ0) of them.
