@@ -69,6 +69,7 @@ def test_new_backends_invert_an_encoded_png(tmp_path, backend, extra):
     assert params["tol"] == (1e-3 if backend == "pghi" else 1e-3)  # given for pghi, the default for pghi+fgla
     if backend == "pghi+fgla":
         assert params["iters"] == 5
+    assert "0 at each island" in params["start_phase"]  # the seed only reaches coefficients below tol
     # The inversion is faithful: its spectrogram matches the encoded one.
     from vocoder.frontend.audio import audio_to_spectrogram as a2s
 

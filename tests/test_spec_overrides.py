@@ -59,8 +59,8 @@ def test_changing_the_axis_starts_it_afresh():
     ("linear", dict(scale="log", bands_per_octave=36), "fmin > 0"),
     ("linear", dict(window="kaiser"), "kaiser window needs its beta"),
     ("linear", dict(window="kaiser:8", kaiser_beta=9.0), "disagree"),
-    ("linear", dict(window="hann:3"), "only the kaiser window takes a parameter"),
-    ("linear", dict(window="gauss"), "window must be one of"),
+    ("linear", dict(window="hann:3"), "only the kaiser and gauss windows take a parameter"),
+    ("linear", dict(window="gaussian"), "window must be one of"),
     ("linear", dict(kaiser_beta=8.0), "kaiser_beta is only for the kaiser window"),
     ("hifigan", dict(hop_length=255), "n_fft - hop_length to be even"),
 ])
@@ -127,9 +127,10 @@ def _sc_db(reference: np.ndarray, estimate: np.ndarray, spec: SpectrogramSpec) -
     (["--n-fft", "4096", "--hop", "128"], "pghi", dict(n_fft=4096, hop_length=128, win_length=4096)),
     (["--n-fft", "256", "--hop", "64"], "pghi", dict(n_fft=256, hop_length=64, win_length=256)),
     (["--window", "kaiser:8", "--hop", "128"], "fgla", dict(window="kaiser", kaiser_beta=8.0)),
+    (["--window", "gauss", "--hop", "128"], "pghi", dict(window="gauss", gauss_gamma=128.0 * 1024)),
     (["--preset", "hifigan", "--scale", "log", "--bands-per-octave", "36", "--fmin", "50"], "pghi",
      dict(scale="log", bands_per_octave=36, fmin=50.0, fmax=None, padding="same")),
-], ids=["4096-128", "256-64", "kaiser8", "log36"])
+], ids=["4096-128", "256-64", "kaiser8", "gauss", "log36"])
 def test_encode_info_invert_round_trip_with_overrides(tmp_path, args, backend, expected):
     png, wav = tmp_path / "s.png", tmp_path / "s.wav"
     result = run_cli("encode", SPEECH, "-o", png, *args)
@@ -199,3 +200,18 @@ def test_bench_refuses_pghi_with_a_kaiser_window_before_any_work(tmp_path):
     _one_line_error(run_cli("bench", SPEECH, "--out", out, "--backends", "fgla,pghi", "--window", "kaiser:6"),
                     "pghi needs a window")
     assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_gauss_window_records_its_gamma():
+    default = effective_spec("linear", SpecOverrides(window="gauss", hop_length=128))
+    assert default.window == "gauss" and default.gauss_gamma == 128.0 * 1024  # γ = hop × n_fft, written down
+    given = effective_spec("linear", SpecOverrides(window="gauss:150000"))
+    assert given.gauss_gamma == 150000.0 and SpectrogramSpec.from_json(given.to_json()) == given
+    assert effective_spec("linear", SpecOverrides(window="hann")).gauss_gamma is None
+    for overrides, fragment in ((SpecOverrides(window="gauss:x"), "GAMMA must be a number"),
+                                (SpecOverrides(window="gauss:-3"), "gauss_gamma in"),
+                                (SpecOverrides(window="gauss", kaiser_beta=8.0), "kaiser_beta is only")):
+        with pytest.raises(VocoderError, match=fragment):
+            effective_spec("linear", overrides)
+    with pytest.raises(VocoderError, match="gauss_gamma is only for the gauss window"):
+        dataclasses.replace(PRESETS["linear"], gauss_gamma=1000.0)

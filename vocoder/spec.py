@@ -28,8 +28,10 @@ SCALES = ("linear", "mel", "log")
 Padding = Literal["center", "same"]
 
 # Analysis windows (built in vocoder/frontend/stft.py, the one place a window
-# is made). "kaiser" needs the spec's kaiser_beta.
-WINDOWS = ("hann", "hamming", "blackman", "kaiser", "rectangular")
+# is made). "kaiser" needs the spec's kaiser_beta; "gauss" is exp(−π t²/γ)
+# (t in samples from the window's centre) truncated to win_length, γ the
+# spec's gauss_gamma: the window PGHI's phase-gradient relations are exact for.
+WINDOWS = ("hann", "hamming", "blackman", "kaiser", "rectangular", "gauss")
 
 # Physical bounds on a spec. 1 MHz is above any audio or ultrasound recorder
 # a forensic user meets (bat detectors record at 250-500 kHz); 2^18 FFT bins
@@ -63,6 +65,11 @@ class SpectrogramSpec:
     win_length: int
     window: str = "hann"
     kaiser_beta: float | None = None  # the Kaiser window's shape parameter β; only for window "kaiser"
+    # The Gaussian window's γ (samples²): exp(−π t²/γ). Only for window "gauss";
+    # None there means hop_length × n_fft (see gaussian_gamma). At most
+    # 16·win_length²: beyond that the truncated window is within 5% of a
+    # rectangle at its ends and no longer a Gaussian in any useful sense.
+    gauss_gamma: float | None = None
     padding: Padding = "center"
     pad_mode: str = "reflect"
     scale: Scale = "linear"
@@ -128,6 +135,13 @@ class SpectrogramSpec:
                 yield f"a kaiser window needs kaiser_beta in 0..100 (got {shown(self.kaiser_beta)})"
         elif self.kaiser_beta is not None:
             yield f"kaiser_beta is only for the kaiser window (window is {shown(self.window)})"
+        if self.window == "gauss":
+            if self.gauss_gamma is not None and (not _is_number(self.gauss_gamma) or not 0 < self.gauss_gamma
+                                                 <= 16.0 * self.win_length ** 2):
+                yield (f"a gauss window needs gauss_gamma in (0, 16·win_length²] samples² or null "
+                       f"(got {shown(self.gauss_gamma)})")
+        elif self.gauss_gamma is not None:
+            yield f"gauss_gamma is only for the gauss window (window is {shown(self.window)})"
         nyquist = self.sample_rate / 2
         top = self.fmax if self.fmax is not None else nyquist
         if not 0 <= self.fmin < top <= nyquist:  # False for NaN, so NaN is refused too
@@ -199,6 +213,19 @@ class SpectrogramSpec:
         """Shortest waveform the padding convention can frame."""
         # Reflect padding needs more samples than it pads; one frame needs n_fft.
         return max(self.side_padding + 1, self.n_fft - 2 * self.side_padding, 1)
+
+    @property
+    def gaussian_gamma(self) -> float | None:
+        """γ (samples²) of a "gauss" window, None for other windows.
+
+        Unset, it is hop_length × n_fft: Průša, Balazs & Søndergaard (2017)
+        use the Gaussian of time-frequency ratio λ = aM/L (a: hop, M: FFT
+        size, L: signal length), whose γ = λL = aM spreads equally over the
+        time and frequency steps of the lattice.
+        """
+        if self.window != "gauss":
+            return None
+        return float(self.gauss_gamma) if self.gauss_gamma is not None else float(self.hop_length * self.n_fft)
 
     def as_linear(self) -> "SpectrogramSpec":
         """The plain linear-STFT spec under this one: same rate, framing and

@@ -14,6 +14,9 @@ Rules that are not obvious from the flags:
   and fmax Nyquist, and a new mel axis gets HiFi-GAN's slaney scale, slaney
   norm and librosa filterbank. Framing, window and log floor are kept.
 * ``--window kaiser:8`` is ``--window kaiser --kaiser-beta 8``.
+* ``--window gauss`` is the Gaussian exp(−π t²/γ) with γ = hop × n_fft of the
+  effective spec (Průša et al. 2017's λ = aM/L), written into the spec as a
+  number; ``--window gauss:GAMMA`` sets γ in samples².
 """
 
 from __future__ import annotations
@@ -72,10 +75,21 @@ def _window(overrides: SpecOverrides, base: SpectrogramSpec) -> dict[str, Any]:
     if overrides.window is None:
         return {} if overrides.kaiser_beta is None else {"kaiser_beta": overrides.kaiser_beta}
     name, colon, beta_text = overrides.window.partition(":")
+    if name == "gauss":
+        gamma = None
+        if colon:
+            try:
+                gamma = float(beta_text)
+            except ValueError:
+                raise VocoderError(f"--window {overrides.window}: GAMMA must be a number of samples², "
+                                   f"e.g. gauss:131072") from None
+        # kaiser_beta stays as given, so --kaiser-beta with a gauss window is refused by the spec.
+        return {"window": name, "gauss_gamma": gamma, "kaiser_beta": overrides.kaiser_beta}
     beta = overrides.kaiser_beta
     if colon:
         if name != "kaiser":
-            raise VocoderError(f"--window {overrides.window}: only the kaiser window takes a parameter (kaiser:BETA)")
+            raise VocoderError(f"--window {overrides.window}: only the kaiser and gauss windows take a parameter "
+                               f"(kaiser:BETA, gauss:GAMMA)")
         try:
             parsed = float(beta_text)
         except ValueError:
@@ -87,7 +101,7 @@ def _window(overrides: SpecOverrides, base: SpectrogramSpec) -> dict[str, Any]:
         # No default: libraries disagree (torch 12, MATLAB 0.5, scipy none), and β decides the trade-off.
         raise VocoderError("the kaiser window needs its beta: --window kaiser:8 or --kaiser-beta 8 "
                            "(larger beta: lower sidelobes, wider main lobe)")
-    return {"window": name, "kaiser_beta": beta}
+    return {"window": name, "kaiser_beta": beta, "gauss_gamma": None}
 
 
 def effective_spec(preset: str | None, overrides: SpecOverrides | None = None) -> SpectrogramSpec:
@@ -117,7 +131,10 @@ def effective_spec(preset: str | None, overrides: SpecOverrides | None = None) -
             fresh.update(NEW_MEL_AXIS)
         changes = {**fresh, **changes}
     try:
-        return dataclasses.replace(base, **changes)
+        spec = dataclasses.replace(base, **changes)
+        if spec.window == "gauss" and spec.gauss_gamma is None:  # record the default as a number
+            spec = dataclasses.replace(spec, gauss_gamma=spec.gaussian_gamma)
+        return spec
     except VocoderError as exc:
         raise VocoderError(f"preset {name} with {overrides.describe()}: {exc}") from None
     except TypeError as exc:  # a value of the wrong type reached a comparison

@@ -11,6 +11,7 @@ at the edges, which a Hann window always does under HiFi-GAN's framing.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import torch
@@ -26,11 +27,15 @@ _WINDOW_FUNCTIONS = {
     "blackman": lambda n, beta: torch.blackman_window(n, periodic=True, dtype=torch.float64),
     "kaiser": lambda n, beta: torch.kaiser_window(n, periodic=True, beta=float(beta), dtype=torch.float64),
     "rectangular": lambda n, beta: torch.ones(n, dtype=torch.float64),
+    # exp(−π t²/γ), symmetric about n/2 like the periodic windows above (so
+    # its centre is where pghi.window_centre puts it); the parameter is γ.
+    "gauss": lambda n, gamma: torch.exp(-math.pi * (torch.arange(n, dtype=torch.float64) - n / 2) ** 2 / gamma),
 }
 
 
 @lru_cache(maxsize=32)
 def _window_cached(name: str, beta: float | None, win_length: int, n_fft: int, dtype: torch.dtype) -> torch.Tensor:
+    """``beta``: the window's one parameter (Kaiser β, Gaussian γ) or None."""
     w = _WINDOW_FUNCTIONS[name](win_length, beta)
     left = (n_fft - win_length) // 2  # centred in the frame, as torch.stft does
     return F.pad(w, (left, n_fft - win_length - left)).to(dtype)
@@ -38,7 +43,8 @@ def _window_cached(name: str, beta: float | None, win_length: int, n_fft: int, d
 
 def window(spec: SpectrogramSpec, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """The analysis/synthesis window, zero-padded to n_fft."""
-    return _window_cached(spec.window, spec.kaiser_beta, spec.win_length, spec.n_fft, dtype)
+    parameter = spec.gaussian_gamma if spec.window == "gauss" else spec.kaiser_beta
+    return _window_cached(spec.window, parameter, spec.win_length, spec.n_fft, dtype)
 
 
 def stft(waveform: torch.Tensor, spec: SpectrogramSpec) -> torch.Tensor:

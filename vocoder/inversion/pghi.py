@@ -15,12 +15,15 @@ cycles per sample):
 
 (derived in the paper; we discretise with central differences, as it does).
 A Hann, Hamming or Blackman window is treated as the Gaussian with the
-closest λ, using the paper's constants. The phase is
+closest λ, using the paper's constants; a "gauss" window is used as it is. The phase is
 then integrated with the trapezoidal rule, always from the largest coefficient
 already known to its unknown neighbours (a max-heap), because the gradient
-estimates are most reliable where the magnitude is large. Coefficients below
-``tol`` × the channel's maximum get random phase (seeded) and are never
-integrated through.
+estimates are most reliable where the magnitude is large. Each island (a
+region not reached from what is already integrated) starts at its largest
+coefficient with phase 0, as published. Coefficients below ``tol`` × the
+channel's maximum get random phase (the backend's ``seed``: the only thing it
+still affects) and are never integrated through. DC and Nyquist end as 0 or
+π, the nearer to the integrated phase: a real signal's frames are real there.
 
 Phase convention of our STFT. ``torch.stft`` (and so
 :func:`vocoder.frontend.stft.stft`) measures each frame's phase from the
@@ -47,9 +50,13 @@ from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
 # λ of the Gaussian that best matches each window, as a multiple of
-# win_length² (Průša, Balazs & Søndergaard 2017; the Hann value 0.25645 is
-# also the design brief's anchor).
+# win_length² (Průša, Balazs & Søndergaard 2017: γ = 0.25645 × L² for
+# a Hann window of length L; the Hann value is also the design brief's anchor).
+# A "gauss" window needs no match: its own γ (spec.gaussian_gamma; the paper's
+# Gaussian has λ = aM/L, γ = λL = aM) makes the relations exact, up to the
+# truncation to win_length.
 GAMMA_FACTORS = {"hann": 0.25645, "hamming": 0.29794, "blackman": 0.17954}
+PGHI_WINDOWS = (*GAMMA_FACTORS, "gauss")
 
 # Default relative tolerance: coefficients more than 80 dB below the
 # channel's peak get random phase. Measured on the nine eval clips at
@@ -60,12 +67,15 @@ DEFAULT_TOL = 1e-4
 
 
 def gamma(spec: SpectrogramSpec) -> float:
-    """λ (samples²) of the Gaussian matched to the spec's window."""
+    """λ (samples²) of the Gaussian matched to the spec's window (its own for "gauss")."""
+    if spec.window == "gauss":
+        return spec.gaussian_gamma
     try:
         return GAMMA_FACTORS[spec.window] * spec.win_length ** 2
     except KeyError:
         raise VocoderError(
-            f"pghi needs a window with a known Gaussian match ({', '.join(GAMMA_FACTORS)}); this spectrogram's "
+            f"pghi needs a window with a known Gaussian match ({', '.join(PGHI_WINDOWS)}); "
+            f"this spectrogram's "
             f"window is {spec.window}: use fgla or griffinlim, or encode with --window hann"
         ) from None
 
@@ -294,17 +304,23 @@ def integrate_channel(magnitude: np.ndarray, spec: SpectrogramSpec, tol: float,
     """
     mag = np.ascontiguousarray(magnitude.T, dtype=np.float64)  # frames × bins
     T, F = mag.shape
-    random_phase = rng.uniform(0.0, 2 * np.pi, size=T * F)
+    start_phase = rng.uniform(0.0, 2 * np.pi, size=T * F)
     peak = float(mag.max()) if mag.size else 0.0
     if peak <= 0.0:  # silence: nothing to integrate
         info = {"visits": np.zeros((T, F), np.int32), "order": np.full((T, F), -1), "above": np.zeros((T, F), bool)}
-        return random_phase.reshape(T, F), info
+        return start_phase.reshape(T, F), info
     floor = tol * peak
     # Clamp at the tolerance so the gradients beside silent regions stay finite.
     logmag = np.log(np.maximum(mag, floor))
     dt, df = phase_gradients(logmag, spec)
     keys, seeds = heap_keys(logmag, math.log(floor))
-    phase, visits, order = heap_integrate(keys, seeds, dt, df, random_phase)
+    # Every island's seed starts from phase 0, as the published algorithm does
+    # (Průša et al. 2017); only coefficients below tolerance keep a
+    # random phase. A random seed phase is harmless for a tone (a constant
+    # phase offset of its island) but not for a DC offset or content near DC,
+    # whose frames are nearly real: a random start keeps only cos(φ0) of them.
+    start_phase[keys.ravel() > 0] = 0.0
+    phase, visits, order = heap_integrate(keys, seeds, dt, df, start_phase)
     return phase, {"visits": visits, "order": order, "above": keys > 0}
 
 
@@ -314,18 +330,35 @@ def frame_start_shift(spec: SpectrogramSpec) -> float:
     return 2 * np.pi * window_centre(spec) / spec.n_fft
 
 
+def real_bins(spec: SpectrogramSpec, bins: int) -> tuple[int, ...]:
+    """Bins whose STFT value is real for any real signal: DC, and Nyquist when
+    n_fft is even (each frame's DFT at k = 0 and k = M/2 is a sum of real
+    samples times ±1)."""
+    return (0, bins - 1) if spec.n_fft % 2 == 0 and bins > 1 else (0,)
+
+
+def snap_real(angle: np.ndarray) -> np.ndarray:
+    """The nearer of 0 and π to each angle: the phase of a real value with the
+    sign the integrated phase points to."""
+    return np.where(np.cos(angle) < 0.0, np.pi, 0.0)
+
+
 def pghi_phase_channel(magnitude: np.ndarray, spec: SpectrogramSpec, tol: float,
                        rng: np.random.Generator) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Phase (bins × frames, float64, our STFT's convention) for one channel's
-    |X|, with the bookkeeping of :func:`integrate_channel`."""
+    |X|, with the bookkeeping of :func:`integrate_channel`. DC and Nyquist are
+    0 or π, as :func:`pghi_phase` makes them."""
     phase, info = integrate_channel(magnitude, spec, tol, rng)
     phase = phase - frame_start_shift(spec) * np.arange(phase.shape[1])
+    for k in real_bins(spec, phase.shape[1]):
+        phase[:, k] = snap_real(phase[:, k])
     return phase.T, info
 
 
 @numba.njit(cache=True, nogil=True)
-def _wrapped_angles(phase, shift, out):
-    """out[m, k] = (phase[m, k] − shift·k) mod 2π as float32.
+def _wrapped_angles(phase, shift, nyquist, out):
+    """out[m, k] = (phase[m, k] − shift·k) mod 2π as float32, with DC (and
+    Nyquist when ``nyquist``) snapped to the nearer of 0 and π.
 
     The reduction runs in float64: integrated phases reach ~1e6 rad, where a
     float32 is only good to 0.06 rad."""
@@ -334,14 +367,18 @@ def _wrapped_angles(phase, shift, out):
     for m in range(T):
         for k in range(F):
             a = phase[m, k] - shift * k
-            out[m, k] = a - two_pi * np.floor(a / two_pi)
+            a = a - two_pi * np.floor(a / two_pi)
+            if k == 0 or (nyquist and k == F - 1):
+                a = np.pi if np.cos(a) < 0.0 else 0.0
+            out[m, k] = a
 
 
-def _phasors(phase: np.ndarray, shift: float, out: np.ndarray) -> None:
-    """out (complex64, frames × bins) = exp(i(phase − shift·k)). numpy's
-    float32 cos/sin are vectorised; numba's scalar ones are 5× slower."""
+def _phasors(phase: np.ndarray, shift: float, nyquist: bool, out: np.ndarray) -> None:
+    """out (complex64, frames × bins) = exp(i(phase − shift·k)), DC and
+    (``nyquist``) the last bin real. numpy's float32 cos/sin are vectorised;
+    numba's scalar ones are 5× slower."""
     angle = np.empty(phase.shape, np.float32)
-    _wrapped_angles(phase, shift, angle)
+    _wrapped_angles(phase, shift, nyquist, angle)
     pairs = out.view(np.float32).reshape(*phase.shape, 2)
     np.cos(angle, out=pairs[..., 0])
     np.sin(angle, out=pairs[..., 1])
@@ -359,8 +396,13 @@ def pghi_phase(spectrogram: Spectrogram, tol: float = DEFAULT_TOL, seed: int = 0
     out = torch.empty(mags.shape[0], mags.shape[2], mags.shape[1], dtype=torch.complex64)
     for channel, target in zip(mags, out):
         phase, _ = integrate_channel(channel, spec, tol, rng)
-        _phasors(phase, frame_start_shift(spec), target.numpy())
+        _phasors(phase, frame_start_shift(spec), len(real_bins(spec, phase.shape[1])) == 2, target.numpy())
     return out.transpose(1, 2)
+
+
+# What the record says about the phase PGHI starts from, so that ``seed`` is
+# not read as "the phase is random": it only reaches the quiet coefficients.
+START_PHASE = "0 at each island's largest coefficient (Průša et al. 2017); random (seed) below tol"
 
 
 def check_tol(tol: float) -> None:
@@ -372,9 +414,12 @@ def check_tol(tol: float) -> None:
 class PGHI(Inverter):
     name: ClassVar[str] = "pghi"
     summary: ClassVar[str] = ("phase-gradient heap integration (Průša et al. 2017), non-iterative, --tol; "
-                              "classical, any spec with a hann, hamming or blackman window")
+                              "classical, any spec with a gauss, hann, hamming or blackman window")
 
     tol: float = DEFAULT_TOL
+    # Only the random phase of coefficients below tol depends on it; every
+    # island above tol starts from phase 0, so the energy-carrying part of the
+    # result is the same for every seed.
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -382,6 +427,9 @@ class PGHI(Inverter):
 
     def check_spec(self, spec: SpectrogramSpec) -> None:
         gamma(spec)
+
+    def parameters(self) -> dict:
+        return {**super().parameters(), "start_phase": START_PHASE}
 
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
         from vocoder.frontend.stft import istft

@@ -14,7 +14,7 @@ import torch
 
 from vocoder.inversion.base import Inverter
 from vocoder.inversion.griffinlim import check_options, fast_griffin_lim
-from vocoder.inversion.pghi import check_tol, gamma, pghi_phase
+from vocoder.inversion.pghi import START_PHASE, check_tol, gamma, pghi_phase
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
@@ -30,7 +30,7 @@ HYBRID_TOL = 1e-3
 class PGHIFastGriffinLim(Inverter):
     name: ClassVar[str] = "pghi+fgla"
     summary: ClassVar[str] = ("fast Griffin-Lim started from PGHI's phase (--iters, --momentum, --tol); "
-                              "classical, any spec with a hann, hamming or blackman window")
+                              "classical, any spec with a gauss, hann, hamming or blackman window")
 
     iters: int = 100
     # Perraudin, Balazs & Søndergaard 2013 recommend α = 0.99 (as for fgla).
@@ -44,6 +44,9 @@ class PGHIFastGriffinLim(Inverter):
 
     def check_spec(self, spec: SpectrogramSpec) -> None:
         gamma(spec)  # PGHI's window rule
+
+    def parameters(self) -> dict:
+        return {**super().parameters(), "start_phase": "PGHI's: " + START_PHASE}
 
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
         phase = pghi_phase(spectrogram, self.tol, self.seed)
