@@ -43,12 +43,14 @@ NOISE_GAP_HZ, NOISE_WIDTH_HZ = 1.0, 3.0
 # A line at least 10 dB above the local median is taken as hum. This
 # project's choice: below it, noise moves the interpolated peak by more than
 # the tens of mHz the grid's wander spans, so a track would be noise.
-DETECT_SNR_DB = 10.0
+DETECT_SNR_DB = 15.0
 # Mains frequency wanders slowly; a musical tone or a voice near the same
 # frequency jumps or glides by several Hz per second. The reference's line is
-# taken as hum only if the median step between consecutive tracked frames is
-# at most 50 mHz/s at the fundamental (this project's choice: well above a
-# grid's drift in normal operation, far below a vibrato).
+# taken as hum only if its median drift (``drift_rate``) is at most 50 mHz/s
+# at the fundamental: this project's choice, above the synthetic ±50 mHz,
+# 10 s-period test drift (≤ 31 mHz/s) and a grid's slow wander, below the
+# 90-220 mHz/s of the tones that fooled the SNR test on the eval set
+# (brahms near 150 Hz, cmu_arctic a0001 near 60 Hz).
 MAX_DRIFT_HZ_PER_S = 0.05
 
 
@@ -174,6 +176,17 @@ def _track(times, freqs, power, nominal: float, harmonic: int) -> HumTrack:
     return HumTrack(nominal, harmonic, times, frequency, snr)
 
 
+def drift_rate(line: HumTrack) -> float | None:
+    """Median |f(t + lag) − f(t)| / lag in Hz/s, lag one window (frames that
+    share no samples, so frame noise does not pass for drift) or the longest
+    the clip allows; None when no two tracked frames are that far apart."""
+    lag = min(round(WINDOW_S / HOP_S), line.frequency_hz.size - 1)
+    if lag < 1:
+        return None
+    steps = np.abs(line.frequency_hz[lag:] - line.frequency_hz[:-lag])
+    return float(np.median(steps[np.isfinite(steps)])) / (lag * HOP_S) if np.isfinite(steps).any() else None
+
+
 def compare(reference, estimate, sample_rate: int, band: tuple[float, float]) -> HumComparison | str:
     """The output's hum track against the reference's, or the reason it does not apply (a str)."""
     seconds = reference.shape[-1] / sample_rate
@@ -188,10 +201,10 @@ def compare(reference, estimate, sample_rate: int, band: tuple[float, float]) ->
     truth = _track(times, freqs, power, nominal, harmonic)
     if not truth.tracked.any():
         return f"the reference's hum ({nominal:g} Hz × {harmonic}) is below {DETECT_SNR_DB:g} dB in every frame"
-    steps = np.abs(np.diff(truth.frequency_hz))  # NaN where either frame is untracked
-    if np.isfinite(steps).any() and np.nanmedian(steps) / HOP_S > MAX_DRIFT_HZ_PER_S:
+    drift = drift_rate(truth)
+    if drift is not None and drift > MAX_DRIFT_HZ_PER_S:
         return (f"the line near {nominal * harmonic:g} Hz moves like a tone, not mains hum (median "
-                f"{1000 * np.nanmedian(steps) / HOP_S:.0f} mHz/s > {1000 * MAX_DRIFT_HZ_PER_S:g} mHz/s)")
+                f"{1000 * drift:.0f} mHz/s > {1000 * MAX_DRIFT_HZ_PER_S:g} mHz/s)")
     output = track(estimate, sample_rate, nominal, harmonic)
     both = truth.tracked & output.tracked
     fraction = float(both.sum() / truth.tracked.sum())
