@@ -145,3 +145,10 @@ def test_summary_warns_only_for_the_dominated_backend():
     backends = [_Choice("a"), _Choice("b")]
     lines = band_warnings(summarise(rows, backends, ("mcd_db", "mcd_fullband_db")), backends)
     assert len(lines) == 1 and lines[0].startswith("`a`: `mcd_fullband_db` 36 vs in-band `mcd_db` 10")
+
+
+def test_a_band_holding_no_stft_bin_is_one_clear_error():
+    from vocoder.errors import VocoderError
+
+    with pytest.raises(VocoderError, match="no STFT bin of n_fft 512 at 22050 Hz lies in the spectrogram's band 100-110"):
+        m.band_bins(512, SR, (100.0, 110.0))

@@ -201,10 +201,11 @@ def drift_rate(line: HumTrack) -> float | None:
 
 def compare(reference, estimate, sample_rate: int, band: tuple[float, float]) -> HumComparison | str:
     """The output's hum track against the reference's, or the reason it does not apply (a str)."""
-    seconds = reference.shape[-1] / sample_rate
-    if seconds < WINDOW_S:
+    x = to_analysis_rate(reference, sample_rate)
+    if x.shape[-1] < WINDOW_S * ANALYSIS_RATE:
+        seconds = reference.shape[-1] / sample_rate
         return f"the clip ({seconds:.2f} s) is shorter than one {WINDOW_S:g} s hum-analysis window"
-    times, freqs, power = frame_spectra(to_analysis_rate(reference, sample_rate))
+    times, freqs, power = frame_spectra(x)
     nominal, harmonic, snr = choose_line(freqs, power, band)
     if snr == -math.inf:
         return f"no mains harmonic (50/60 Hz × 1-4) lies inside the spectrogram's band {band[0]:g}-{band[1]:g} Hz"

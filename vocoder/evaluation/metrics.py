@@ -19,6 +19,7 @@ import math
 
 import torch
 
+from vocoder.errors import VocoderError
 from vocoder.frontend import mel as mel_ops
 from vocoder.frontend import stft as stft_ops
 from vocoder.spec import SpectrogramSpec
@@ -48,7 +49,8 @@ def band_bins(n_fft: int, sample_rate: float, band: Band | None) -> torch.Tensor
         return torch.ones_like(freqs, dtype=torch.bool)
     mask = (freqs >= band[0]) & (freqs <= band[1])
     if not bool(mask.any()):
-        raise ValueError(f"no STFT bin of n_fft {n_fft} at {sample_rate:g} Hz lies in {band[0]:g}-{band[1]:g} Hz")
+        raise VocoderError(f"no STFT bin of n_fft {n_fft} at {sample_rate:g} Hz lies in the spectrogram's band "
+                           f"{band[0]:g}-{band[1]:g} Hz: in-band metrics need a wider band or a longer FFT")
     return mask
 
 
