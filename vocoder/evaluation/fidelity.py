@@ -170,15 +170,15 @@ def against_reference(reference: torch.Tensor, estimate: torch.Tensor, input_spe
             R, E = R[..., rows, :], E[..., rows, :]
         return m.spectral_convergence_db(R.sqrt(), E.sqrt())
 
-    def enf() -> hum.HumComparison | str:
+    def enf() -> hum.HumComparison | hum.NotApplicable:
         if "enf" not in cache:
             cache["enf"] = hum.compare(reference, estimate, rate, band)
         return cache["enf"]
 
     def enf_value(field: str) -> Value:
         outcome = enf()
-        if isinstance(outcome, str):
-            return Value(None, outcome)
+        if isinstance(outcome, hum.NotApplicable):
+            return Value(None, outcome.reason, details=outcome.details)
         if getattr(outcome, field) is None:
             return Value(None, outcome.reason)
         return Value(getattr(outcome, field), details=outcome.details())

@@ -21,7 +21,7 @@ frames are tracked in the output. Definitions: docs/metrics.md, "Mains hum".
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
@@ -90,6 +90,15 @@ class HumComparison:
         return {"nominal_hz": self.reference.nominal_hz, "harmonic": self.reference.harmonic,
                 "hum_snr_db": round(self.clip_snr_db, 2),
                 "frames": int(self.reference.tracked.sum())}
+
+
+@dataclass(frozen=True)
+class NotApplicable:
+    """Why the hum metrics do not apply to a clip (one reason shared by many
+    clips), and what was measured on the way (the line and its SNR)."""
+
+    reason: str
+    details: dict = field(default_factory=dict)
 
 
 def to_analysis_rate(waveform: torch.Tensor | np.ndarray, sample_rate: int) -> np.ndarray:
@@ -199,25 +208,26 @@ def drift_rate(line: HumTrack) -> float | None:
     return float(np.median(steps[np.isfinite(steps)])) / (lag * HOP_S) if np.isfinite(steps).any() else None
 
 
-def compare(reference, estimate, sample_rate: int, band: tuple[float, float]) -> HumComparison | str:
-    """The output's hum track against the reference's, or the reason it does not apply (a str)."""
+def compare(reference, estimate, sample_rate: int, band: tuple[float, float]) -> HumComparison | NotApplicable:
+    """The output's hum track against the reference's, or why it does not apply."""
     x = to_analysis_rate(reference, sample_rate)
     if x.shape[-1] < WINDOW_S * ANALYSIS_RATE:
-        seconds = reference.shape[-1] / sample_rate
-        return f"the clip ({seconds:.2f} s) is shorter than one {WINDOW_S:g} s hum-analysis window"
+        return NotApplicable(f"the clip is shorter than one {WINDOW_S:g} s hum-analysis window")
     times, freqs, power = frame_spectra(x)
     nominal, harmonic, snr = choose_line(freqs, power, band)
     if snr == -math.inf:
-        return f"no mains harmonic (50/60 Hz × 1-4) lies inside the spectrogram's band {band[0]:g}-{band[1]:g} Hz"
+        return NotApplicable("no mains harmonic (50/60 Hz × 1-4) lies inside the spectrogram's band")
+    line = {"nominal_hz": nominal, "harmonic": harmonic, "hum_snr_db": round(snr, 2)}
     if snr < DETECT_SNR_DB:
-        return f"the reference has no measurable mains hum (best line {snr:.1f} dB < {DETECT_SNR_DB:g} dB over its surroundings)"
+        return NotApplicable(f"the reference has no measurable mains hum (no line >= {DETECT_SNR_DB:g} dB "
+                             "over its surroundings)", line)
     truth = _track(times, freqs, power, nominal, harmonic)
     if not truth.tracked.any():
-        return f"the reference's hum ({nominal:g} Hz × {harmonic}) is below {DETECT_SNR_DB:g} dB in every frame"
+        return NotApplicable(f"the reference's hum is below {DETECT_SNR_DB:g} dB in every frame", line)
     drift = drift_rate(truth)
     if drift is not None and drift > MAX_DRIFT_HZ_PER_S:
-        return (f"the line near {nominal * harmonic:g} Hz moves like a tone, not mains hum (median "
-                f"{1000 * drift:.0f} mHz/s > {1000 * MAX_DRIFT_HZ_PER_S:g} mHz/s)")
+        return NotApplicable(f"the reference's strongest line near 50/60 Hz × 1-4 moves like a tone, not mains "
+                             f"hum (> {1000 * MAX_DRIFT_HZ_PER_S:g} mHz/s)", {**line, "drift_mhz_per_s": round(1000 * drift)})
     output = track(estimate, sample_rate, nominal, harmonic)
     both = truth.tracked & output.tracked
     fraction = float(both.sum() / truth.tracked.sum())
