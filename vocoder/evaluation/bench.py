@@ -292,6 +292,9 @@ def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[Backend
         hallucinated = values.get("hallucinated_db")
         if hallucinated is not None and hallucinated.details:
             row["hallucinated_floor_db"] = hallucinated.details["floor_db"]
+        enf = next((values[n] for n in fidelity.ENF_METRICS if n in values and values[n].details), None)
+        if enf is not None:  # which hum line was tracked, and how far above its surroundings
+            row.update({f"enf_{k}": v for k, v in enf.details.items()})
         row["skipped"] = "; ".join(f"{n}: {v.skipped}" for n, v in values.items() if v.skipped)
         result.rows.append(row)
         wav_sha256 = hashlib.sha256(wav_bytes).hexdigest()

@@ -17,6 +17,7 @@ import torch
 
 from vocoder.errors import VocoderError
 from vocoder.evaluation import hallucination as hal
+from vocoder.evaluation import hum
 from vocoder.evaluation import metrics as m
 from vocoder.evaluation import perceptual as p
 from vocoder.frontend import stft as stft_ops
@@ -37,16 +38,22 @@ class Metric:
 
 
 CATALOGUE: dict[str, Metric] = {x.name: x for x in [
-    Metric("sc_db", "dB", "lower", "spectral convergence of the output's linear STFT magnitude vs the reference's"),
+    Metric("sc_db", "dB", "lower", "spectral convergence of the output's linear STFT magnitude vs the reference's, "
+           "within the spec's band"),
+    Metric("sc_fullband_db", "dB", "lower", "sc_db over 0..Nyquist"),
     Metric("consistency_db", "dB", "lower",
            "spectral convergence of the output's spectrogram vs the input spectrogram, in the input's domain"),
     Metric("snr_db", "dB", "higher", "waveform SNR, no alignment"),
     Metric("snr_aligned_db", "dB", "higher", "waveform SNR after the best sign and integer lag within ±hop"),
     Metric("si_sdr_db", "dB", "higher", "scale-invariant SDR"),
-    Metric("lsd_db", "dB", "lower", "log-spectral distance"),
-    Metric("mel_l1", "ln", "lower", "mean |Δ ln mel| (HiFi-GAN's mel loss)"),
-    Metric("mstft", "", "lower", "multi-resolution STFT distance (BigVGAN's M-STFT resolutions)"),
-    Metric("mcd_db", "dB", "lower", "mel-cepstral distortion, c1..c13"),
+    Metric("lsd_db", "dB", "lower", "log-spectral distance within the spec's band"),
+    Metric("lsd_fullband_db", "dB", "lower", "lsd_db over 0..Nyquist"),
+    Metric("mel_l1", "ln", "lower", "mean |Δ ln mel| (HiFi-GAN's mel loss), mel bands within the spec's band"),
+    Metric("mel_l1_fullband", "ln", "lower", "mel_l1 with the mel bands over 0..Nyquist"),
+    Metric("mstft", "", "lower", "multi-resolution STFT distance (BigVGAN's M-STFT resolutions) within the spec's band"),
+    Metric("mstft_fullband", "", "lower", "mstft over 0..Nyquist"),
+    Metric("mcd_db", "dB", "lower", "mel-cepstral distortion, c1..c13, 80 mel bands within the spec's band"),
+    Metric("mcd_fullband_db", "dB", "lower", "mcd_db with the mel bands over 0..Nyquist"),
     Metric("pesq", "MOS", "higher", "wideband PESQ at 16 kHz", ("speech",), "PESQ is defined for speech only"),
     Metric("stoi", "", "higher", "short-time objective intelligibility", ("speech",), "STOI is defined for speech only"),
     Metric("estoi", "", "higher", "extended STOI", ("speech",), "ESTOI is defined for speech only"),
@@ -57,8 +64,16 @@ CATALOGUE: dict[str, Metric] = {x.name: x for x in [
     Metric("hallucinated_db", "dB", "lower", "output energy where the reference is > 60 dB below its max, re. reference energy"),
     Metric("missing_db", "dB", "lower", "reference energy where the output is > 60 dB below the reference max, re. reference energy"),
     Metric("out_of_band_db", "dB", "lower", "output energy above the input spectrogram's fmax, re. output energy"),
+    Metric("enf_error_mhz", "mHz", "lower", "median |output − reference| mains-hum (ENF) frequency over frames tracked "
+           "in both"),
+    Metric("enf_mean_error_mhz", "mHz", "lower", "mean |output − reference| ENF frequency over frames tracked in both"),
+    Metric("enf_tracked", "", "higher", "fraction of the reference's tracked hum frames also tracked in the output"),
 ]}
 DEFAULT_METRICS = tuple(CATALOGUE)
+# In-band metric → its full-band twin (docs/metrics.md, "Bands").
+FULL_BAND_TWINS = {"sc_db": "sc_fullband_db", "lsd_db": "lsd_fullband_db", "mel_l1": "mel_l1_fullband",
+                   "mstft": "mstft_fullband", "mcd_db": "mcd_fullband_db"}
+ENF_METRICS = ("enf_error_mhz", "enf_mean_error_mhz", "enf_tracked")
 
 
 def parse_metrics(text: str | None) -> tuple[str, ...]:
@@ -81,15 +96,16 @@ class Value:
     details: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
-def mel_spec_for(spec: SpectrogramSpec) -> SpectrogramSpec:
+def mel_spec_for(spec: SpectrogramSpec, full_band: bool = False) -> SpectrogramSpec:
     """The mel spec mel_l1 uses: the input's own when it is a mel, else
-    HiFi-GAN's bands and floor at the input's rate and framing."""
+    HiFi-GAN's 80 bands and log floor at the input's rate and framing over
+    the input's fmin..fmax; with ``full_band``, the same over 0..Nyquist."""
     if spec.scale == "mel" and spec.log_floor is not None:
-        return spec
+        return dataclasses.replace(spec, fmin=0.0, fmax=None) if full_band else spec
     base = PRESETS["hifigan"]
+    low, high = (0.0, None) if full_band else (float(spec.fmin), spec.f_max)
     return dataclasses.replace(base, sample_rate=spec.sample_rate, n_fft=spec.n_fft, hop_length=spec.hop_length,
-                               win_length=spec.win_length, padding=spec.padding,
-                               fmax=min(base.f_max, spec.sample_rate / 2))
+                               win_length=spec.win_length, padding=spec.padding, fmin=low, fmax=high)
 
 
 def _own_domain_power(waveform: torch.Tensor, spec: SpectrogramSpec) -> torch.Tensor:
@@ -138,6 +154,35 @@ def against_reference(reference: torch.Tensor, estimate: torch.Tensor, input_spe
         value, lag, sign = m.aligned_snr_db(reference, estimate, spec.hop_length)
         return Value(value, details={"lag_samples": lag, "sign": sign})
 
+    band = m.spec_band(spec)
+    rows = m.band_bins(spec.n_fft, rate, band)
+
+    def full_band(name: str, compute_full: Callable[[], float]) -> Callable[[], Value]:
+        """A full-band twin: the in-band value itself when the spec covers 0..Nyquist."""
+        in_band = next(k for k, v in FULL_BAND_TWINS.items() if v == name)
+        if m.covers_full_band(spec):
+            return lambda: results[in_band] if in_band in results else compute[in_band]()
+        return lambda: Value(compute_full())
+
+    def sc(full: bool) -> float:
+        R, E = linear_power("R"), linear_power("E")
+        if not full:
+            R, E = R[..., rows, :], E[..., rows, :]
+        return m.spectral_convergence_db(R.sqrt(), E.sqrt())
+
+    def enf() -> hum.HumComparison | hum.NotApplicable:
+        if "enf" not in cache:
+            cache["enf"] = hum.compare(reference, estimate, rate, band)
+        return cache["enf"]
+
+    def enf_value(field: str) -> Value:
+        outcome = enf()
+        if isinstance(outcome, hum.NotApplicable):
+            return Value(None, outcome.reason, details=outcome.details)
+        if getattr(outcome, field) is None:
+            return Value(None, outcome.reason)
+        return Value(getattr(outcome, field), details=outcome.details())
+
     def out_of_band() -> Value:
         freqs = torch.fft.rfftfreq(spec.n_fft, 1.0 / rate)
         value = hal.out_of_band_db(linear_power("E"), freqs, spec.f_max)
@@ -146,15 +191,15 @@ def against_reference(reference: torch.Tensor, estimate: torch.Tensor, input_spe
         return Value(value)
 
     compute: dict[str, Callable[[], Value]] = {
-        "sc_db": lambda: Value(m.spectral_convergence_db(linear_power("R").sqrt(), linear_power("E").sqrt())),
+        "sc_db": lambda: Value(sc(False)),
         "consistency_db": lambda: Value(consistency_db(input_spectrogram, estimate)),
         "snr_db": lambda: Value(m.snr_db(reference, estimate)),
         "snr_aligned_db": snr_aligned,
         "si_sdr_db": lambda: Value(m.si_sdr_db(reference, estimate)),
         "lsd_db": lambda: Value(m.log_spectral_distance_db(reference, estimate, spec)),
         "mel_l1": lambda: Value(m.mel_l1(reference, estimate, mel_spec_for(spec))),
-        "mstft": lambda: Value(m.multi_resolution_stft_distance(reference, estimate)),
-        "mcd_db": lambda: Value(m.mel_cepstral_distortion_db(reference, estimate, linear)),
+        "mstft": lambda: Value(m.multi_resolution_stft_distance(reference, estimate, band=band, sample_rate=rate)),
+        "mcd_db": lambda: Value(m.mel_cepstral_distortion_db(reference, estimate, spec)),
         "pesq": lambda: Value(p.pesq_wb(reference, estimate, rate)),
         "stoi": lambda: Value(p.stoi(reference, estimate, rate)),
         "estoi": lambda: Value(p.stoi(reference, estimate, rate, extended=True)),
@@ -164,7 +209,20 @@ def against_reference(reference: torch.Tensor, estimate: torch.Tensor, input_spe
                                          details={"floor_db": energy().hallucinated_floor_db}),
         "missing_db": lambda: Value(energy().missing_db),
         "out_of_band_db": out_of_band,
+        "enf_error_mhz": lambda: enf_value("median_error_mhz"),
+        "enf_mean_error_mhz": lambda: enf_value("mean_error_mhz"),
+        "enf_tracked": lambda: enf_value("tracked_fraction"),
     }
+    compute.update({
+        "sc_fullband_db": full_band("sc_fullband_db", lambda: sc(True)),
+        "lsd_fullband_db": full_band("lsd_fullband_db",
+                                     lambda: m.log_spectral_distance_db(reference, estimate, spec, full_band=True)),
+        "mel_l1_fullband": full_band("mel_l1_fullband",
+                                     lambda: m.mel_l1(reference, estimate, mel_spec_for(spec, full_band=True))),
+        "mstft_fullband": full_band("mstft_fullband", lambda: m.multi_resolution_stft_distance(reference, estimate)),
+        "mcd_fullband_db": full_band("mcd_fullband_db",
+                                     lambda: m.mel_cepstral_distortion_db(reference, estimate, spec, full_band=True)),
+    })
     results = {}
     for name in selected:
         metric = CATALOGUE[name]

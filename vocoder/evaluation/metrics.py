@@ -4,6 +4,13 @@ Every function takes the reference first and the estimate second, works on
 mono or multichannel tensors (channels × samples, or channels × bins × frames)
 and returns a Python float. Formulas and sources are in each docstring and in
 docs/metrics.md.
+
+Spectral metrics are measured in a frequency band, by default the band the
+spectrogram spec encodes (``spec_band``: fmin..fmax, Nyquist for a linear
+spec): a mel that stops at 8 kHz says nothing above it, and a full-band
+distance is then dominated by what the inversion had to invent there (MCD
+35.8 dB over 0-11 kHz vs 9.3 dB over 0-8 kHz on one LJ Speech clip). The
+full-band value is the same function with ``full_band=True`` (or ``band=None``).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import math
 
 import torch
 
+from vocoder.errors import VocoderError
 from vocoder.frontend import mel as mel_ops
 from vocoder.frontend import stft as stft_ops
 from vocoder.spec import SpectrogramSpec
@@ -20,6 +28,30 @@ from vocoder.spec import SpectrogramSpec
 # 2023, after Parallel WaveGAN, Yamamoto et al. 2020): (n_fft, hop, win).
 MSTFT_RESOLUTIONS = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))
 _TINY = 1e-12
+
+Band = tuple[float, float]
+
+
+def spec_band(spec: SpectrogramSpec) -> Band:
+    """(fmin, fmax) in Hz that ``spec`` describes (fmax = Nyquist when unset)."""
+    return float(spec.fmin), spec.f_max
+
+
+def covers_full_band(spec: SpectrogramSpec) -> bool:
+    """True when the spec describes 0..Nyquist, so in-band equals full-band."""
+    return spec.fmin <= 0 and spec.f_max >= spec.sample_rate / 2
+
+
+def band_bins(n_fft: int, sample_rate: float, band: Band | None) -> torch.Tensor:
+    """Boolean mask of the rfft bins with fmin <= f <= fmax (all bins for None)."""
+    freqs = torch.fft.rfftfreq(n_fft, 1.0 / sample_rate, dtype=torch.float64)
+    if band is None:
+        return torch.ones_like(freqs, dtype=torch.bool)
+    mask = (freqs >= band[0]) & (freqs <= band[1])
+    if not bool(mask.any()):
+        raise VocoderError(f"no STFT bin of n_fft {n_fft} at {sample_rate:g} Hz lies in the spectrogram's band "
+                           f"{band[0]:g}-{band[1]:g} Hz: in-band metrics need a wider band or a longer FFT")
+    return mask
 
 
 def _db(ratio: float, power: bool = False) -> float:
@@ -107,16 +139,19 @@ def _floored_log_pair(reference_power: torch.Tensor, estimate_power: torch.Tenso
     return torch.log(reference_power.clamp_min(floor)), torch.log(estimate_power.clamp_min(floor))
 
 
-def log_spectral_distance_db(reference: torch.Tensor, estimate: torch.Tensor, spec: SpectrogramSpec) -> float:
+def log_spectral_distance_db(reference: torch.Tensor, estimate: torch.Tensor, spec: SpectrogramSpec,
+                             full_band: bool = False) -> float:
     """LSD = mean over frames of sqrt(mean over bins of (10·log10(P/P̂))²), in dB.
 
-    P and P̂ are STFT powers under ``spec``'s framing (linear bins), both
-    floored at LOG_POWER_FLOOR_DB below max(P). As used for speech bandwidth
-    extension (e.g. Kuleshov et al. 2017; Liu et al. 2022).
+    P and P̂ are STFT powers under ``spec``'s framing (linear bins within the
+    spec's fmin..fmax, or every bin with ``full_band``), both floored at
+    LOG_POWER_FLOOR_DB below max(P) in that band. As used for speech
+    bandwidth extension (e.g. Kuleshov et al. 2017; Liu et al. 2022).
     """
     linear = spec.as_linear()
-    log_p, log_e = _floored_log_pair(stft_ops.magnitude(reference.double(), linear) ** 2,
-                                     stft_ops.magnitude(estimate.double(), linear) ** 2)
+    rows = band_bins(spec.n_fft, spec.sample_rate, None if full_band else spec_band(spec))
+    log_p, log_e = _floored_log_pair((stft_ops.magnitude(reference.double(), linear) ** 2)[..., rows, :],
+                                     (stft_ops.magnitude(estimate.double(), linear) ** 2)[..., rows, :])
     diff = (10 / math.log(10)) * (log_p - log_e)
     per_frame = torch.sqrt(torch.mean(diff**2, dim=-2))  # over bins
     return float(per_frame.mean())
@@ -140,7 +175,8 @@ def _stft_magnitude(x: torch.Tensor, n_fft: int, hop: int, win: int) -> torch.Te
 
 
 def multi_resolution_stft_distance(reference: torch.Tensor, estimate: torch.Tensor,
-                                   resolutions=MSTFT_RESOLUTIONS, eps: float = 1e-7) -> float:
+                                   resolutions=MSTFT_RESOLUTIONS, eps: float = 1e-7,
+                                   band: Band | None = None, sample_rate: float | None = None) -> float:
     """Mean over resolutions of (spectral convergence + log-magnitude L1).
 
     SC = ‖|S| − |Ŝ|‖_F / ‖|S|‖_F (a ratio, not dB) and
@@ -148,11 +184,15 @@ def multi_resolution_stft_distance(reference: torch.Tensor, estimate: torch.Tens
     frames, at BigVGAN's M-STFT resolutions (FFT 1024/2048/512, hop
     120/240/50, window 600/1200/240). The form of Parallel WaveGAN's
     multi-resolution STFT loss (Yamamoto et al. 2020). Lower is better.
+    With ``band`` (Hz, needs ``sample_rate``) only the bins inside it count.
     """
+    if band is not None and sample_rate is None:
+        raise ValueError("a band needs the sample rate")
     total = 0.0
     for n_fft, hop, win in resolutions:
-        S = _stft_magnitude(reference.double(), n_fft, hop, win)
-        E = _stft_magnitude(estimate.double(), n_fft, hop, win)
+        rows = band_bins(n_fft, sample_rate or 1.0, band)
+        S = _stft_magnitude(reference.double(), n_fft, hop, win)[..., rows, :]
+        E = _stft_magnitude(estimate.double(), n_fft, hop, win)[..., rows, :]
         sc = torch.linalg.vector_norm(S - E) / torch.linalg.vector_norm(S).clamp_min(_TINY)
         l1 = torch.mean(torch.abs(torch.log(S + eps) - torch.log(E + eps)))
         total += float(sc + l1)
@@ -160,11 +200,12 @@ def multi_resolution_stft_distance(reference: torch.Tensor, estimate: torch.Tens
 
 
 def mel_cepstral_distortion_db(reference: torch.Tensor, estimate: torch.Tensor, spec: SpectrogramSpec,
-                               n_mels: int = 80, n_coefficients: int = 13) -> float:
+                               n_mels: int = 80, n_coefficients: int = 13, full_band: bool = False) -> float:
     """MCD = (10 / ln 10)·sqrt(2·Σ_{d=1..D} (c_d − ĉ_d)²), averaged over frames, in dB.
 
     c are mel cepstra: the orthonormal DCT-II of the natural-log mel power
-    (``n_mels`` slaney bands over 0..Nyquist under ``spec``'s framing, both
+    (``n_mels`` slaney bands over the spec's fmin..fmax, or 0..Nyquist with
+    ``full_band``, under ``spec``'s framing, both
     floored at LOG_POWER_FLOOR_DB below the reference's maximum), c_0
     (energy) excluded, D = ``n_coefficients`` (Kubichek 1993's formula on
     MFCC-style cepstra; frames are already aligned, so no DTW).
@@ -175,6 +216,7 @@ def mel_cepstral_distortion_db(reference: torch.Tensor, estimate: torch.Tensor, 
         sample_rate=spec.sample_rate, n_fft=spec.n_fft, hop_length=spec.hop_length, win_length=spec.win_length,
         window=spec.window, kaiser_beta=spec.kaiser_beta, padding=spec.padding, scale="mel", n_mels=n_mels,
         mel_scale="slaney", mel_norm="slaney", mel_filterbank="librosa",
+        fmin=0.0 if full_band else float(spec.fmin), fmax=None if full_band else spec.f_max,
     )
 
     def mel_power(x: torch.Tensor) -> torch.Tensor:
@@ -187,3 +229,20 @@ def mel_cepstral_distortion_db(reference: torch.Tensor, estimate: torch.Tensor, 
     diff = cepstra(log_reference) - cepstra(log_estimate)
     per_frame = (10.0 / math.log(10.0)) * (2.0 * (diff**2).sum(axis=-2)) ** 0.5
     return float(per_frame.mean())
+
+
+# When does a full-band value say more about the uncovered band than the
+# covered one? This project's rule (docs/metrics.md, "Bands"): the full-band
+# mean differs from the in-band mean by more than 20% of the in-band value,
+# and, for a dB metric, by more than 1 dB (so a metric near 0 dB, where 20%
+# is a hair, does not warn on rounding-sized gaps).
+BAND_WARN_RELATIVE = 0.2
+BAND_WARN_DB = 1.0
+
+
+def full_band_dominated(in_band: float, full_band: float, unit: str) -> bool:
+    """True when ``full_band`` departs from ``in_band`` by the rule above."""
+    if not (math.isfinite(in_band) and math.isfinite(full_band)):
+        return False
+    gap = abs(full_band - in_band)
+    return gap > BAND_WARN_RELATIVE * abs(in_band) and (unit != "dB" or gap > BAND_WARN_DB)

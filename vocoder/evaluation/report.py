@@ -19,7 +19,9 @@ from typing import Any
 import soundfile as sf
 from PIL import Image
 
-from vocoder.evaluation.fidelity import CATALOGUE
+from vocoder.evaluation import stats
+from vocoder.evaluation.fidelity import CATALOGUE, FULL_BAND_TWINS
+from vocoder.evaluation.metrics import full_band_dominated
 from vocoder.evaluation.plots import plot_metric_boxes
 from vocoder.provenance import environment, json_safe, printable
 
@@ -28,12 +30,54 @@ TIMING = {"seconds": ("s", "lower"), "rtf": ("× real time", "lower")}
 
 def _stats(values: list[float]) -> dict[str, Any]:
     finite = [v for v in values if math.isfinite(v)]
+    interval = stats.bootstrap_mean(finite)
     return {
         "n": len(values),
         "mean": statistics.fmean(finite) if finite else (values[0] if values else None),
         "std": statistics.pstdev(finite) if len(finite) > 1 else 0.0,
+        "ci95": [interval.low, interval.high] if interval else None,
         "non_finite": len(values) - len(finite),
     }
+
+
+CONFIDENCE = {"interval": f"percentile bootstrap of the mean over clips, {stats.RESAMPLES} resamples, "
+                          f"seed {stats.SEED}, {stats.LEVEL:.0%}",
+              "comparison": "paired bootstrap of per-clip differences (best mean vs each other backend); "
+                            "'clear' when the 95% interval of the mean difference excludes 0"}
+
+
+def comparisons(rows: list[dict], summary, backends) -> dict[str, list[dict]]:
+    """{metric: [best vs each other backend: mean difference, 95% interval, n, clear]}."""
+    found: dict[str, list[dict]] = {}
+    for name, cells in summary.items():
+        best = _best(cells, _direction(name))
+        if best is None:
+            continue
+        per_clip = {c.label: {r["clip"]: r[name] for r in rows if r["backend"] == c.label and r.get(name) is not None}
+                    for c in backends}
+        found[name] = []
+        for other in (c.label for c in backends if c.label != best):
+            interval = stats.paired_difference(per_clip[best], per_clip[other])
+            if interval is not None:
+                found[name].append({"best": best, "other": other, "difference": interval.estimate,
+                                    "ci95": [interval.low, interval.high], "n": interval.n,
+                                    "clear": interval.excludes(0.0)})
+    return {k: v for k, v in found.items() if v}
+
+
+def band_warnings(summary, backends) -> list[str]:
+    """One line per backend and metric whose full-band mean is dominated by
+    the band the spec does not cover (metrics.full_band_dominated)."""
+    lines = []
+    for in_band, full in FULL_BAND_TWINS.items():
+        if in_band not in summary or full not in summary:
+            continue
+        for c in backends:
+            a, b = summary[in_band][c.label]["mean"], summary[full][c.label]["mean"]
+            if a is not None and b is not None and full_band_dominated(a, b, _unit(in_band)):
+                lines.append(f"`{c.label}`: `{full}` {b:.3g} vs in-band `{in_band}` {a:.3g} {_unit(in_band)}: "
+                             "the full-band value is dominated by frequencies the spectrogram does not describe")
+    return lines
 
 
 def summarise(rows: list[dict], backends, metrics) -> dict[str, dict[str, dict]]:
@@ -70,8 +114,11 @@ def _fmt(cell: dict) -> str:
     mean = cell["mean"]
     if not math.isfinite(mean):
         text = "−∞" if mean < 0 else "∞"
+    elif cell.get("ci95"):
+        low, high = cell["ci95"]
+        text = f"{mean:.3g} [{low:.3g}, {high:.3g}] n={cell['n'] - cell['non_finite']}"
     else:
-        text = f"{mean:.3g} ± {cell['std']:.2g}" if cell["n"] > 1 else f"{mean:.3g} (n=1)"
+        text = f"{mean:.3g} (n={cell['n'] - cell['non_finite']})"
     if cell["non_finite"] and math.isfinite(mean):
         text += f" (+{cell['non_finite']} ±∞)"
     return text
@@ -116,13 +163,17 @@ def write_report(result, clips, backends, preset: str, metrics, folder: Path, re
             "metrics": {n: {"unit": CATALOGUE[n].unit, "better": CATALOGUE[n].better,
                             "description": CATALOGUE[n].description} for n in metrics},
             "environment": environment()}
+    compared = comparisons(rows, summary, backends)
+    warnings = band_warnings(summary, backends)
     _write(folder / "summary.json", json.dumps(json_safe(
-        {**meta, "summary": summary, "skipped": _skip_reasons(result.skipped)}), indent=2) + "\n")
+        {**meta, "summary": summary, "confidence": CONFIDENCE, "comparisons": compared,
+         "band_warnings": warnings, "skipped": _skip_reasons(result.skipped)}), indent=2) + "\n")
     values = {n: {b.label: [r[n] for r in rows if r["backend"] == b.label and r.get(n) is not None
                             and math.isfinite(r[n])] for b in backends} for n in metrics}
     plot_metric_boxes(values, {n: CATALOGUE[n].unit for n in metrics}, {n: CATALOGUE[n].better for n in metrics},
                       folder / "plots" / "metrics.png")
-    _write(folder / "summary.md", _markdown(summary, backends, meta, result.skipped, result.learned))
+    _write(folder / "summary.md", _markdown(summary, backends, meta, result.skipped, result.learned)
+           + _confidence_markdown(compared, warnings))
     _write(folder / "report.html", _html(summary, rows, clips, backends, meta, result.skipped, folder,
                                          report_audio, result.learned))
 
@@ -162,7 +213,7 @@ def _markdown(summary, backends, meta, skipped, learned) -> str:
                   "may contain content absent from the input.", ""]
         lines += [f"- [{marks[label]}] `{label}`: {_learned_text(learned[label])}" for label in marks]
         lines += [""]
-    lines += ["Mean ± standard deviation over clips; best mean in **bold**.", "",
+    lines += ["Mean over clips [95% bootstrap interval] n=clips; best mean in **bold**.", "",
               "| metric | unit | better | " + " | ".join(heads) + " |",
               "|---|---|---|" + "---|" * len(backends)]
     for name, unit, direction, cells in _table_rows(summary, backends):
@@ -173,6 +224,24 @@ def _markdown(summary, backends, meta, skipped, learned) -> str:
         lines += ["", "## Skipped (empty cells)", ""]
         lines += [f"- `{metric}` for {n} run(s): {reason}" for metric, reason, n in reasons]
     lines += ["", "Definitions: docs/metrics.md. Per-run values: results.csv. Environment: summary.json.", ""]
+    return "\n".join(lines)
+
+
+def _confidence_markdown(compared, warnings) -> str:
+    """The band warnings and paired comparisons, appended to summary.md."""
+    lines = [""] if warnings or compared else []
+    if warnings:
+        lines += ["## Band warnings", "", "Full-band value > 20% (and, in dB, > 1 dB) away from the in-band one "
+                  "(docs/metrics.md, Bands):", ""] + [f"- {w}" for w in warnings] + [""]
+    if compared:
+        lines += ["## Paired comparisons", "", CONFIDENCE["comparison"] + f" ({CONFIDENCE['interval']}).", "",
+                  "| metric | best | vs | mean difference [95%] | n | clear? |", "|---|---|---|---|---|---|"]
+        for name, entries in compared.items():
+            for e in entries:
+                lines.append(f"| {name} | {e['best']} | {e['other']} | {e['difference']:.3g} "
+                             f"[{e['ci95'][0]:.3g}, {e['ci95'][1]:.3g}] | {e['n']} | "
+                             + ("yes" if e["clear"] else "no: within the clips' spread") + " |")
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -251,7 +320,8 @@ def _html(summary, rows, clips, backends, meta, skipped, folder: Path, report_au
     out.append(f"<p>{esc(_input_line(meta))}</p>")
     if marks:
         out.append(_learned_html(backends, learned, marks))
-    out.append("<h2>Summary</h2><p>Mean ± std over clips; best mean in <b>bold</b>. Definitions: docs/metrics.md.</p>")
+    out.append("<h2>Summary</h2><p>Mean over clips [95% bootstrap interval] n=clips; best mean in <b>bold</b>. "
+               "Definitions: docs/metrics.md; paired comparisons: summary.md.</p>")
     out.append("<table><tr><th>metric</th><th>unit</th><th>better</th>"
                + "".join(f"<th>{esc(b.label)}{_badge(b.label, learned, marks)}</th>" for b in backends) + "</tr>")
     for name, unit, direction, cells in _table_rows(summary, backends):
