@@ -214,7 +214,8 @@ def mel_cepstral_distortion_db(reference: torch.Tensor, estimate: torch.Tensor, 
 
     mel_spec = SpectrogramSpec(
         sample_rate=spec.sample_rate, n_fft=spec.n_fft, hop_length=spec.hop_length, win_length=spec.win_length,
-        window=spec.window, kaiser_beta=spec.kaiser_beta, padding=spec.padding, scale="mel", n_mels=n_mels,
+        window=spec.window, kaiser_beta=spec.kaiser_beta, gauss_gamma=spec.gauss_gamma, padding=spec.padding,
+        scale="mel", n_mels=n_mels,
         mel_scale="slaney", mel_norm="slaney", mel_filterbank="librosa",
         fmin=0.0 if full_band else float(spec.fmin), fmax=None if full_band else spec.f_max,
     )
