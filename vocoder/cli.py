@@ -179,10 +179,14 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frame", type=_positive_int, metavar="N",
                    help="which frame of a multi-frame picture (GIF, APNG, TIFF) to read, from 0; recorded")
 
-    p = sub.add_parser("info", help="print an image's embedded spec and mapping as JSON")
-    p.add_argument("image")
+    p = sub.add_parser("info", help="what a spectrogram image (or audio file) is: spec, mapping, size, claims")
+    p.add_argument("image", metavar="FILE", help="a PNG from `vocoder encode`, any picture, or an audio file")
+    p.add_argument("--json", action="store_true", help="print the full embedded record as JSON instead")
+    p.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS,
+                   help=f"refuse larger images (default: {DEFAULT_MAX_PIXELS:,})")
 
-    sub.add_parser("backends", help="list the inversion backends")
+    p = sub.add_parser("backends", help="list the inversion backends, their options and defaults")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
 
     p = sub.add_parser("bench", help="encode → invert → measure every clip with every backend; tables, plots, report")
     p.add_argument("inputs", nargs="+", metavar="AUDIO_OR_DIR", help="audio files, or folders of .wav/.flac/.ogg")
@@ -339,22 +343,31 @@ def _encode(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from vocoder.pipeline import dumps, info
+    from vocoder import describe
+    from vocoder.pipeline import dumps
 
-    metadata = info(args.image)
+    if describe.is_audio(args.image):
+        record = describe.audio_record(args.image)
+        print(dumps(record) if args.json else "\n".join(describe.audio_summary(record)))
+        return 0
+    metadata, header = describe.picture_record(args.image, args.max_pixels)
+    if not args.json:
+        print("\n".join(describe.picture_summary(args.image, metadata, header, args.max_pixels)))
     if metadata is None:
         print(f"{args.image}: no embedded vocoder metadata; `vocoder invert` will read it as a plain picture",
               file=sys.stderr)
         return 1
-    print(dumps(metadata))
+    if args.json:
+        print(dumps(metadata))
     return 0
 
 
 def _backends(args: argparse.Namespace) -> int:
-    from vocoder.inversion import describe
+    from vocoder import describe
+    from vocoder.pipeline import dumps
 
-    for name, summary in describe():
-        print(f"{name:12s} {summary}")
+    rows = describe.backend_rows()
+    print(dumps(rows) if args.json else "\n".join(describe.backends_summary(rows)))
     return 0
 
 
