@@ -264,7 +264,8 @@ def _build_parser() -> argparse.ArgumentParser:
                              help=f"refuse jobs estimated to need more memory, e.g. 8G (default: ${budget.ENV}, "
                                   "else half of this machine's memory)")
     for name in ("fit", "validate", "test"):  # listed for --help; main() hands them to LightningCLI
-        sub.add_parser(name, help=f"LightningCLI {name} (vocoder {name} --help; e.g. --config configs/hifigan_tiny.yaml)")
+        sub.add_parser(name, help=f"LightningCLI {name}: e.g. --config configs/hifigan_tiny.yaml (vocoder {name} "
+                                  f"--help: the main options; {HELP_ALL}: every option)")
     return parser
 
 
@@ -492,6 +493,48 @@ def _inputs(args: argparse.Namespace) -> list[str]:
     return [p for p in named + list(getattr(args, "inputs", None) or []) if isinstance(p, str)]
 
 
+HELP_ALL = "--help-all"
+
+
+def _short_help_wanted(argv: list[str]) -> bool:
+    """`vocoder fit --help` (before any `--`): the short pointer, not Lightning's 1,800 lines."""
+    args = argv[: argv.index("--")] if "--" in argv else argv
+    return HELP_ALL not in args and any(a in ("-h", "--help") for a in args)
+
+
+def training_help(command: str) -> str:
+    """The options people change first for `vocoder fit|validate|test`, and where the rest are."""
+    fit_only = command == "fit"
+    lines = [
+        f"usage: vocoder {command} --config CONFIG.yaml [--SECTION.OPTION VALUE ...]",
+        "",
+        f"{'Train' if fit_only else 'Evaluate'} a HiFi-GAN vocoder with LightningCLI. The options changed most:",
+        "  --config FILE                  YAML config, e.g. configs/hifigan_tiny.yaml (repeatable; later wins)",
+        "  --data.data_dir DIR            training audio: a folder searched for .wav/.flac/.ogg",
+        "  --data.file_list FILE          or a text file of audio paths, one per line",
+        "  --data.batch_size N            items per batch on each device (global = N × devices × nodes)",
+    ]
+    if fit_only:
+        lines += [
+            "  --trainer.max_steps N          when to stop: generator updates (batches); see README 'Steps'",
+            "  --run NAME                     checkpoints and config.yaml go to runs/NAME/ (--checkpoint_root moves runs/)",
+            "  --model.init_generator MODEL   fine-tune from a model name (vocoder models), .safetensors or .ckpt",
+            "  --ckpt_path runs/OLD/last.ckpt resume a run (give it a new --run NAME)",
+            "  --force                        write into a run folder that already holds files",
+        ]
+    else:
+        lines.append("  --ckpt_path FILE.ckpt          the checkpoint to evaluate")
+    lines += [
+        "  --trainer.accelerator cpu|gpu  --trainer.devices N    where to run",
+        "  --print_config                 print the merged config (every option, resolved) and exit",
+        "",
+        "Relative --data.data_dir/--data.file_list/--data.val_files: in a config file, relative to that file's",
+        "folder; on the command line, relative to the current folder.",
+        f"Every option (about 1,800 lines of Lightning's help): vocoder {command} {HELP_ALL}",
+    ]
+    return "\n".join(lines)
+
+
 def _fail(message: str) -> int:
     from vocoder.provenance import printable
 
@@ -508,10 +551,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.reconfigure(errors="backslashreplace")
     with interrupts.handled():
         try:
-            if argv and argv[0] in ("fit", "validate", "test"):
+            if argv and argv[0] in ("fit", "validate", "test") and _short_help_wanted(argv):
+                print(training_help(argv[0]))
+                code = 0
+            elif argv and argv[0] in ("fit", "validate", "test"):
                 from vocoder.training.cli import run  # Lightning loads only for training
 
-                code = run(argv)
+                code = run(["--help" if a == HELP_ALL else a for a in argv])
             else:
                 args = _build_parser().parse_args(argv)
                 if not os.environ.get("VOCODER_DEBUG"):

@@ -33,7 +33,9 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 from vocoder.errors import VocoderError
 from vocoder.outputs import FORCE_FLAG, AtomicOutputs, inside
 from vocoder.training.data import AudioDataModule
+from vocoder.training.media import run_log_folder
 from vocoder.training.module import HiFiGANModule
+from vocoder.training.paths import resolve_data_paths
 
 SUBCOMMANDS = ("fit", "validate", "test")
 DEFAULT_CHECKPOINT_ROOT = "runs"  # gitignored; checkpoints/ holds the published, committed models
@@ -155,8 +157,9 @@ class SaveConfig(SaveConfigCallback):
         run_folder = (self.config.get("checkpoint") or {}).get("dirpath") if stage == "fit" else None
         if run_folder:
             targets.append(os.path.join(run_folder, self.config_filename))
-        if trainer.loggers:
-            targets.append(os.path.join(trainer.log_dir, self.config_filename))  # collective: every rank
+        log_folder = run_log_folder(trainer) if trainer.loggers else None  # collective: every rank
+        if log_folder:  # this run's own folder (W&B: its run folder, not the shared save_dir)
+            targets.append(os.path.join(log_folder, self.config_filename))
         targets = list(dict.fromkeys(targets))
         clash = next((t for t in targets if os.path.lexists(t)), None) if trainer.is_global_zero else None
         clash = trainer.strategy.broadcast(clash)
@@ -198,6 +201,7 @@ class VocoderCLI(LightningCLI):
         subcommand = self.config.get("subcommand")
         config = self.config[subcommand] if subcommand else self.config
         ckpt_path = config.get("ckpt_path")
+        resolve_data_paths(config.data, sys.argv[1:] if args is None else args)  # relative to their config file
         self._saved_shapes = check_checkpoint(ckpt_path, resume=subcommand == "fit") if ckpt_path else None
         if subcommand == "fit":
             check_run_folder(config.checkpoint.dirpath, bool(config.get("force")), ckpt_path)

@@ -16,9 +16,9 @@ def log_clip(module: L.LightningModule, tag: str, fake: torch.Tensor, real: torc
     and hand them to Weights & Biases when that is the logger."""
     trainer = module.trainer
     spec = module.spec
-    # logger.log_dir, not trainer.log_dir: the latter is a DDP collective and
+    # log_folder, not trainer.log_dir: the latter is a DDP collective and
     # only rank 0 gets here. Without a logger there is nowhere to put clips.
-    root = trainer.loggers[0].log_dir if trainer.loggers else None
+    root = log_folder(trainer.loggers[0]) if trainer.loggers else None
     if not root:
         return
     folder = os.path.join(root, "samples", f"step{trainer.global_step:07d}")
@@ -35,6 +35,25 @@ def log_clip(module: L.LightningModule, tag: str, fake: torch.Tensor, real: torc
 
             logger.experiment.log({f"{tag}/audio": wandb.Audio(wav, sample_rate=spec.sample_rate),
                                    f"{tag}/spectrogram": wandb.Image(png)}, step=trainer.global_step)
+
+
+def log_folder(logger) -> str | None:
+    """This run's own folder under ``logger`` (call on rank 0): CSV's and
+    TensorBoard's version_N, W&B's run folder (wandb/offline-run-…/, whose
+    files/ W&B syncs); None for a logger that keeps nothing on disk."""
+    folder = getattr(logger, "log_dir", None)
+    if folder:
+        return folder
+    if type(logger).__name__ == "WandbLogger":
+        files = getattr(logger.experiment, "dir", None)  # …/offline-run-…/files
+        return os.path.dirname(os.path.normpath(files)) if files else None
+    return None
+
+
+def run_log_folder(trainer) -> str | None:
+    """:func:`log_folder` of the first logger, the same on every rank (a collective)."""
+    folder = log_folder(trainer.loggers[0]) if trainer.loggers and trainer.is_global_zero else None
+    return trainer.strategy.broadcast(folder)
 
 
 def _plot_pair(fake: torch.Tensor, real: torch.Tensor, spec, path: str, title: str) -> None:
