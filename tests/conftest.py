@@ -17,7 +17,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 # The real recordings; VOCODER_SHARED_DATA points elsewhere (tests/test_paths.py uses it).
 SHARED = Path(os.environ.get("VOCODER_SHARED_DATA") or PROJECT.parent / "shared" / "data")
 SAMPLES = PROJECT / "samples"
-SHARED_MISSING = f"needs the real recordings in {SHARED} (../shared/data beside the project), which is not present"
+SHARED_MISSING = f"the real recordings are not present in {SHARED} (../shared/data beside the project)"
 
 
 def in_ci() -> bool:
@@ -40,8 +40,8 @@ def pytest_terminal_summary(terminalreporter) -> None:
     """One line saying how many tests skipped for want of the real recordings."""
     skipped = [r for r in terminalreporter.stats.get("skipped", []) if SHARED_MISSING in str(r.longrepr)]
     if skipped:
-        terminalreporter.write_line(f"{len(skipped)} tests skipped: they {SHARED_MISSING} "
-                                    "(set CI=true to make that a failure)")
+        terminalreporter.write_line(f"{len(skipped)} tests skipped because {SHARED_MISSING}; "
+                                    "with CI=true that is a failure")
 
 
 @pytest.fixture(scope="session")
