@@ -47,3 +47,32 @@ def test_wandb_offline_run_gets_clips_media_and_its_own_config(tmp_path, clips, 
     configs = [yaml.safe_load((run / "config.yaml").read_text()) for run in runs]
     assert sorted(c["run"] for c in configs) == ["first", "second"]
     assert not (tmp_path / "logs" / "config.yaml").exists()  # the shared save_dir holds no run's config
+
+
+def test_csv_checkpoint_names_and_clip_folders_count_the_same_steps(tmp_path, clips):  # noqa: F811
+    """The loggers' step (batches from 0) everywhere a user reads one; Lightning's
+    global_step (two optimiser steps per batch) stays inside the checkpoint."""
+    import csv
+
+    import torch
+
+    config = write_config(tmp_path / "csv.yaml", clips, max_steps=6, val_check_interval=3, limit_val_batches=1,
+                          log_every_n_steps=1)
+    logger = tmp_path / "csv_logger.yaml"
+    logger.write_text(yaml.safe_dump({"trainer": {"logger": {
+        "class_path": "lightning.pytorch.loggers.CSVLogger",
+        "init_args": {"save_dir": str(tmp_path / "logs"), "name": "csv"}}}}))
+    result = run_cli("fit", "--config", config, "--config", logger, "--run", "steps", "--checkpoint_root",
+                     tmp_path / "ckpt")
+    assert result.code == 0, result
+    best = sorted(p.name for p in (tmp_path / "ckpt" / "steps").glob("best-*.ckpt"))
+    assert [name.split("-")[1] for name in best] == ["2"], best  # validated after batch 3 (step 2, from 0)
+    ckpt = torch.load(tmp_path / "ckpt" / "steps" / best[0], weights_only=True, map_location="cpu")
+    assert ckpt["vocoder"]["trained_batches"] == 3 and ckpt["global_step"] == 6
+    version = tmp_path / "logs" / "csv" / "version_0"
+    with open(version / "metrics.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    validated = [int(r["step"]) for r in rows if r.get("val_mel_l1")]
+    assert validated == [2], rows
+    assert max(int(r["step"]) for r in rows) == 2  # batches 1..3 are steps 0..2
+    assert sorted(p.name for p in (version / "samples").iterdir()) == ["step0000002"]

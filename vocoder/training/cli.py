@@ -27,7 +27,6 @@ from typing import Any, Sequence
 
 import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
-from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 
 from vocoder.errors import VocoderError
@@ -36,6 +35,7 @@ from vocoder.training.data import AudioDataModule
 from vocoder.training.media import run_log_folder
 from vocoder.training.module import HiFiGANModule
 from vocoder.training.paths import resolve_data_paths
+from vocoder.training.steps import BatchCheckpoint
 
 SUBCOMMANDS = ("fit", "validate", "test")
 DEFAULT_CHECKPOINT_ROOT = "runs"  # gitignored; checkpoints/ holds the published, committed models
@@ -184,7 +184,7 @@ class VocoderCLI(LightningCLI):
                             help="folder holding one folder per run (default: runs)")
         parser.add_argument("--force", action="store_true",
                             help="write into a run folder that holds files, replace an existing config.yaml")
-        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.add_lightning_class_args(BatchCheckpoint, "checkpoint")  # {step} = batches, as the logs
         parser.set_defaults({
             "checkpoint.monitor": "val_mel_l1", "checkpoint.mode": "min", "checkpoint.save_last": True,
             "checkpoint.save_top_k": 1, "checkpoint.filename": "best-{step}-{val_mel_l1:.4f}",
@@ -245,6 +245,7 @@ def run(argv: Sequence[str]) -> int:
     warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
     try:
         VocoderCLI(HiFiGANModule, AudioDataModule, seed_everything_default=1234,
+                   trainer_defaults={"enable_progress_bar": sys.stderr.isatty()},  # quiet in logs unless asked
                    save_config_callback=SaveConfig, auto_configure_optimizers=False,
                    parser_kwargs={**no_exit, **{name: no_exit for name in SUBCOMMANDS}})
     except VocoderError as exc:

@@ -9,6 +9,7 @@ import torch
 
 from vocoder.frontend.audio import Audio, audio_to_spectrogram, write_audio
 from vocoder.outputs import AtomicOutputs
+from vocoder.training.steps import logging_step
 
 
 def log_clip(module: L.LightningModule, tag: str, fake: torch.Tensor, real: torch.Tensor) -> None:
@@ -21,20 +22,22 @@ def log_clip(module: L.LightningModule, tag: str, fake: torch.Tensor, real: torc
     root = log_folder(trainer.loggers[0]) if trainer.loggers else None
     if not root:
         return
-    folder = os.path.join(root, "samples", f"step{trainer.global_step:07d}")
+    step = logging_step(trainer)  # as metrics.csv and W&B: batches, not two optimiser steps per batch
+    folder = os.path.join(root, "samples", f"step{step:07d}")
     os.makedirs(folder, exist_ok=True)
     name = tag.replace("/", "_")
     wav = os.path.join(folder, f"{name}.wav")
     png = os.path.join(folder, f"{name}.png")
     with AtomicOutputs() as outputs:  # whole files or none, even if training is stopped here
         write_audio(outputs.reserve(wav), fake.detach().float().cpu().clamp(-1, 1).unsqueeze(0), spec.sample_rate)
-        _plot_pair(fake, real, spec, outputs.reserve(png), f"{tag} at step {trainer.global_step}")
+        _plot_pair(fake, real, spec, outputs.reserve(png), f"{tag} at step {step}")
     for logger in trainer.loggers:
         if type(logger).__name__ == "WandbLogger":
             import wandb
 
+            # Keyed by trainer/global_step, as WandbLogger logs metrics (not wandb's own step counter).
             logger.experiment.log({f"{tag}/audio": wandb.Audio(wav, sample_rate=spec.sample_rate),
-                                   f"{tag}/spectrogram": wandb.Image(png)}, step=trainer.global_step)
+                                   f"{tag}/spectrogram": wandb.Image(png), "trainer/global_step": step})
 
 
 def log_folder(logger) -> str | None:
