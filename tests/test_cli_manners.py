@@ -121,6 +121,7 @@ def test_readme_commands_work_from_another_folder(tmp_path, monkeypatch):
     for command in commands:
         result = run_cli(*command)
         assert result.code == 0, (command, result)
+    assert "it/s" not in result.err and "bench: " not in result.err  # stderr is no terminal here: no bar
     for name in ("speech.png", "speech.png.preview.png", "speech_fgla.wav", "speech_fgla.wav.json", "photo.wav",
                  "photo.wav.json", "photo.wav.preview.png", "bench-out/results.csv", "bench-out/report.html"):
         assert (tmp_path / name).is_file(), name
@@ -135,3 +136,14 @@ def test_default_output_folders_are_ignored_by_git():
     result = subprocess.run(["git", "check-ignore", "--no-index", *[d + "x" for d in defaults]], cwd=PROJECT,
                             capture_output=True, text=True)
     assert result.stdout.split() == [d + "x" for d in defaults], result
+
+
+def test_progress_bars_stay_quiet_off_a_terminal_unless_asked(tmp_path):
+    """stderr is not a terminal under pytest: no bar by default, the bar with --progress."""
+    shown = run_cli("bench", SPEECH, "--backends", "fgla:iters=2", "--metrics", "sc_db", "--out", tmp_path / "b",
+                    "--progress")  # without it: test_readme_commands_work_from_another_folder
+    assert shown.code == 0 and "bench: 100%" in shown.err, shown
+    config = run_cli("fit", "--print_config")
+    assert "enable_progress_bar: false" in config.out
+    asked = run_cli("fit", "--print_config", "--trainer.enable_progress_bar", "true")
+    assert "enable_progress_bar: true" in asked.out

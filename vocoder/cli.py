@@ -213,6 +213,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timings", action="store_true",
                    help="measure and report seconds and real-time factors (then a rerun is not byte-identical)")
     p.add_argument("--force", action="store_true", help="replace the contents of a non-empty --out folder")
+    p.add_argument("--progress", action="store_true",
+                   help="show the progress bar even when stderr is not a terminal (default: only on a terminal)")
 
     p = sub.add_parser("export", help="training checkpoint → model file (.safetensors: weights + spec, no pickle) "
                                       "and its model card")
@@ -391,7 +393,7 @@ def _bench(args: argparse.Namespace) -> int:
     label = args.preset + (f" with {overrides.describe()}" if overrides else "")
     result = run_bench(clips, backends, label, args.out, metrics, args.report_audio, command=command, spec=spec,
                        degradation=degradation, notify=lambda line: print(f"vocoder: {line}", file=sys.stderr),
-                       timings=args.timings, inputs=args.inputs)
+                       timings=args.timings, inputs=args.inputs, progress=True if args.progress else None)
     print(f"{len(result.rows)} runs ({len(clips)} clips × {len(backends)} backends, input {degradation.label}) "
           f"written to {args.out}/")
     for name in ("results.csv", "summary.md", "summary.json", "report.html", "plots/", "audio/"):
