@@ -61,6 +61,12 @@ def test_info_says_when_the_pixels_contradict_a_claim(encoded, tmp_path):
     assert "  CONTRADICTED: the brightest pixel (the peak is 0 dB): claimed 65535, measured 1000" in result.out
 
 
+def test_info_refuses_a_decode_over_the_memory_cap_in_one_line(encoded):
+    result = run_cli("info", encoded, "--max-memory", "1M")
+    assert result.code == 2 and result.out == "" and len(result.err.splitlines()) == 1, result
+    assert "info needs about" in result.err and "decode the picture" in result.err
+
+
 def test_info_on_audio_gives_duration_and_channels():
     result = run_cli("info", SPEECH)
     assert result.code == 0, result

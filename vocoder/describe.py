@@ -139,16 +139,21 @@ def picture_summary(path: str, meta: dict[str, Any] | None, header, max_pixels: 
         lines.append("  tags: " + ", ".join(f"{k}={shown(v, 20)}" for k, v in meta["claims_from_file"].items()))
     lines.append(f"verified here: sha256 of this file {sha256_file(path)}")
     if ours:
-        lines.extend(_pixel_checks(path, max_pixels))
+        lines.extend(_pixel_checks(path, header, max_pixels))
     lines.append(f"the full record: vocoder info --json {path}")
     return lines
 
 
-def _pixel_checks(path: str, max_pixels: int) -> list[str]:
-    """Each claim the pixels can confirm or refute, one line each."""
+def _pixel_checks(path: str, header, max_pixels: int) -> list[str]:
+    """Each claim the pixels can confirm or refute, one line each (the
+    decode is refused first when it would exceed the memory cap)."""
+    from vocoder import budget
     from vocoder.claims import check_image_claims
     from vocoder.frontend.picture import read_picture
 
+    estimate = budget.Estimate("info")
+    estimate.add("decode the picture", budget.picture_decode(header))
+    estimate.check()
     report = check_image_claims(read_picture(path, max_pixels, frame=0), path)
     return [f"  {'agrees' if c['agrees'] else 'CONTRADICTED'}: {c['claim']}: claimed {_value(c['claimed'])}, "
             f"measured {_value(c['measured'])}" for c in report.checks]
