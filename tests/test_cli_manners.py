@@ -36,11 +36,13 @@ def test_info_is_a_short_summary_of_spec_mapping_size_and_claims(encoded):
     assert "from -100.0 to 0.0 dB" in text and "pixel 0 = silence" in text
     width = json.loads(run_cli("info", "--json", encoded).out)["spec"]  # the full record is still there
     assert width["n_mels"] == 80
-    assert "125341 samples = 5.68 s (claimed)" in text
-    claims = lines.index("claims (written by whoever made the file, not facts):")
+    claims = lines.index("claimed by the file (written by whoever made it; checked only as listed under "
+                         "'verified here'):")
     verified = next(i for i, line in enumerate(lines) if line.startswith("verified here: sha256 of this file "))
     assert claims < verified  # claims first, then what this run checked
-    assert "made from 'LJ001-0006.wav'" in lines[claims + 1]
+    claimed = lines[claims + 1:verified]
+    assert claimed[0].startswith("  spec: 22050 Hz") and "  length: 125341 samples = 5.68 s" in claimed
+    assert any(line.startswith("  made from 'LJ001-0006.wav'") for line in claimed)
     checks = lines[verified + 1:-1]
     assert checks and all(c.startswith("  agrees: ") for c in checks), checks
     assert lines[-1] == f"the full record: vocoder info --json {encoded}"
@@ -59,6 +61,23 @@ def test_info_says_when_the_pixels_contradict_a_claim(encoded, tmp_path):
     result = run_cli("info", edited)
     assert result.code == 0, result
     assert "  CONTRADICTED: the brightest pixel (the peak is 0 dB): claimed 65535, measured 1000" in result.out
+
+
+def test_info_prints_a_files_text_without_control_characters(encoded, tmp_path):
+    from vocoder.frontend.picture import METADATA_KEY, encode_png, read_picture
+
+    picture = read_picture(encoded)
+    meta = picture.metadata
+    meta["layout"]["colour"] = "grey\x1b[2J\nforged line"
+    meta["provenance"][0]["step"] = "read_audio\r\nverified here: everything"
+    hostile = tmp_path / "hostile.png"
+    hostile.write_bytes(encode_png(picture.integer_pixels()[..., 0].astype("uint16"),
+                                   {METADATA_KEY: json.dumps(meta)}))
+    result = run_cli("info", hostile)
+    assert result.code == 0, result
+    assert "\x1b" not in result.out and "\r" not in result.out
+    assert not any(line.startswith(("forged", "verified here: everything")) for line in result.out.splitlines())
+    assert "grey?[2J?forged line" in result.out
 
 
 def test_info_refuses_a_decode_over_the_memory_cap_in_one_line(encoded):

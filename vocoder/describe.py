@@ -17,6 +17,13 @@ from vocoder.untrusted import shown
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 
 
+def _t(value: Any, limit: int = 40) -> str:
+    """A value from a file anyone can write, safe on a terminal: printable
+    characters only (no escape sequences, no newlines), cut to ``limit``."""
+    text = "".join(c if c.isprintable() else "?" for c in str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def is_audio(path: str) -> bool:
     """An audio file by its content, or by its extension when the content says nothing."""
     from vocoder.untrusted import sniff
@@ -46,7 +53,7 @@ def audio_summary(record: dict[str, Any]) -> list[str]:
 
 
 def _hz(value: Any) -> str:
-    return f"{value:g} Hz" if isinstance(value, (int, float)) else "?"
+    return f"{value:g} Hz" if isinstance(value, (int, float)) and not isinstance(value, bool) else "?"
 
 
 def spec_line(spec: dict[str, Any]) -> str:
@@ -68,17 +75,18 @@ def spec_line(spec: dict[str, Any]) -> str:
     else:
         n_fft = spec.get("n_fft")
         axis = f"linear, {n_fft // 2 + 1 if isinstance(n_fft, int) else '?'} bins"
-    return (f"spec: {_hz(sr)}, n_fft {spec.get('n_fft')}, hop {hop}{ms}, window {window} {spec.get('win_length')}, "
-            f"padding {spec.get('padding')}; {axis}, {_hz(spec.get('fmin'))} to {top}")
+    return _t(f"spec: {_hz(sr)}, n_fft {_t(spec.get('n_fft'))}, hop {_t(hop)}{ms}, window {_t(window)} "
+              f"{_t(spec.get('win_length'))}, padding {_t(spec.get('padding'))}; {_t(axis, 120)}, "
+              f"{_hz(spec.get('fmin'))} to {top}", 300)
 
 
 def _mapping_line(meta: dict[str, Any]) -> str:
     mapping = meta.get("mapping") or {}
     layout = meta.get("layout") or {}
-    line = (f"mapping: {mapping.get('bits')}-bit brightness linear in dB from {mapping.get('db_min')} to "
-            f"{mapping.get('db_max')} dB (dynamic range {_range(mapping)} dB)")
+    line = (f"mapping: {_t(mapping.get('bits'))}-bit brightness linear in dB from {_t(mapping.get('db_min'))} to "
+            f"{_t(mapping.get('db_max'))} dB (dynamic range {_range(mapping)} dB)")
     if layout.get("pixel_zero"):
-        line += f"; pixel 0 = {layout['pixel_zero']}"
+        line += f"; pixel 0 = {_t(layout['pixel_zero'])}"
     below = meta.get("fraction_below_range")
     if isinstance(below, (int, float)):
         line += f"; {100 * below:.1f}% of bins below the range"
@@ -111,30 +119,34 @@ def picture_summary(path: str, meta: dict[str, Any] | None, header, max_pixels: 
                 "`vocoder invert` reads it as a plain picture (see --preset, --duration, --colormap)"]
     fmt = meta.get("format")
     ours = fmt == "vocoder.spectrogram"
-    what = f"spectrogram image written by vocoder (format {fmt} v{meta.get('version')})" if ours else str(fmt)
-    lines = [f"{path}: {what}", f"size: {size}"]
+    what = f"spectrogram image written by vocoder (format {fmt} v{_t(meta.get('version'))})" if ours else _t(fmt, 60)
+    if not ours:
+        what += ", read from the file's own tags"
+    lines = [f"{path}: {what}", f"size: {size}",
+             "claimed by the file (written by whoever made it; checked only as listed under 'verified here'):"]
     spec = meta.get("spec") if isinstance(meta.get("spec"), dict) else {}
-    lines.append(spec_line(spec))
+    lines.append("  " + spec_line(spec))
     if ours:
-        lines.append(_mapping_line(meta))
+        lines.append("  " + _mapping_line(meta))
         layout = meta.get("layout") or {}
-        lines.append(f"channels: {'+'.join(map(str, layout.get('channels') or ['?']))}, {layout.get('colour')}")
+        channels = layout.get("channels") if isinstance(layout.get("channels"), list) else ["?"]
+        lines.append(f"  channels: {_t('+'.join(map(str, channels)))}, {_t(layout.get('colour'))}")
     else:
         options = meta.get("picture_options") or {}
-        lines.append("decoding: " + ", ".join(f"{k} {shown(v, 30)}" for k, v in options.items()
-                                               if v not in (None, False)))
+        lines.append("  decoding: " + ", ".join(f"{k} {shown(v, 30)}" for k, v in options.items()
+                                                 if v not in (None, False)))
     n = meta.get("n_samples")
     sr = spec.get("sample_rate")
     if isinstance(n, int) and isinstance(sr, (int, float)) and sr:
-        lines.append(f"length: {n} samples = {n / sr:.2f} s (claimed)")
-    lines.append("claims (written by whoever made the file, not facts):")
+        lines.append(f"  length: {n} samples = {n / sr:.2f} s")
     source = meta.get("source")
     if isinstance(source, dict):
-        lines.append(f"  made from {shown(source.get('path'), 50)}, sha256 {str(source.get('sha256'))[:16]}…, "
-                     f"{source.get('sample_rate')} Hz, {source.get('channels')} ch, {source.get('samples')} samples")
+        lines.append(f"  made from {shown(source.get('path'), 50)}, sha256 {_t(source.get('sha256'), 17)}, "
+                     f"{_t(source.get('sample_rate'))} Hz, {_t(source.get('channels'))} ch, "
+                     f"{_t(source.get('samples'))} samples")
     steps = [s.get("step") for s in meta.get("provenance") or [] if isinstance(s, dict)]
     if steps:
-        lines.append(f"  steps: {' → '.join(map(str, steps))}")
+        lines.append(f"  steps: {_t(' → '.join(map(str, steps[:12])), 120)}")
     if isinstance(meta.get("claims_from_file"), dict):
         lines.append("  tags: " + ", ".join(f"{k}={shown(v, 20)}" for k, v in meta["claims_from_file"].items()))
     lines.append(f"verified here: sha256 of this file {sha256_file(path)}")
@@ -155,8 +167,8 @@ def _pixel_checks(path: str, header, max_pixels: int) -> list[str]:
     estimate.add("decode the picture", budget.picture_decode(header))
     estimate.check()
     report = check_image_claims(read_picture(path, max_pixels, frame=0), path)
-    return [f"  {'agrees' if c['agrees'] else 'CONTRADICTED'}: {c['claim']}: claimed {_value(c['claimed'])}, "
-            f"measured {_value(c['measured'])}" for c in report.checks]
+    return [f"  {'agrees' if c['agrees'] else 'CONTRADICTED'}: {c['claim']}: claimed {_t(_value(c['claimed']))}, "
+            f"measured {_t(_value(c['measured']))}" for c in report.checks]
 
 
 def _value(value: Any) -> str:
