@@ -63,8 +63,10 @@ def test_csv_checkpoint_names_and_clip_folders_count_the_same_steps(tmp_path, cl
         "class_path": "lightning.pytorch.loggers.CSVLogger",
         "init_args": {"save_dir": str(tmp_path / "logs"), "name": "csv"}}}}))
     result = run_cli("fit", "--config", config, "--config", logger, "--run", "steps", "--checkpoint_root",
-                     tmp_path / "ckpt")
+                     tmp_path / "ckpt", "--trainer.enable_progress_bar", "true")
     assert result.code == 0, result
+    bar = result.out + result.err  # Lightning draws its bar on stdout
+    assert "step=2" in bar and "step=3" not in bar  # the bar shows the same step
     best = sorted(p.name for p in (tmp_path / "ckpt" / "steps").glob("best-*.ckpt"))
     assert [name.split("-")[1] for name in best] == ["2"], best  # validated after batch 3 (step 2, from 0)
     ckpt = torch.load(tmp_path / "ckpt" / "steps" / best[0], weights_only=True, map_location="cpu")

@@ -35,7 +35,7 @@ from vocoder.training.data import AudioDataModule
 from vocoder.training.media import run_log_folder
 from vocoder.training.module import HiFiGANModule
 from vocoder.training.paths import resolve_data_paths
-from vocoder.training.steps import BatchCheckpoint
+from vocoder.training.steps import BatchCheckpoint, show_logging_step
 
 SUBCOMMANDS = ("fit", "validate", "test")
 DEFAULT_CHECKPOINT_ROOT = "runs"  # gitignored; checkpoints/ holds the published, committed models
@@ -222,6 +222,7 @@ class VocoderCLI(LightningCLI):
         trainer = super().instantiate_trainer(**kwargs)
         if type(trainer.strategy.checkpoint_io) is TorchCheckpointIO:
             trainer.strategy.checkpoint_io = AtomicCheckpointIO(getattr(self, "_protected", ()))
+        show_logging_step(trainer)  # step= on the bar, as in metrics.csv and checkpoint names
         return trainer
 
     def _check_checkpoint_fits(self) -> None:
