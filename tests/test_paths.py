@@ -32,6 +32,7 @@ def test_a_config_path_is_relative_to_its_file_and_a_command_line_path_to_the_cw
     assert data_path_bases(["fit", "--config", str(a), "--data.data_dir", "wavs"])["data_dir"] == str(tmp_path)
     assert data_path_bases(["fit", "--data.data_dir=wavs", "--config", str(a)])["data_dir"] == str(tmp_path / "a")
     assert data_path_bases(["fit", "--data.file_list", "l.txt"]) == {"file_list": str(tmp_path)}
+    assert data_path_bases(["fit", "-c", str(a)])["val_files"] == str(tmp_path / "a")
 
 
 def test_fit_with_a_config_from_another_folder_finds_its_data(tmp_path, clips, monkeypatch):  # noqa: F811

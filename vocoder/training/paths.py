@@ -23,6 +23,8 @@ DATA_PATH_KEYS = ("data_dir", "file_list", "val_files")
 
 def _option(token: str, following: str | None) -> tuple[str, str | None, int] | None:
     """(name, value, tokens used) for ``--name value`` or ``--name=value``."""
+    if token == "-c":  # LightningCLI's short --config
+        return "config", following, 2
     if not token.startswith("--"):
         return None
     if "=" in token:
