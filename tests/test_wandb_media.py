@@ -56,7 +56,7 @@ def test_csv_checkpoint_names_and_clip_folders_count_the_same_steps(tmp_path, cl
 
     import torch
 
-    config = write_config(tmp_path / "csv.yaml", clips, max_steps=6, val_check_interval=3, limit_val_batches=1,
+    config = write_config(tmp_path / "csv.yaml", clips, max_steps=4, val_check_interval=2, limit_val_batches=1,
                           log_every_n_steps=1)
     logger = tmp_path / "csv_logger.yaml"
     logger.write_text(yaml.safe_dump({"trainer": {"logger": {
@@ -66,15 +66,15 @@ def test_csv_checkpoint_names_and_clip_folders_count_the_same_steps(tmp_path, cl
                      tmp_path / "ckpt", "--trainer.enable_progress_bar", "true")
     assert result.code == 0, result
     bar = result.out + result.err  # Lightning draws its bar on stdout
-    assert "step=2" in bar and "step=3" not in bar  # the bar shows the same step
+    assert "step=1" in bar and "step=2" not in bar  # the bar shows the same step
     best = sorted(p.name for p in (tmp_path / "ckpt" / "steps").glob("best-*.ckpt"))
-    assert [name.split("-")[1] for name in best] == ["2"], best  # validated after batch 3 (step 2, from 0)
+    assert [name.split("-")[1] for name in best] == ["1"], best  # validated after batch 2 (step 1, from 0)
     ckpt = torch.load(tmp_path / "ckpt" / "steps" / best[0], weights_only=True, map_location="cpu")
-    assert ckpt["vocoder"]["trained_batches"] == 3 and ckpt["global_step"] == 6
+    assert ckpt["vocoder"]["trained_batches"] == 2 and ckpt["global_step"] == 4
     version = tmp_path / "logs" / "csv" / "version_0"
     with open(version / "metrics.csv") as fh:
         rows = list(csv.DictReader(fh))
     validated = [int(r["step"]) for r in rows if r.get("val_mel_l1")]
-    assert validated == [2], rows
-    assert max(int(r["step"]) for r in rows) == 2  # batches 1..3 are steps 0..2
-    assert sorted(p.name for p in (version / "samples").iterdir()) == ["step0000002"]
+    assert validated == [1], rows
+    assert max(int(r["step"]) for r in rows) == 1  # batches 1..2 are steps 0..1
+    assert sorted(p.name for p in (version / "samples").iterdir()) == ["step0000001"]
