@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -13,16 +14,34 @@ import soundfile as sf
 from vocoder.cli import main
 
 PROJECT = Path(__file__).resolve().parents[1]
-SHARED = PROJECT.parent / "shared" / "data"
+# The real recordings; VOCODER_SHARED_DATA points elsewhere (tests/test_paths.py uses it).
+SHARED = Path(os.environ.get("VOCODER_SHARED_DATA") or PROJECT.parent / "shared" / "data")
 SAMPLES = PROJECT / "samples"
+SHARED_MISSING = f"the real recordings are not present in {SHARED} (../shared/data beside the project)"
+
+
+def in_ci() -> bool:
+    """True on a CI runner (CI=true, as GitHub Actions, GitLab and most others set it)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """../shared/data (real recordings); tests that need it skip without it."""
+    """../shared/data (real recordings): skipped without it locally, a failure in CI."""
     if not (SHARED / "audio" / "ljspeech").is_dir():
-        pytest.skip("../shared/data is not present")
+        if in_ci():
+            pytest.fail(f"{SHARED_MISSING}; CI must provide it (a skip here would hide untested code)",
+                        pytrace=False)
+        pytest.skip(SHARED_MISSING)
     return SHARED
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """One line saying how many tests skipped for want of the real recordings."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if SHARED_MISSING in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_line(f"{len(skipped)} tests skipped because {SHARED_MISSING}; "
+                                    "with CI=true that is a failure")
 
 
 @pytest.fixture(scope="session")

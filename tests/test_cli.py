@@ -34,7 +34,7 @@ def test_backends_lists_both_griffin_lims():
 
 
 def test_info_prints_the_spec_that_was_written(encoded):
-    result = run_cli("info", encoded)
+    result = run_cli("info", "--json", encoded)
     assert result.code == 0, result
     metadata = json.loads(result.out)
     from vocoder.spec import PRESETS
@@ -45,7 +45,7 @@ def test_info_prints_the_spec_that_was_written(encoded):
 
 
 def test_info_says_when_there_is_no_metadata():
-    result = run_cli("info", SAMPLES / "text.png")
+    result = run_cli("info", "--json", SAMPLES / "text.png")
     assert result.code == 1
     assert "no embedded vocoder metadata" in result.err and result.out == ""
 

@@ -468,7 +468,7 @@ def test_output_to_a_closed_pipe_is_one_line(work):
 def test_piping_into_head_ends_cleanly(work):
     result = subprocess.run(f'"{VOCODER}" info speech.png | head -1; exit "${{PIPESTATUS[0]}}"', shell=True,
                             executable="/bin/bash", cwd=work, capture_output=True, text=True, timeout=600)
-    assert result.stdout == "{\n"
+    assert result.stdout.startswith("speech.png: spectrogram image written by vocoder")
     assert result.returncode in (0, 2) and "Traceback" not in result.stderr  # 0 if it finished before head left
     assert len(result.stderr.strip().splitlines()) == (result.returncode == 2)
 

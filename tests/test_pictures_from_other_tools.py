@@ -282,7 +282,7 @@ def test_desonify_refuses_audio_that_is_not_a_curve(tmp_path):
 
 
 def test_info_shows_a_producers_claims_and_the_options_it_implies():
-    result = run_cli("info", RIFFUSION / "riffusion_stereo.png")
+    result = run_cli("info", "--json", RIFFUSION / "riffusion_stereo.png")
     assert result.code == 0, result
     shown = json.loads(result.out)
     assert shown["format"] == "riffusion spectrogram image"

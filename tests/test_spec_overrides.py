@@ -135,7 +135,7 @@ def test_encode_info_invert_round_trip_with_overrides(tmp_path, args, backend, e
     png, wav = tmp_path / "s.png", tmp_path / "s.wav"
     result = run_cli("encode", SPEECH, "-o", png, *args)
     assert result.code == 0, result
-    info = run_cli("info", png)
+    info = run_cli("info", "--json", png)
     assert info.code == 0, info
     metadata = json.loads(info.out)
     for field, value in expected.items():

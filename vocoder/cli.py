@@ -179,10 +179,14 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frame", type=_positive_int, metavar="N",
                    help="which frame of a multi-frame picture (GIF, APNG, TIFF) to read, from 0; recorded")
 
-    p = sub.add_parser("info", help="print an image's embedded spec and mapping as JSON")
-    p.add_argument("image")
+    p = sub.add_parser("info", help="what a spectrogram image (or audio file) is: spec, mapping, size, claims")
+    p.add_argument("image", metavar="FILE", help="a PNG from `vocoder encode`, any picture, or an audio file")
+    p.add_argument("--json", action="store_true", help="print the full embedded record as JSON instead")
+    p.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS,
+                   help=f"refuse larger images (default: {DEFAULT_MAX_PIXELS:,})")
 
-    sub.add_parser("backends", help="list the inversion backends")
+    p = sub.add_parser("backends", help="list the inversion backends, their options and defaults")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
 
     p = sub.add_parser("bench", help="encode → invert → measure every clip with every backend; tables, plots, report")
     p.add_argument("inputs", nargs="+", metavar="AUDIO_OR_DIR", help="audio files, or folders of .wav/.flac/.ogg")
@@ -209,6 +213,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timings", action="store_true",
                    help="measure and report seconds and real-time factors (then a rerun is not byte-identical)")
     p.add_argument("--force", action="store_true", help="replace the contents of a non-empty --out folder")
+    p.add_argument("--progress", action="store_true",
+                   help="show the progress bar even when stderr is not a terminal (default: only on a terminal)")
 
     p = sub.add_parser("export", help="training checkpoint → model file (.safetensors: weights + spec, no pickle) "
                                       "and its model card")
@@ -260,7 +266,8 @@ def _build_parser() -> argparse.ArgumentParser:
                              help=f"refuse jobs estimated to need more memory, e.g. 8G (default: ${budget.ENV}, "
                                   "else half of this machine's memory)")
     for name in ("fit", "validate", "test"):  # listed for --help; main() hands them to LightningCLI
-        sub.add_parser(name, help=f"LightningCLI {name} (vocoder {name} --help; e.g. --config configs/hifigan_tiny.yaml)")
+        sub.add_parser(name, help=f"LightningCLI {name}: e.g. --config configs/hifigan_tiny.yaml (vocoder {name} "
+                                  f"--help: the main options; {HELP_ALL}: every option)")
     return parser
 
 
@@ -339,22 +346,31 @@ def _encode(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from vocoder.pipeline import dumps, info
+    from vocoder import describe
+    from vocoder.pipeline import dumps
 
-    metadata = info(args.image)
+    if describe.is_audio(args.image):
+        record = describe.audio_record(args.image)
+        print(dumps(record) if args.json else "\n".join(describe.audio_summary(record)))
+        return 0
+    metadata, header = describe.picture_record(args.image, args.max_pixels)
+    if not args.json:
+        print("\n".join(describe.picture_summary(args.image, metadata, header, args.max_pixels)))
     if metadata is None:
         print(f"{args.image}: no embedded vocoder metadata; `vocoder invert` will read it as a plain picture",
               file=sys.stderr)
         return 1
-    print(dumps(metadata))
+    if args.json:
+        print(dumps(metadata))
     return 0
 
 
 def _backends(args: argparse.Namespace) -> int:
-    from vocoder.inversion import describe
+    from vocoder import describe
+    from vocoder.pipeline import dumps
 
-    for name, summary in describe():
-        print(f"{name:12s} {summary}")
+    rows = describe.backend_rows()
+    print(dumps(rows) if args.json else "\n".join(describe.backends_summary(rows)))
     return 0
 
 
@@ -377,7 +393,7 @@ def _bench(args: argparse.Namespace) -> int:
     label = args.preset + (f" with {overrides.describe()}" if overrides else "")
     result = run_bench(clips, backends, label, args.out, metrics, args.report_audio, command=command, spec=spec,
                        degradation=degradation, notify=lambda line: print(f"vocoder: {line}", file=sys.stderr),
-                       timings=args.timings, inputs=args.inputs)
+                       timings=args.timings, inputs=args.inputs, progress=True if args.progress else None)
     print(f"{len(result.rows)} runs ({len(clips)} clips × {len(backends)} backends, input {degradation.label}) "
           f"written to {args.out}/")
     for name in ("results.csv", "summary.md", "summary.json", "report.html", "plots/", "audio/"):
@@ -479,6 +495,48 @@ def _inputs(args: argparse.Namespace) -> list[str]:
     return [p for p in named + list(getattr(args, "inputs", None) or []) if isinstance(p, str)]
 
 
+HELP_ALL = "--help-all"
+
+
+def _short_help_wanted(argv: list[str]) -> bool:
+    """`vocoder fit --help` (before any `--`): the short pointer, not Lightning's 1,800 lines."""
+    args = argv[: argv.index("--")] if "--" in argv else argv
+    return HELP_ALL not in args and any(a in ("-h", "--help") for a in args)
+
+
+def training_help(command: str) -> str:
+    """The options people change first for `vocoder fit|validate|test`, and where the rest are."""
+    fit_only = command == "fit"
+    lines = [
+        f"usage: vocoder {command} --config CONFIG.yaml [--SECTION.OPTION VALUE ...]",
+        "",
+        f"{'Train' if fit_only else 'Evaluate'} a HiFi-GAN vocoder with LightningCLI. The options changed most:",
+        "  --config FILE                  YAML config, e.g. configs/hifigan_tiny.yaml (repeatable; later wins)",
+        "  --data.data_dir DIR            training audio: a folder searched for .wav/.flac/.ogg",
+        "  --data.file_list FILE          or a text file of audio paths, one per line",
+        "  --data.batch_size N            items per batch on each device (global = N × devices × nodes)",
+    ]
+    if fit_only:
+        lines += [
+            "  --trainer.max_steps N          when to stop, in optimiser steps: two per batch (D, then G)",
+            "  --run NAME                     checkpoints and config.yaml go to runs/NAME/ (--checkpoint_root moves runs/)",
+            "  --model.init_generator MODEL   fine-tune from a model name (vocoder models), .safetensors or .ckpt",
+            "  --ckpt_path runs/OLD/last.ckpt resume a run (give it a new --run NAME)",
+            "  --force                        write into a run folder that already holds files",
+        ]
+    else:
+        lines.append("  --ckpt_path FILE.ckpt          the checkpoint to evaluate")
+    lines += [
+        "  --trainer.accelerator cpu|gpu  --trainer.devices N    where to run",
+        "  --print_config                 print the merged config (every option, resolved) and exit",
+        "",
+        "Relative --data.data_dir/--data.file_list/--data.val_files: in a config file, relative to that file's",
+        "folder; on the command line, relative to the current folder.",
+        f"Every option (about 1,800 lines of Lightning's help): vocoder {command} {HELP_ALL}",
+    ]
+    return "\n".join(lines)
+
+
 def _fail(message: str) -> int:
     from vocoder.provenance import printable
 
@@ -495,10 +553,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.reconfigure(errors="backslashreplace")
     with interrupts.handled():
         try:
-            if argv and argv[0] in ("fit", "validate", "test"):
+            if argv and argv[0] in ("fit", "validate", "test") and _short_help_wanted(argv):
+                print(training_help(argv[0]))
+                code = 0
+            elif argv and argv[0] in ("fit", "validate", "test"):
                 from vocoder.training.cli import run  # Lightning loads only for training
 
-                code = run(argv)
+                code = run(["--help" if a == HELP_ALL else a for a in argv])
             else:
                 args = _build_parser().parse_args(argv)
                 if not os.environ.get("VOCODER_DEBUG"):

@@ -27,7 +27,6 @@ from typing import Any, Optional, Sequence
 
 import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
-from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 
 from vocoder import budget
@@ -35,7 +34,10 @@ from vocoder.errors import VocoderError
 from vocoder.outputs import FORCE_FLAG, AtomicOutputs, inside
 from vocoder.training import memory
 from vocoder.training.data import AudioDataModule
+from vocoder.training.media import run_log_folder
 from vocoder.training.module import HiFiGANModule
+from vocoder.training.paths import resolve_data_paths
+from vocoder.training.steps import BatchCheckpoint, show_logging_step
 
 SUBCOMMANDS = ("fit", "validate", "test")
 DEFAULT_CHECKPOINT_ROOT = "runs"  # gitignored; checkpoints/ holds the published, committed models
@@ -150,8 +152,9 @@ class SaveConfig(SaveConfigCallback):
         run_folder = (self.config.get("checkpoint") or {}).get("dirpath") if stage == "fit" else None
         if run_folder:
             targets.append(os.path.join(run_folder, self.config_filename))
-        if trainer.loggers:
-            targets.append(os.path.join(trainer.log_dir, self.config_filename))  # collective: every rank
+        log_folder = run_log_folder(trainer) if trainer.loggers else None  # collective: every rank
+        if log_folder:  # this run's own folder (W&B: its run folder, not the shared save_dir)
+            targets.append(os.path.join(log_folder, self.config_filename))
         targets = list(dict.fromkeys(targets))
         clash = next((t for t in targets if os.path.lexists(t)), None) if trainer.is_global_zero else None
         clash = trainer.strategy.broadcast(clash)
@@ -179,7 +182,7 @@ class VocoderCLI(LightningCLI):
         parser.add_argument("--max-memory", type=Optional[str], default=None,
                             help=f"refuse runs estimated to need more memory, e.g. 8G (default: ${budget.ENV}, "
                                  "else half of this machine's memory)")
-        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.add_lightning_class_args(BatchCheckpoint, "checkpoint")  # {step} = batches, as the logs
         parser.set_defaults({
             "checkpoint.monitor": "val_mel_l1", "checkpoint.mode": "min", "checkpoint.save_last": True,
             "checkpoint.save_top_k": 1, "checkpoint.filename": "best-{step}-{val_mel_l1:.4f}",
@@ -197,6 +200,7 @@ class VocoderCLI(LightningCLI):
         config = self.config[subcommand] if subcommand else self.config
         ckpt_path = config.get("ckpt_path")
         budget.set_limit(budget.parse_size(config.max_memory) if config.get("max_memory") else None)
+        resolve_data_paths(config.data, sys.argv[1:] if args is None else args)  # relative to their config file
         self._saved_shapes = check_checkpoint(ckpt_path, resume=subcommand == "fit") if ckpt_path else None
         if subcommand == "fit":
             check_run_folder(config.checkpoint.dirpath, bool(config.get("force")), ckpt_path)
@@ -219,6 +223,7 @@ class VocoderCLI(LightningCLI):
         trainer = super().instantiate_trainer(**kwargs)
         if type(trainer.strategy.checkpoint_io) is TorchCheckpointIO:
             trainer.strategy.checkpoint_io = AtomicCheckpointIO(getattr(self, "_protected", ()))
+        show_logging_step(trainer)  # step= on the bar, as in metrics.csv and checkpoint names
         return trainer
 
     def _check_checkpoint_fits(self) -> None:
@@ -244,6 +249,7 @@ def run(argv: Sequence[str]) -> int:
     logging.getLogger("lightning.fabric.utilities.seed").setLevel(logging.WARNING)
     try:
         VocoderCLI(HiFiGANModule, AudioDataModule, seed_everything_default=1234,
+                   trainer_defaults={"enable_progress_bar": sys.stderr.isatty()},  # quiet in logs unless asked
                    save_config_callback=SaveConfig, auto_configure_optimizers=False,
                    parser_kwargs={**no_exit, **{name: no_exit for name in SUBCOMMANDS}})
     except VocoderError as exc:

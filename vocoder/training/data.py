@@ -38,8 +38,11 @@ def list_audio(data_dir: str | None, file_list: str | None) -> list[str]:
         base = Path(file_list).parent
         lines = [ln.split("#", 1)[0].strip() for ln in Path(file_list).read_text().splitlines()]
         return [str(base / ln) if not os.path.isabs(ln) else ln for ln in lines if ln]
-    if not data_dir or not os.path.isdir(data_dir):
-        raise VocoderError(f"audio folder not found: {data_dir} (set --data.data_dir or --data.file_list)")
+    if not data_dir:
+        raise VocoderError("no training audio given: set --data.data_dir DIR or --data.file_list FILE")
+    if not os.path.isdir(data_dir):
+        raise VocoderError(f"audio folder not found: {data_dir} (set --data.data_dir or --data.file_list; a "
+                           "relative path in a config file is relative to that file's folder)")
     files = sorted(str(p) for p in Path(data_dir).rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
     if not files:
         raise VocoderError(f"no .wav/.flac/.ogg files under {data_dir}")
@@ -155,6 +158,8 @@ class AudioDataModule(L.LightningDataModule):
     Args:
         data_dir: folder searched recursively for .wav/.flac/.ogg.
         file_list: text file of audio paths instead of a folder.
+            Through `vocoder fit`, relative data paths in a config file are
+            relative to that file's folder (``vocoder.training.paths``).
         val_files: explicit validation clips; otherwise the last ``val_count``
             files (sorted) are held out, so the split never changes between runs.
         preset: the SpectrogramSpec preset the mels are computed with.
@@ -165,7 +170,7 @@ class AudioDataModule(L.LightningDataModule):
         val_max_seconds: cap on each validation clip's length.
     """
 
-    def __init__(self, data_dir: str | None = "../shared/data/audio/ljspeech", file_list: str | None = None,
+    def __init__(self, data_dir: str | None = None, file_list: str | None = None,
                  val_files: list[str] | None = None, val_count: int = 2, preset: str = "hifigan",
                  segment: int = 8192, batch_size: int = 16, repeats: int = 1, num_workers: int = 0,
                  val_max_seconds: float | None = None, normalize: bool = True, seed: int = 1234):

@@ -9,6 +9,7 @@ import torch
 
 from vocoder.frontend.audio import Audio, audio_to_spectrogram, write_audio
 from vocoder.outputs import AtomicOutputs
+from vocoder.training.steps import logging_step
 
 
 def log_clip(module: L.LightningModule, tag: str, fake: torch.Tensor, real: torch.Tensor) -> None:
@@ -16,25 +17,46 @@ def log_clip(module: L.LightningModule, tag: str, fake: torch.Tensor, real: torc
     and hand them to Weights & Biases when that is the logger."""
     trainer = module.trainer
     spec = module.spec
-    # logger.log_dir, not trainer.log_dir: the latter is a DDP collective and
+    # log_folder, not trainer.log_dir: the latter is a DDP collective and
     # only rank 0 gets here. Without a logger there is nowhere to put clips.
-    root = trainer.loggers[0].log_dir if trainer.loggers else None
+    root = log_folder(trainer.loggers[0]) if trainer.loggers else None
     if not root:
         return
-    folder = os.path.join(root, "samples", f"step{trainer.global_step:07d}")
+    step = logging_step(trainer)  # as metrics.csv and W&B: batches, not two optimiser steps per batch
+    folder = os.path.join(root, "samples", f"step{step:07d}")
     os.makedirs(folder, exist_ok=True)
     name = tag.replace("/", "_")
     wav = os.path.join(folder, f"{name}.wav")
     png = os.path.join(folder, f"{name}.png")
     with AtomicOutputs() as outputs:  # whole files or none, even if training is stopped here
         write_audio(outputs.reserve(wav), fake.detach().float().cpu().clamp(-1, 1).unsqueeze(0), spec.sample_rate)
-        _plot_pair(fake, real, spec, outputs.reserve(png), f"{tag} at step {trainer.global_step}")
+        _plot_pair(fake, real, spec, outputs.reserve(png), f"{tag} at step {step}")
     for logger in trainer.loggers:
         if type(logger).__name__ == "WandbLogger":
             import wandb
 
+            # Keyed by trainer/global_step, as WandbLogger logs metrics (not wandb's own step counter).
             logger.experiment.log({f"{tag}/audio": wandb.Audio(wav, sample_rate=spec.sample_rate),
-                                   f"{tag}/spectrogram": wandb.Image(png)}, step=trainer.global_step)
+                                   f"{tag}/spectrogram": wandb.Image(png), "trainer/global_step": step})
+
+
+def log_folder(logger) -> str | None:
+    """This run's own folder under ``logger`` (call on rank 0): CSV's and
+    TensorBoard's version_N, W&B's run folder (wandb/offline-run-…/, whose
+    files/ W&B syncs); None for a logger that keeps nothing on disk."""
+    folder = getattr(logger, "log_dir", None)
+    if folder:
+        return folder
+    if type(logger).__name__ == "WandbLogger":
+        files = getattr(logger.experiment, "dir", None)  # …/offline-run-…/files
+        return os.path.dirname(os.path.normpath(files)) if files else None
+    return None
+
+
+def run_log_folder(trainer) -> str | None:
+    """:func:`log_folder` of the first logger, the same on every rank (a collective)."""
+    folder = log_folder(trainer.loggers[0]) if trainer.loggers and trainer.is_global_zero else None
+    return trainer.strategy.broadcast(folder)
 
 
 def _plot_pair(fake: torch.Tensor, real: torch.Tensor, spec, path: str, title: str) -> None:

@@ -1,0 +1,236 @@
+"""Short human summaries for `vocoder info` and `vocoder backends`.
+
+`info --json` prints the full record (``pipeline.info``); these functions say
+the same in a dozen lines, keeping what the file *claims* apart from what
+this run *verified* (hashes computed here, checks against the pixels).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import typing
+from typing import Any
+
+from vocoder.untrusted import shown
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+
+
+def _t(value: Any, limit: int = 40) -> str:
+    """A value from a file anyone can write, safe on a terminal: printable
+    characters only (no escape sequences, no newlines), cut to ``limit``."""
+    text = "".join(c if c.isprintable() else "?" for c in str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def is_audio(path: str) -> bool:
+    """An audio file by its content, or by its extension when the content says nothing."""
+    from vocoder.untrusted import sniff
+
+    kind = sniff(path)
+    if kind is not None:
+        return "audio" in kind
+    return os.path.splitext(path)[1].lower() in AUDIO_SUFFIXES
+
+
+def audio_record(path: str) -> dict[str, Any]:
+    """What `info --json` prints for an audio file: its header and hash."""
+    from vocoder.frontend.audio import audio_info
+    from vocoder.provenance import sha256_file
+
+    header = audio_info(path)
+    return {"format": "audio", "path": path, "sample_rate": header.sample_rate, "channels": header.channels,
+            "samples": header.frames, "seconds": header.frames / header.sample_rate, "sha256": sha256_file(path)}
+
+
+def audio_summary(record: dict[str, Any]) -> list[str]:
+    ch = record["channels"]
+    return [f"{record['path']}: audio, {ch} channel{'s' if ch != 1 else ''}, {record['sample_rate']} Hz, "
+            f"{record['samples']} samples = {record['seconds']:.2f} s",
+            f"sha256 {record['sha256']} (computed here)",
+            "not a spectrogram: `vocoder encode` makes one of it, `vocoder bench` uses it as a reference"]
+
+
+def _hz(value: Any) -> str:
+    return f"{value:g} Hz" if isinstance(value, (int, float)) and not isinstance(value, bool) else "?"
+
+
+def spec_line(spec: dict[str, Any]) -> str:
+    """One line: rate, framing and the frequency axis of a spec dict."""
+    sr = spec.get("sample_rate")
+    hop = spec.get("hop_length")
+    ms = f" ({1000 * hop / sr:.1f} ms)" if isinstance(hop, int) and isinstance(sr, (int, float)) and sr else ""
+    window = spec.get("window")
+    if window == "kaiser" and spec.get("kaiser_beta") is not None:
+        window = f"kaiser beta {spec['kaiser_beta']:g}"
+    fmax = spec.get("fmax")
+    top = _hz(fmax) if fmax is not None else (f"{sr / 2:g} Hz (Nyquist)" if isinstance(sr, (int, float)) else "?")
+    scale = spec.get("scale")
+    if scale == "mel":
+        axis = (f"mel, {spec.get('n_mels')} bands ({spec.get('mel_scale')} scale, {spec.get('mel_norm')} norm, "
+                f"{spec.get('mel_filterbank')})")
+    elif scale == "log":
+        axis = f"log, {spec.get('bands_per_octave')} bands per octave"
+    else:
+        n_fft = spec.get("n_fft")
+        axis = f"linear, {n_fft // 2 + 1 if isinstance(n_fft, int) else '?'} bins"
+    return _t(f"spec: {_hz(sr)}, n_fft {_t(spec.get('n_fft'))}, hop {_t(hop)}{ms}, window {_t(window)} "
+              f"{_t(spec.get('win_length'))}, padding {_t(spec.get('padding'))}; {_t(axis, 120)}, "
+              f"{_hz(spec.get('fmin'))} to {top}", 300)
+
+
+def _mapping_line(meta: dict[str, Any]) -> str:
+    mapping = meta.get("mapping") or {}
+    layout = meta.get("layout") or {}
+    line = (f"mapping: {_t(mapping.get('bits'))}-bit brightness linear in dB from {_t(mapping.get('db_min'))} to "
+            f"{_t(mapping.get('db_max'))} dB (dynamic range {_range(mapping)} dB)")
+    if layout.get("pixel_zero"):
+        line += f"; pixel 0 = {_t(layout['pixel_zero'])}"
+    below = meta.get("fraction_below_range")
+    if isinstance(below, (int, float)):
+        line += f"; {100 * below:.1f}% of bins below the range"
+    return line
+
+
+def _range(mapping: dict[str, Any]) -> str:
+    lo, hi = mapping.get("db_min"), mapping.get("db_max")
+    return f"{hi - lo:g}" if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) else "?"
+
+
+def picture_record(path: str, max_pixels: int) -> tuple[dict[str, Any] | None, Any]:
+    """(the embedded record or None, the picture's header) for `info`."""
+    from vocoder.frontend.picture import probe
+    from vocoder.pipeline import info
+
+    header = probe(path, max_pixels, frame=0)
+    return info(path, max_pixels), header
+
+
+def picture_summary(path: str, meta: dict[str, Any] | None, header, max_pixels: int) -> list[str]:
+    """What a picture is, its spec and mapping, its claims, and what was verified here."""
+    from vocoder.provenance import sha256_file
+
+    frames = f", frame 1 of {header.n_frames}" if header.n_frames > 1 else ""
+    size = (f"{header.width}×{header.height} pixels (columns = frames, rows = bands), {header.bands} "
+            f"{header.bit_depth or 'float'}-bit {header.format}{frames}")
+    if meta is None:
+        return [f"{path}: a picture with no embedded vocoder metadata, {size}",
+                "`vocoder invert` reads it as a plain picture (see --preset, --duration, --colormap)"]
+    fmt = meta.get("format")
+    ours = fmt == "vocoder.spectrogram"
+    what = f"spectrogram image written by vocoder (format {fmt} v{_t(meta.get('version'))})" if ours else _t(fmt, 60)
+    if not ours:
+        what += ", read from the file's own tags"
+    lines = [f"{path}: {what}", f"size: {size}",
+             "claimed by the file (written by whoever made it; checked only as listed under 'verified here'):"]
+    spec = meta.get("spec") if isinstance(meta.get("spec"), dict) else {}
+    lines.append("  " + spec_line(spec))
+    if ours:
+        lines.append("  " + _mapping_line(meta))
+        layout = meta.get("layout") or {}
+        channels = layout.get("channels") if isinstance(layout.get("channels"), list) else ["?"]
+        lines.append(f"  channels: {_t('+'.join(map(str, channels)))}, {_t(layout.get('colour'))}")
+    else:
+        options = meta.get("picture_options") or {}
+        lines.append("  decoding: " + ", ".join(f"{k} {shown(v, 30)}" for k, v in options.items()
+                                                 if v not in (None, False)))
+    n = meta.get("n_samples")
+    sr = spec.get("sample_rate")
+    if isinstance(n, int) and isinstance(sr, (int, float)) and sr:
+        lines.append(f"  length: {n} samples = {n / sr:.2f} s")
+    source = meta.get("source")
+    if isinstance(source, dict):
+        lines.append(f"  made from {shown(source.get('path'), 50)}, sha256 {_t(source.get('sha256'), 17)}, "
+                     f"{_t(source.get('sample_rate'))} Hz, {_t(source.get('channels'))} ch, "
+                     f"{_t(source.get('samples'))} samples")
+    steps = [s.get("step") for s in meta.get("provenance") or [] if isinstance(s, dict)]
+    if steps:
+        lines.append(f"  steps: {_t(' → '.join(map(str, steps[:12])), 120)}")
+    if isinstance(meta.get("claims_from_file"), dict):
+        lines.append("  tags: " + ", ".join(f"{k}={shown(v, 20)}" for k, v in meta["claims_from_file"].items()))
+    lines.append(f"verified here: sha256 of this file {sha256_file(path)}")
+    if ours:
+        lines.extend(_pixel_checks(path, header, max_pixels))
+    lines.append(f"the full record: vocoder info --json {path}")
+    return lines
+
+
+def _pixel_checks(path: str, header, max_pixels: int) -> list[str]:
+    """Each claim the pixels can confirm or refute, one line each (the
+    decode is refused first when it would exceed the memory cap)."""
+    from vocoder import budget
+    from vocoder.claims import check_image_claims
+    from vocoder.frontend.picture import read_picture
+
+    estimate = budget.Estimate("info")
+    estimate.add("decode the picture", budget.picture_decode(header))
+    estimate.check()
+    report = check_image_claims(read_picture(path, max_pixels, frame=0), path)
+    return [f"  {'agrees' if c['agrees'] else 'CONTRADICTED'}: {c['claim']}: claimed {_t(_value(c['claimed']))}, "
+            f"measured {_t(_value(c['measured']))}" for c in report.checks]
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, str) and len(value) > 20:
+        return value[:16] + "…"
+    return shown(value, 40)
+
+
+def backend_rows() -> list[dict[str, Any]]:
+    """Every registered backend: name, summary, learned or not, and its options with their defaults."""
+    from vocoder.inversion.registry import BACKENDS, backend_class
+
+    rows = []
+    for name in BACKENDS:
+        cls = backend_class(name)
+        hints = typing.get_type_hints(cls)
+        options = []
+        for f in dataclasses.fields(cls) if dataclasses.is_dataclass(cls) else ():
+            if not f.init or f.name.startswith("_"):
+                continue
+            if f.default is not dataclasses.MISSING:
+                default = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                default = f.default_factory()
+            else:
+                default = None
+            options.append({"name": f.name, "default": default, "type": _type_name(hints.get(f.name))})
+        learned = getattr(cls, "input_scale", "linear") != "linear" or cls.learned_model is not _base_learned()
+        rows.append({"name": name, "summary": cls.summary, "learned": learned, "options": options})
+    return rows
+
+
+def _base_learned():
+    from vocoder.inversion.base import Inverter
+
+    return Inverter.learned_model
+
+
+def _type_name(hint: Any) -> str:
+    if hint is None:
+        return "?"
+    if typing.get_origin(hint) is typing.Literal:
+        return "|".join(map(str, typing.get_args(hint)))
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if args:
+        return " or ".join(_type_name(a) for a in args)
+    return getattr(hint, "__name__", str(hint))
+
+
+def backends_summary(rows: list[dict[str, Any]]) -> list[str]:
+    from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT
+
+    lines = []
+    for row in rows:
+        mark = "  [learned]" if row["learned"] else ""
+        lines.append(f"{row['name']:12s} {row['summary']}{mark}")
+        for o in row["options"]:
+            default = "none" if o["default"] is None else shown(o["default"], 40)
+            lines.append(f"    {o['name']:<12s} {o['type']:<24s} default {default}")
+    lines.append("set options with `invert --NAME VALUE` or `bench --backends NAME:KEY=VALUE`")
+    if any(r["learned"] for r in rows):
+        lines.append(f"[learned] {LEARNED_OUTPUT_STATEMENT}")
+    return lines
