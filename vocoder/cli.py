@@ -84,7 +84,8 @@ def _spec_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--n-fft", type=_positive_int, metavar="N", help="FFT size; the window follows unless --win-length")
     g.add_argument("--hop", type=_positive_int, metavar="N", help="hop between frames, in samples")
     g.add_argument("--win-length", type=_positive_int, metavar="N", help="window length in samples (<= n_fft)")
-    g.add_argument("--window", metavar="NAME", help="hann, hamming, blackman, kaiser:BETA or rectangular")
+    g.add_argument("--window", metavar="NAME",
+                   help="hann, hamming, blackman, kaiser:BETA, rectangular or gauss[:GAMMA] (PGHI is exact for gauss)")
     g.add_argument("--kaiser-beta", type=float, metavar="BETA",
                    help="the kaiser window's beta (or --window kaiser:BETA)")
     g.add_argument("--scale", choices=("linear", "mel", "log"), help="frequency axis")
@@ -528,6 +529,7 @@ def training_help(command: str) -> str:
         lines.append("  --ckpt_path FILE.ckpt          the checkpoint to evaluate")
     lines += [
         "  --trainer.accelerator cpu|gpu  --trainer.devices N    where to run",
+        "  --max-memory SIZE              refuse a run estimated to need more (default: half this machine's RAM)",
         "  --print_config                 print the merged config (every option, resolved) and exit",
         "",
         "Relative --data.data_dir/--data.file_list/--data.val_files: in a config file, relative to that file's",

@@ -62,7 +62,7 @@ def _floats(t: torch.Tensor) -> np.ndarray:
 
 
 def fast_griffin_lim(spectrogram: Spectrogram, iters: int, momentum: float,
-                     init: str = "random", seed: int = 0, progress: bool | None = None,
+                     init: str = "random", seed: int = 0, progress: bool | None = None, label: str | None = None,
                      phase: torch.Tensor | None = None,
                      callback: Callable[[int, torch.Tensor], None] | None = None) -> torch.Tensor:
     """Phase retrieval for a linear magnitude; returns (channels × samples).
@@ -99,7 +99,9 @@ def fast_griffin_lim(spectrogram: Spectrogram, iters: int, momentum: float,
     views = {id(b): _floats(b) for b in (rebuilt, previous)}
     if callback is not None:
         callback(0, X.transpose(1, 2))
-    for n in tqdm(range(iters), desc="griffin-lim", unit="it", disable=None if progress is None else not progress,
+    # The bar names the backend the user chose (label), else the algorithm this momentum makes.
+    desc = label or ("fgla" if momentum else "griffinlim")
+    for n in tqdm(range(iters), desc=desc, unit="it", disable=None if progress is None else not progress,
                   leave=False):
         project(X, out=rebuilt)
         _project_magnitude(views[id(rebuilt)], views[id(previous)], mag_flat, X_flat,

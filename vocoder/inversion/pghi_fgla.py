@@ -50,4 +50,4 @@ class PGHIFastGriffinLim(Inverter):
 
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
         phase = pghi_phase(spectrogram, self.tol, self.seed)
-        return fast_griffin_lim(spectrogram, self.iters, self.momentum, phase=phase)
+        return fast_griffin_lim(spectrogram, self.iters, self.momentum, phase=phase, label="pghi+fgla")
