@@ -69,6 +69,15 @@ def run_cli(*args: str) -> CliResult:
     return CliResult(code, out.getvalue(), err.getvalue())
 
 
+@pytest.fixture(scope="session")
+def encoded(tmp_path_factory) -> Path:
+    """The bundled speech clip encoded with the hifigan preset (read-only for tests)."""
+    out = tmp_path_factory.mktemp("enc") / "speech.png"
+    result = run_cli("encode", SAMPLES / "LJ001-0006.wav", "-o", out, "--preset", "hifigan")
+    assert result.code == 0, result
+    return out
+
+
 @pytest.fixture
 def cli():
     return run_cli

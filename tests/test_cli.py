@@ -18,14 +18,6 @@ from vocoder.provenance import sha256_file
 SPEECH = SAMPLES / "LJ001-0006.wav"
 
 
-@pytest.fixture(scope="module")
-def encoded(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("enc") / "speech.png"
-    result = run_cli("encode", SPEECH, "-o", out, "--preset", "hifigan")
-    assert result.code == 0, result
-    return out
-
-
 def test_backends_lists_both_griffin_lims():
     result = run_cli("backends")
     assert result.code == 0

@@ -8,21 +8,12 @@ import json
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from conftest import PROJECT, SAMPLES, run_cli
 
 SPEECH = SAMPLES / "LJ001-0006.wav"
-
-
-@pytest.fixture(scope="module")
-def encoded(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("enc") / "speech.png"
-    result = run_cli("encode", SPEECH, "-o", out, "--preset", "hifigan")
-    assert result.code == 0, result
-    return out
 
 
 def test_info_is_a_short_summary_of_spec_mapping_size_and_claims(encoded):

@@ -20,7 +20,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,8 @@ from vocoder.frontend.audio import Audio, audio_to_spectrogram, read_audio
 from vocoder.frontend.stft import istft, magnitude
 from vocoder.inversion.pghi import gamma, pghi_phase
 from vocoder.spec import PRESETS
+
+from peers import best_time  # this folder's timing helper (numpy only), shared with the peers' side
 
 HERE = Path(__file__).resolve().parent
 EVAL = Path(os.environ.get("VOCODER_EVAL", HERE.parents[1].parent / "shared" / "data" / "audio" / "eval"))
@@ -54,15 +55,6 @@ def synthetic(sr: int = 22050) -> dict[str, Audio]:
 def sc_db(y: torch.Tensor, target: torch.Tensor, spec) -> float:
     est = magnitude(y, spec)
     return float(20 * torch.log10(torch.linalg.vector_norm(est - target) / torch.linalg.vector_norm(target)))
-
-
-def best_time(fn, repeats):
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def main() -> None:
