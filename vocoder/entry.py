@@ -10,13 +10,19 @@ import sys
 def main() -> int:
     from vocoder import interrupts
 
+    code = None
     with interrupts.handled():
         try:
             from vocoder.cli import main as cli_main
+
+            code = cli_main()
         except KeyboardInterrupt:
-            print(interrupts.message(interrupts.received()), file=sys.stderr)
-            return 2
-        return cli_main()
+            if code is None:  # before the command took over its own signals
+                print(interrupts.message(interrupts.received()), file=sys.stderr)
+                return 2
+        # Done, outputs whole (a signal that came after cli_main returned lands here too).
+        interrupts.finished()
+    return code
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ def handled() -> Iterator[None]:
         yield
         return
     _received.clear()
+    _finished.clear()
     previous = {}
     for signum in _SIGNALS.values():
         try:
@@ -56,7 +57,21 @@ def handled() -> Iterator[None]:
         yield
     finally:
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            signal.signal(signum, signal.SIG_IGN if _finished else handler)
+
+
+_finished: list[bool] = []
+
+
+def finished() -> None:
+    """The command's work is done and its outputs are whole: from now on a
+    signal is ignored, so a late Ctrl-C cannot turn a success into a death by
+    signal while the interpreter shuts down (the executable calls this; a
+    library caller's handlers are restored as they were)."""
+    _finished.append(True)
+    for signum in _SIGNALS.values():
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(signum, signal.SIG_IGN)
 
 
 def message(signal_name: str | None) -> str:
