@@ -245,6 +245,13 @@ def phase_retrieval(backend: str, channels: int, spec, frames: int, samples: int
         return pghi
     if backend == "pghi+fgla":
         return max(pghi, fgla + C64 * cells)
+    if backend == "agla":
+        # FGLA's buffers plus d_n (complex64); with init=pghi, PGHI first and
+        # its phase held while the loop runs (the larger of the two either way).
+        return max(pghi, fgla + 2 * C64 * cells)
+    if backend == "admm":
+        # FGLA's buffers plus u and z − u (complex64), the PGHI phase (init=pghi) held.
+        return max(pghi, fgla + 3 * C64 * cells)
     if generator is not None:
         return generator_activations(generator, channels, frames)
     return max(fgla, pghi)  # an unknown classical backend: the larger known one
