@@ -82,7 +82,8 @@ def test_listed_and_benchmarked(tmp_path):
     assert result.code == 0, result
     assert {"agla", "admm"} <= {line.split()[0] for line in result.out.splitlines() if line.strip()}
     result = run_cli("bench", SAMPLES / "LJ001-0006.wav", "--out", tmp_path / "b",
-                     "--backends", "agla:iters=5,admm:iters=5:rho=0")
+                     "--backends", "agla:iters=5,admm:iters=5:rho=0", "--metrics", "sc_db",
+                     "--report-audio", "none")
     assert result.code == 0, result
     csv = (tmp_path / "b" / "results.csv").read_text()
     assert "agla" in csv and "admm" in csv
