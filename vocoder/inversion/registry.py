@@ -19,6 +19,7 @@ BACKENDS: dict[str, str] = {
     "pghi+fgla": "vocoder.inversion.pghi_fgla:PGHIFastGriffinLim",
     "agla": "vocoder.inversion.agla:AcceleratedGriffinLim",
     "admm": "vocoder.inversion.admm:ADMMPhaseRetrieval",
+    "mel-gd": "vocoder.inversion.mel_gd:MelGradientDescent",
     "hifigan": "vocoder.inversion.hifigan:HiFiGAN",
 }
 
