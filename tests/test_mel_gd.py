@@ -12,7 +12,10 @@ from vocoder.spec import PRESETS
 
 
 def test_descent_moves_the_log_mel_closer_than_its_start():
+    import dataclasses
+
     clip = read_audio(SAMPLES / "LJ001-0006.wav")
+    clip = dataclasses.replace(clip, samples=clip.samples[:, : 2 * clip.sample_rate])  # 2 s keeps it quick
     mel = audio_to_spectrogram(clip, PRESETS["hifigan"])
     target = torch.log(torch.clamp(mel.magnitude, min=mel.spec.log_floor))
     log_mel = LogMel(mel.spec)
@@ -21,7 +24,7 @@ def test_descent_moves_the_log_mel_closer_than_its_start():
         return float(torch.nn.functional.l1_loss(log_mel(backend.invert(backend.prepare(mel))), target))
 
     start = distance(create("mel-gd", iters=0, fgla_iters=16))
-    fitted = distance(create("mel-gd", iters=25, fgla_iters=16))
+    fitted = distance(create("mel-gd", iters=20, fgla_iters=16))
     # The start (pghi+fgla) matches the NNLS linear magnitude, not the mel;
     # 25 Adam steps on the mel itself must close a good part of that gap.
     assert fitted < 0.8 * start, (fitted, start)
