@@ -65,23 +65,33 @@ class MelGradientDescent(Inverter):
         pghi_gamma(spec)  # the start is pghi+fgla
 
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
-        from vocoder.models.losses import LogMel
-
         spec = spectrogram.spec
         linear = spec.filterbank().inverse(spectrogram)
         phase = pghi_phase(linear, self.tol, self.seed)
         start = fast_griffin_lim(linear, self.fgla_iters, 0.99, phase=phase, label="mel-gd start")
-        if self.iters == 0:
-            return start
-        log_mel = LogMel(spec)
-        target = torch.log(torch.clamp(spectrogram.magnitude.detach().to("cpu", torch.float32),
-                                       min=spec.log_floor))
-        x = start.detach().clone().requires_grad_(True)
-        optimiser = torch.optim.Adam([x], lr=self.lr)
-        with torch.enable_grad():
-            for _ in tqdm(range(self.iters), desc="mel-gd", unit="it", leave=False, disable=None):
-                optimiser.zero_grad(set_to_none=True)
-                loss = torch.nn.functional.l1_loss(log_mel(x), target)
-                loss.backward()
-                optimiser.step()
-        return x.detach()
+        return fit_waveform(start, spectrogram, self.iters, self.lr)[0]
+
+
+def fit_waveform(start: torch.Tensor, spectrogram: Spectrogram, iters: int,
+                 lr: float = DEFAULT_LR) -> tuple[torch.Tensor, list[float]]:
+    """Adam on the samples of ``start`` (channels × samples) against the
+    log-mel L1 to ``spectrogram`` (a mel with a log floor); returns the
+    waveform and the loss before each step and after the last."""
+    from vocoder.models.losses import LogMel
+
+    spec = spectrogram.spec
+    log_mel = LogMel(spec)
+    target = torch.log(torch.clamp(spectrogram.magnitude.detach().to("cpu", torch.float32), min=spec.log_floor))
+    x = start.detach().to("cpu", torch.float32).clone().requires_grad_(True)
+    optimiser = torch.optim.Adam([x], lr=lr)
+    losses = []
+    with torch.enable_grad():
+        for _ in tqdm(range(iters), desc="mel-gd", unit="it", leave=False, disable=None):
+            optimiser.zero_grad(set_to_none=True)
+            loss = torch.nn.functional.l1_loss(log_mel(x), target)
+            loss.backward()
+            losses.append(float(loss))
+            optimiser.step()
+        with torch.no_grad():
+            losses.append(float(torch.nn.functional.l1_loss(log_mel(x), target)))
+    return x.detach(), losses
