@@ -36,3 +36,11 @@ def test_linear_specs_and_bad_options_are_refused_in_one_line():
     assert "\n" not in str(info.value)
     with pytest.raises(VocoderError, match="lr"):
         create("mel-gd", lr=0)
+
+
+def test_listed_as_classical_and_records_its_start():
+    from vocoder.describe import backend_rows
+
+    row = next(r for r in backend_rows() if r["name"] == "mel-gd")
+    assert not row["learned"]
+    assert "NNLS" in create("mel-gd").parameters()["start"]

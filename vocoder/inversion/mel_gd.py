@@ -64,6 +64,11 @@ class MelGradientDescent(Inverter):
             raise VocoderError("mel-gd needs a mel spec with a log floor (log_floor), as the presets have")
         pghi_gamma(spec)  # the start is pghi+fgla
 
+    def parameters(self) -> dict:
+        return {**super().parameters(),
+                "start": "pghi+fgla (momentum 0.99) on the mel's NNLS linear magnitude (spec.filterbank().inverse)",
+                "loss": "L1 between ln(max(mel, log_floor)) of the waveform and of the input"}
+
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
         spec = spectrogram.spec
         linear = spec.filterbank().inverse(spectrogram)
