@@ -50,6 +50,15 @@ def test_admm_converges_faster_than_griffin_lim(speech):
         assert admm < gla - 3.0, (rho, admm, gla)
 
 
+def test_admm_with_rho_one_is_griffin_lim(speech):
+    # With ρ = 1 the z-step averages y and P_C(y), u = (y − P_C y)/2 has no
+    # consistent part, and the x-iterates are Griffin-Lim's (the authors'
+    # reference code notes the same).
+    gla = create("griffinlim", iters=10, seed=2).invert(speech)
+    assert torch.allclose(create("admm", iters=10, rho=1.0, seed=2).invert(speech), gla, atol=1e-5)
+    assert not torch.allclose(create("admm", iters=10, rho=0.0, seed=2).invert(speech), gla, atol=1e-3)
+
+
 def test_admm_and_agla_from_pghi_beat_their_random_start(speech):
     for name in ("agla", "admm"):
         random = _sc(create(name, iters=10).invert(speech), speech)

@@ -1,5 +1,5 @@
 """Phase retrieval beyond FGLA (issue 11, partial run): spectral convergence
-against wall time for fgla, pghi+fgla, agla (random and PGHI start) and admm.
+against wall time for fgla, pghi+fgla, agla (random and PGHI start) and admm (ρ 0 and 0.1).
 
 For each preset (linear, hifigan) and each clip, the clip is turned into the
 preset's spectrogram, the backend's own `prepare` gives the linear magnitude
@@ -46,6 +46,7 @@ METHODS = (
     ("agla", "agla", {}),
     ("agla init=pghi", "agla", {"init": "pghi"}),
     ("admm", "admm", {}),
+    ("admm rho=0.1", "admm", {"rho": 0.1}),
 )
 
 
