@@ -257,7 +257,7 @@ def phase_retrieval(backend: str, channels: int, spec, frames: int, samples: int
         graph = 6 * F32 * channels * T * N + 4 * C64 * cells + 6 * F32 * channels * P
         return max(pghi, fgla + C64 * cells, graph)
     if backend == "admm":
-        # FGLA's buffers plus u and z − u (complex64), the PGHI phase (init=pghi) held.
+        # z, u, y = x + u and x (complex64) where FGLA has three spectra, the PGHI phase (init=pghi) held.
         return max(pghi, fgla + 3 * C64 * cells)
     if generator is not None:
         return generator_activations(generator, channels, frames)
