@@ -122,6 +122,12 @@ def jobs(tmp_path_factory):
                                   "pghi+fgla", "--iters", "2"],
         "invert encoded PNG": ["invert", "enc.png", "-o", "o.wav", "--iters", "2"],
         "invert encoded stereo mel": ["invert", "enc_mel.png", "-o", "o.wav", "--iters", "2"],
+        "invert encoded PNG agla pghi": ["invert", "enc.png", "-o", "o.wav", "--backend", "agla", "--init", "pghi",
+                                         "--iters", "2"],
+        "invert encoded stereo mel admm": ["invert", "enc_mel.png", "-o", "o.wav", "--backend", "admm",
+                                           "--iters", "2"],
+        "invert encoded stereo mel mel-gd": ["invert", "enc_mel.png", "-o", "o.wav", "--backend", "mel-gd",
+                                             "--iters", "2"],
         "bench": ["bench", "speech4.wav", "--out", "b", "--backends", "fgla:iters=2,pghi"],
     }
 
@@ -150,7 +156,8 @@ def measured(jobs):
 @pytest.mark.parametrize("name", ["encode 20 s", "encode stereo, preview", "encode resampled 4001 Hz",
                                   "invert picture fgla", "invert picture pghi", "invert picture as mel",
                                   "invert picture blur + preview", "invert stereo picture", "invert encoded PNG",
-                                  "invert encoded stereo mel", "bench"])
+                                  "invert encoded stereo mel", "invert encoded PNG agla pghi",
+                                  "invert encoded stereo mel admm", "invert encoded stereo mel mel-gd", "bench"])
 def test_estimate_covers_the_measured_peak_and_is_not_far_above_it(measured, name):
     peak, estimate = measured[name]
     print(f"{name}: measured {peak / MiB:.0f} MiB, estimated {estimate / MiB:.0f} MiB ({estimate / peak:.2f}x)")

@@ -245,6 +245,20 @@ def phase_retrieval(backend: str, channels: int, spec, frames: int, samples: int
         return pghi
     if backend == "pghi+fgla":
         return max(pghi, fgla + C64 * cells)
+    if backend == "agla":
+        # FGLA's buffers plus d_n (complex64); with init=pghi, PGHI first and
+        # its phase held while the loop runs (the larger of the two either way).
+        return max(pghi, fgla + 2 * C64 * cells)
+    if backend == "mel-gd":
+        # pghi+fgla's start, then autograd through one STFT → mel: the padded
+        # signal and its gradient, framed and windowed copies (C×T×N float32,
+        # kept for backward, and their gradients), the complex spectrum, its
+        # magnitude and their gradients, Adam's two moments of the waveform.
+        graph = 6 * F32 * channels * T * N + 4 * C64 * cells + 6 * F32 * channels * P
+        return max(pghi, fgla + C64 * cells, graph)
+    if backend == "admm":
+        # z, u, y = x + u and x (complex64) where FGLA has three spectra, the PGHI phase (init=pghi) held.
+        return max(pghi, fgla + 3 * C64 * cells)
     if generator is not None:
         return generator_activations(generator, channels, frames)
     return max(fgla, pghi)  # an unknown classical backend: the larger known one

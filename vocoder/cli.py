@@ -133,7 +133,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", default="fgla", help="inversion backend (see `vocoder backends`; default: fgla)")
     p.add_argument("--iters", type=_positive_int, help="iterations for iterative backends (default: 100)")
     p.add_argument("--momentum", type=float, help="fgla momentum (default: 0.99)")
-    p.add_argument("--init", choices=("random", "zero"), help="initial phase (default: random)")
+    p.add_argument("--init", choices=("random", "zero", "pghi"),
+                   help="initial phase (default: random; pghi: agla and admm only)")
     p.add_argument("--seed", type=int, help="random seed (default: 0)")
     p.add_argument("--tol", type=float,
                    help="pghi, pghi+fgla: coefficients below TOL × the peak get random phase (default: 1e-4, 1e-3)")

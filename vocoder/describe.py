@@ -198,7 +198,9 @@ def backend_rows() -> list[dict[str, Any]]:
             else:
                 default = None
             options.append({"name": f.name, "default": default, "type": _type_name(hints.get(f.name))})
-        learned = getattr(cls, "input_scale", "linear") != "linear" or cls.learned_model is not _base_learned()
+        # Learned means a trained model stands behind it (learned_model overridden); a mel input alone
+        # does not (mel-gd is classical).
+        learned = cls.learned_model is not _base_learned()
         rows.append({"name": name, "summary": cls.summary, "learned": learned, "options": options})
     return rows
 

@@ -17,6 +17,9 @@ BACKENDS: dict[str, str] = {
     "fgla": "vocoder.inversion.griffinlim:FastGriffinLim",
     "pghi": "vocoder.inversion.pghi:PGHI",
     "pghi+fgla": "vocoder.inversion.pghi_fgla:PGHIFastGriffinLim",
+    "agla": "vocoder.inversion.agla:AcceleratedGriffinLim",
+    "admm": "vocoder.inversion.admm:ADMMPhaseRetrieval",
+    "mel-gd": "vocoder.inversion.mel_gd:MelGradientDescent",
     "hifigan": "vocoder.inversion.hifigan:HiFiGAN",
 }
 

@@ -1,0 +1,46 @@
+"""mel-gd: a waveform fitted to the mel target by Adam from pghi+fgla's start."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from conftest import SAMPLES
+from vocoder.errors import VocoderError
+from vocoder.frontend.audio import audio_to_spectrogram, read_audio
+from vocoder.inversion import create
+from vocoder.inversion.mel_gd import fit_waveform
+from vocoder.models.losses import LogMel
+from vocoder.spec import PRESETS
+
+
+def test_descent_moves_the_log_mel_closer_than_its_start():
+    clip = read_audio(SAMPLES / "LJ001-0006.wav")
+    clip = dataclasses.replace(clip, samples=clip.samples[:, : clip.sample_rate // 2])  # 0.5 s: the NNLS is the slow part
+    mel = audio_to_spectrogram(clip, PRESETS["hifigan"])
+    start_backend = create("pghi+fgla", iters=16)  # mel-gd's start, with one NNLS for the test
+    start = start_backend.invert(start_backend.prepare(mel))
+    fitted, losses = fit_waveform(start, mel, 20)
+    target = torch.log(torch.clamp(mel.magnitude, min=mel.spec.log_floor))
+    distance = float(torch.nn.functional.l1_loss(LogMel(mel.spec)(fitted), target))
+    assert distance == pytest.approx(losses[-1], rel=1e-5)
+    # The start matches the NNLS linear magnitude, not the mel; 20 Adam steps
+    # on the mel itself must close a good part of that gap.
+    assert losses[-1] < 0.8 * losses[0], losses
+
+
+def test_linear_specs_and_bad_options_are_refused_in_one_line():
+    linear = audio_to_spectrogram(read_audio(SAMPLES / "LJ001-0006.wav"), PRESETS["linear"])
+    with pytest.raises(VocoderError, match="mel spectrograms only") as info:
+        create("mel-gd").prepare(linear)
+    assert "\n" not in str(info.value)
+    with pytest.raises(VocoderError, match="lr"):
+        create("mel-gd", lr=0)
+
+
+def test_listed_as_classical_and_records_its_start():
+    from vocoder.describe import backend_rows
+
+    row = next(r for r in backend_rows() if r["name"] == "mel-gd")
+    assert not row["learned"]
+    assert "NNLS" in create("mel-gd").parameters()["start"]
