@@ -40,10 +40,10 @@ from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
 # Nenov et al. 2023 (ICASSP), experiments section: α = 0.99, β = 1.1,
-# γ = 1.2. These are the values as I recall them from the paper; the paper's
-# text was not available to check them against when this was written, so
-# treat them as "to be verified" (issue 11). Our own measurement on speech
-# (tests/test_agla.py, experiments/phase-retrieval) is what vouches for them.
+# γ = 1.2, quoted from secondary memory: the paper's text could not be read
+# on this machine to check them, so they are marked "to be verified"
+# (issue 11). What vouches for them here is our own measurement on speech
+# (tests/test_agla_admm.py, experiments/phase-retrieval).
 DEFAULT_ALPHA = 0.99
 DEFAULT_BETA = 1.1
 DEFAULT_GAMMA = 1.2
