@@ -282,7 +282,7 @@ th{background:#f0f0f0}th:first-child,td:first-child{text-align:left}img{max-widt
 .scroll{overflow-x:auto}code{background:#f4f4f4;padding:1px 3px}
 pre{background:#f4f4f4;padding:6px 8px;white-space:pre-wrap;overflow-wrap:anywhere}
 td.best{background:#e3f5e9;font-weight:600}td.best::after{content:" ★";color:#0a5}
-.ci{color:#555;font-size:11px;display:block}.n{color:#777;font-size:11px}
+.ci{color:#555;font-size:11px;display:block;white-space:nowrap}.n{color:#777;font-size:11px}
 table.sortable th{cursor:pointer}table.sortable th::after{content:" ⇅";color:#999;font-size:11px}
 table.sortable th[aria-sort=ascending]::after{content:" ▲"}table.sortable th[aria-sort=descending]::after{content:" ▼"}
 nav.toc{background:#fafafa;border:1px solid #ddd;padding:.4em 1.2em;display:inline-block}nav.toc ol{margin:.3em 0;padding-left:1.4em}
@@ -352,9 +352,10 @@ def _sort_value(value) -> str:
 def _metric_head(name: str, tag: str = "th") -> str:
     """A column header naming the metric, its unit and which way is better."""
     unit, direction = _unit(name), _direction(name)
-    arrow = "↓ lower is better" if direction == "lower" else "↑ higher is better"
-    return (f"<{tag} data-metric='{html.escape(name)}' title='{html.escape(name)}: {arrow}'>{html.escape(name)}"
-            f"<br><small>{html.escape(unit or 'no unit')} · {arrow}</small></{tag}>")
+    arrow = "↓" if direction == "lower" else "↑"
+    return (f"<{tag} data-metric='{html.escape(name)}' title='{html.escape(name)}: {html.escape(unit or 'no unit')}, "
+            f"{direction} is better'>{html.escape(name)}<br><small>{html.escape(unit or 'no unit')} {arrow}</small>"
+            f"</{tag}>")
 
 
 def _summary_cell(cell: dict, best: bool) -> str:
@@ -374,6 +375,18 @@ def _best_of(values: dict[str, float | None], direction: str) -> str | None:
     if len(finite) < 2:
         return None
     return (min if direction == "lower" else max)(finite, key=finite.get)
+
+
+def _summary_table(table_id: str, names, summary, backends, shown: dict[str, str]) -> str:
+    """Backend × metric table of means with intervals and n, best per column starred,
+    sortable; ``shown``: each backend's label as HTML (with its learned mark)."""
+    esc = html.escape
+    best = {n: _best(summary[n], _direction(n)) for n in names}
+    body = "".join(f"<tr><td data-v='{esc(b.label)}'>{shown[b.label]}</td>"
+                   + "".join(_summary_cell(summary[n][b.label], best[n] == b.label) for n in names) + "</tr>"
+                   for b in backends)
+    return (f"<div class='scroll'><table id='{table_id}' class='sortable'><thead><tr><th>backend</th>"
+            + "".join(_metric_head(n) for n in names) + f"</tr></thead><tbody>{body}</tbody></table></div>")
 
 
 def _html(summary, rows, clips, backends, meta, skipped, folder: Path, report_audio: str, learned) -> str:
@@ -413,17 +426,20 @@ def _html(summary, rows, clips, backends, meta, skipped, folder: Path, report_au
                     for a, t in toc)
     out.append(f"<nav class='toc'><b>Contents</b><ol>{items}</ol></nav>")
 
+    full_band = [n for n in metric_names if n in FULL_BAND_TWINS.values()]
+    in_band = [n for n in metric_names if n not in full_band]
     out.append("<section id='summary'><h2>Summary</h2><p>Mean over clips, its 95% bootstrap interval "
-               f"({esc(CONFIDENCE['interval'])}) and n = clips with a finite value. ★ marks the best mean per "
-               "column, in the metric's own direction. Click a header to sort. Definitions: docs/metrics.md.</p>"
-               "<div class='scroll'><table id='summary-table' class='sortable'><thead><tr><th>backend</th>"
-               + "".join(_metric_head(n) for n in metric_names) + "</tr></thead><tbody>")
-    best = {n: _best(summary[n], _direction(n)) for n in metric_names}
-    for b in backends:
-        out.append(f"<tr><td data-v='{esc(b.label)}'>{esc(b.label)}{_badge(b.label, learned, marks)}</td>"
-                   + "".join(_summary_cell(summary[n][b.label], best[n] == b.label) for n in metric_names)
-                   + "</tr>")
-    out.append("</tbody></table></div></section>")
+               f"({esc(CONFIDENCE['interval'])}) and n = clips with a finite value. Each header gives the unit "
+               "and the better direction (↓ lower, ↑ higher); ★ marks the best mean per column in that "
+               "direction. Click a header to sort. Definitions: docs/metrics.md.</p>")
+    out.append(_summary_table("summary-table", in_band, summary, backends,
+                              {b.label: esc(b.label) + _badge(b.label, learned, marks) for b in backends}))
+    if full_band:
+        out.append("<details><summary>Full-band twins (measured over 0..Nyquist, including what the "
+                   "spectrogram does not describe; see the band warnings)</summary>"
+                   + _summary_table("summary-fullband", full_band, summary, backends,
+                                  {b.label: esc(b.label) + mark[b.label] for b in backends}) + "</details>")
+    out.append("</section>")
 
     out.append("<section id='matrix'><h2>Clip × backend</h2><p>Per-clip values of the headline metrics; "
                "★ marks the best backend on each clip.</p>")
