@@ -76,7 +76,8 @@ def encode(audio_path: str, output: str, preset: str = "linear", bits: int = 16,
         outputs.write_bytes(output, data)
         if preview_tmp:
             plot_spectrogram(spectrogram, preview_tmp, f"{printable(os.path.basename(audio_path))} ({preset}"
-                             + (f" with {overrides.describe()})" if overrides else ")"))
+                             + (f" with {overrides.describe()})" if overrides else ")"),
+                             floor_db=-float(dynamic_range_db))  # the range the PNG maps
     return metadata
 
 

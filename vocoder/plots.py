@@ -12,7 +12,19 @@ import numpy as np  # noqa: E402
 
 from vocoder.spectrogram import Spectrogram  # noqa: E402
 
-PREVIEW_FLOOR_DB = -100.0
+PREVIEW_FLOOR_DB = -100.0  # when nothing says which dB range the values came through
+
+
+def mapping_floor_db(spectrogram: Spectrogram) -> float:
+    """The lowest dB re. maximum the spectrogram's picture mapping could hold
+    (db_min − db_max of its last dB mapping step), else PREVIEW_FLOOR_DB."""
+    for step in reversed(spectrogram.provenance):
+        mapping = step.get("mapping")
+        if isinstance(mapping, dict) and "db_min" in mapping and "db_max" in mapping:
+            return float(mapping["db_min"]) - float(mapping["db_max"])
+        if mapping == "db" and "db_min" in step and "db_max" in step:
+            return float(step["db_min"]) - float(step["db_max"])
+    return PREVIEW_FLOOR_DB
 
 
 def frame_times(spectrogram: Spectrogram) -> tuple[float, float]:
@@ -35,14 +47,17 @@ def _band_ticks(spectrogram: Spectrogram) -> tuple[list[float], list[str]]:
     return ticks, labels
 
 
-def plot_spectrogram(spectrogram: Spectrogram, path: str | os.PathLike, title: str) -> None:
-    """Write a PNG of the magnitudes in dB re. their maximum, one panel per channel."""
+def plot_spectrogram(spectrogram: Spectrogram, path: str | os.PathLike, title: str,
+                     floor_db: float | None = None) -> None:
+    """Write a PNG of the magnitudes in dB re. their maximum, one panel per channel;
+    the colour bar runs from ``floor_db`` (default: the picture mapping's range) to 0."""
+    floor = mapping_floor_db(spectrogram) if floor_db is None else float(floor_db)
     spec = spectrogram.spec
     mag = spectrogram.magnitude.detach().to("cpu").double().numpy()
     peak = mag.max()
     with np.errstate(divide="ignore"):
-        db = 20 * np.log10(mag / peak) if peak > 0 else np.full_like(mag, PREVIEW_FLOOR_DB)
-    db = np.maximum(db, PREVIEW_FLOOR_DB)
+        db = 20 * np.log10(mag / peak) if peak > 0 else np.full_like(mag, floor)
+    db = np.maximum(db, floor)
     t0, t1 = frame_times(spectrogram)
     names = ["left", "right"] if spectrogram.channels == 2 else [f"channel {i}" for i in range(spectrogram.channels)]
     fig, axes = plt.subplots(spectrogram.channels, 1, figsize=(10, 3.2 * spectrogram.channels + 0.6),
@@ -57,9 +72,9 @@ def plot_spectrogram(spectrogram: Spectrogram, path: str | os.PathLike, title: s
             extent = (t0, t1, 0.0, spec.sample_rate / 2)
             ax.set_ylabel("frequency (Hz)")
         im = ax.imshow(plane, origin="lower", aspect="auto", extent=extent, cmap="magma",
-                       vmin=PREVIEW_FLOOR_DB, vmax=0.0, interpolation="nearest")
+                       vmin=floor, vmax=0.0, interpolation="nearest")
         ax.set_xlabel("time (s)")
         ax.set_title(f"{title} — {name}" if spectrogram.channels > 1 else title, fontsize=10)
-        fig.colorbar(im, ax=ax, label="dB re. maximum")
-    fig.savefig(path, format="png", dpi=100)
+        fig.colorbar(im, ax=ax, label=f"dB re. maximum ({floor:g} … 0)")
+    fig.savefig(path, format="png", dpi=100, bbox_inches="tight", pad_inches=0.1)
     plt.close(fig)

@@ -28,7 +28,7 @@ from vocoder.evaluation import fidelity
 from vocoder.evaluation import hallucination as hal
 from vocoder.evaluation import perceptual
 from vocoder.evaluation.degrade import Degradation, write_input_picture
-from vocoder.evaluation.plots import plot_difference_map, plot_triptych
+from vocoder.evaluation.plots import plot_clip_row, plot_difference_map, plot_triptych
 from vocoder.frontend.audio import AUDIO_SUFFIXES, audio_info, audio_to_spectrogram, check_length, read_audio, resample
 from vocoder.frontend.audiofile import FLOAT_WAV, encode_audio
 from vocoder.frontend.image import PictureOptions, image_to_spectrogram
@@ -250,6 +250,7 @@ def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[Backend
     # The reference at the preset's rate: what every metric compared against.
     (staging / "audio" / f"{clip.name}__reference.wav").write_bytes(encode_audio(reference, spec.sample_rate,
                                                                                   FLOAT_WAV))
+    row_panels = []  # (label, output power, difference) for the clip's side-by-side figure
     for choice in backends:
         bar.set_postfix_str(f"{clip.name} · {choice.label}")
         inverter = inverters[choice.label]
@@ -271,6 +272,7 @@ def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[Backend
                       staging / "plots" / f"{stem}.png", title)
         plot_difference_map(difference, seconds_audio, spec.sample_rate / 2,
                             staging / "plots" / f"{stem}.diff.png", f"difference map: {title}")
+        row_panels.append((choice.label, estimate_power, difference))
         identity = result.learned.get(choice.label)
         row = {
             "clip": clip.name, "kind": clip.kind, "backend": choice.label, "backend_name": choice.name,
@@ -312,3 +314,5 @@ def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[Backend
         )
         (staging / "audio" / f"{stem}.wav.json").write_text(to_json(record))
         bar.update(1)
+    plot_clip_row(reference_power, row_panels, reference.shape[-1] / spec.sample_rate, spec.sample_rate / 2,
+                  staging / "plots" / f"{clip.name}__row.png", f"{printable(clip.name)}: truth and every backend")

@@ -1,4 +1,4 @@
-"""Benchmark figures: metric box plots, spectrogram triptychs, difference maps."""
+"""Benchmark figures: metric box plots, spectrogram triptychs, difference maps, clip rows."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import torch
 from vocoder.evaluation.hallucination import DIFFERENCE_CLIP_DB
 from vocoder.plots import plt  # Agg backend already selected
 
-FLOOR_DB = -100.0
+FLOOR_DB = -100.0  # the bench's input picture maps 100 dB (frontend.image.DEFAULT_DYNAMIC_RANGE_DB)
 
 
 def _db_re_max(power: torch.Tensor, peak: float) -> np.ndarray:
@@ -43,7 +43,7 @@ def plot_triptych(reference_power: torch.Tensor, estimate_power: torch.Tensor, d
         fig.colorbar(im, ax=ax, label=label)
     axes[-1].set_xlabel("time (s)")
     fig.suptitle(title, fontsize=11)
-    fig.savefig(path, format="png", dpi=72)
+    fig.savefig(path, format="png", dpi=72, bbox_inches="tight", pad_inches=0.1)
     plt.close(fig)
 
 
@@ -57,7 +57,7 @@ def plot_difference_map(difference_db: torch.Tensor, seconds: float, top_hz: flo
     ax.set_ylabel("frequency (Hz)")
     ax.set_title(title, fontsize=10)
     fig.colorbar(im, ax=ax, label="10·log10(output / reference), dB (+ added, − lost)")
-    fig.savefig(path, format="png", dpi=80)
+    fig.savefig(path, format="png", dpi=80, bbox_inches="tight", pad_inches=0.1)
     plt.close(fig)
 
 
@@ -80,5 +80,50 @@ def plot_metric_boxes(values: dict[str, dict[str, list[float]]], units: dict[str
         ax.tick_params(axis="x", labelrotation=30, labelsize=8)
     for ax in list(axes.flat)[len(metrics):]:
         ax.axis("off")
-    fig.savefig(path, format="png", dpi=80)
+    fig.savefig(path, format="png", dpi=80, bbox_inches="tight", pad_inches=0.1)
+    plt.close(fig)
+
+
+def shared_difference_limit(differences: list[torch.Tensor]) -> float:
+    """One symmetric colour range (dB) for a clip's difference maps: the 99th
+    percentile of |difference| over every backend's bins, rounded up to 5 dB,
+    at most DIFFERENCE_CLIP_DB (beyond it the colour saturates)."""
+    values = [d.abs().double().numpy().ravel() for d in differences if d.numel()]
+    worst = float(np.percentile(np.concatenate(values), 99)) if values else 0.0
+    return float(min(DIFFERENCE_CLIP_DB, max(5.0, 5.0 * np.ceil(worst / 5.0))))
+
+
+def plot_clip_row(reference_power: torch.Tensor, outputs: list[tuple[str, torch.Tensor, torch.Tensor]],
+                  seconds: float, top_hz: float, path: str | os.PathLike, title: str) -> None:
+    """Truth and every backend side by side: spectrograms (dB re. the truth's
+    maximum) on top, difference maps below on one colour scale shared by the
+    clip's backends. ``outputs``: (label, output power, difference dB)."""
+    peak = float(reference_power.max())
+    limit = shared_difference_limit([d[0] for _, _, d in outputs])
+    columns = 1 + len(outputs)
+    fig, axes = plt.subplots(2, columns, figsize=(3.2 * columns + 1.6, 5.4), constrained_layout=True,
+                             sharex=True, sharey=True, squeeze=False)
+    panels = [("truth (reference)", reference_power)] + [(label, power) for label, power, _ in outputs]
+    for ax, (name, power) in zip(axes[0], panels):
+        top = ax.imshow(_db_re_max(power[0], peak), origin="lower", aspect="auto", extent=_extent(seconds, top_hz),
+                        cmap="magma", vmin=FLOOR_DB, vmax=0.0)
+        ax.set_title(name, fontsize=9)
+    axes[0][0].tick_params(labelbottom=True)
+    axes[0][0].set_xlabel("time (s)")
+    fig.colorbar(top, ax=list(axes[0]), label="dB re. truth max", shrink=0.9)
+    axes[1][0].axis("off")
+    axes[1][0].text(0.5, 0.5, f"difference maps\n10·log10(output / truth)\nshared scale ±{limit:g} dB\n"
+                    "red: added, blue: lost", ha="center", va="center", fontsize=8, transform=axes[1][0].transAxes)
+    for ax, (label, _, difference) in zip(axes[1][1:], outputs):
+        bottom = ax.imshow(difference[0].numpy(), origin="lower", aspect="auto", extent=_extent(seconds, top_hz),
+                           cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(f"difference: {label}", fontsize=9)
+        ax.set_xlabel("time (s)")
+    if outputs:
+        fig.colorbar(bottom, ax=list(axes[1]), label="dB (+ added, − lost)", shrink=0.9)
+    axes[0][0].set_ylabel("frequency (Hz)")
+    axes[1][1 if outputs else 0].set_ylabel("frequency (Hz)")
+    axes[1][1 if outputs else 0].yaxis.set_tick_params(labelleft=True)
+    fig.suptitle(title, fontsize=10)
+    fig.savefig(path, format="png", dpi=72, bbox_inches="tight", pad_inches=0.1)
     plt.close(fig)

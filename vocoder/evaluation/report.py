@@ -274,12 +274,46 @@ def _audio_tag(wav: Path, folder: Path, mode: str) -> str:
     return f'<audio controls preload="none" src="{uri}"></audio>'
 
 
-_STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
-table{border-collapse:collapse;margin:1em 0;font-size:14px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
-th:first-child,td:first-child{text-align:left}b{color:#0a5}img{max-width:100%}section{margin:2em 0}
-code,pre{background:#f4f4f4;padding:2px 4px}.run{border-top:1px solid #ddd;padding-top:1em}
+HEADLINE = ("sc_db", "mel_l1")  # the clip × backend matrices; the summary shows every metric
+
+_STYLE = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1400px;padding:0 1em;color:#222;line-height:1.4}
+table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:13px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right;vertical-align:top}
+th{background:#f0f0f0}th:first-child,td:first-child{text-align:left}img{max-width:100%}section{margin:2.2em 0}
+.scroll{overflow-x:auto}code{background:#f4f4f4;padding:1px 3px}
+pre{background:#f4f4f4;padding:6px 8px;white-space:pre-wrap;overflow-wrap:anywhere}
+td.best{background:#e3f5e9;font-weight:600}td.best::after{content:" ★";color:#0a5}
+.ci{color:#555;font-size:11px;display:block;white-space:nowrap}.n{color:#777;font-size:11px}
+table.sortable th{cursor:pointer}table.sortable th::after{content:" ⇅";color:#999;font-size:11px}
+table.sortable th[aria-sort=ascending]::after{content:" ▲"}table.sortable th[aria-sort=descending]::after{content:" ▼"}
+nav.toc{background:#fafafa;border:1px solid #ddd;padding:.4em 1.2em;display:inline-block}nav.toc ol{margin:.3em 0;padding-left:1.4em}
+.players td{text-align:center}audio{width:220px;max-width:100%}
 .learned{background:#fde8c8;color:#7a3e00;border:1px solid #e0a050;border-radius:3px;padding:1px 5px;font-size:12px;font-weight:600}
-.learned-note{background:#fff6e8;border-left:4px solid #e0a050;padding:.5em 1em}"""
+.learned-note{background:#fff6e8;border-left:4px solid #e0a050;padding:.5em 1em}
+.warn{background:#fff3f3;border-left:4px solid #c44;padding:.4em 1em}"""
+
+# Records errors before anything else runs, so #selftest can report them.
+_ERRORS_JS = ("window.__errors=[];window.addEventListener('error',function(e){window.__errors.push(String(e.message))});"
+              "(function(c){console.error=function(){window.__errors.push([].join.call(arguments,' '));"
+              "c.apply(console,arguments)}})(console.error);")
+
+# Click a header to sort by it (numbers by data-v, empty cells last); '#selftest' in the URL
+# sorts the summary by its first metric both ways and writes what it saw into <pre id=selftest-result>.
+_SCRIPT = """function sortBy(th){var t=th.closest('table'),i=Array.prototype.indexOf.call(th.parentNode.children,th),
+b=t.tBodies[0],asc=th.getAttribute('aria-sort')!=='ascending';
+t.querySelectorAll('th').forEach(function(h){h.removeAttribute('aria-sort')});
+th.setAttribute('aria-sort',asc?'ascending':'descending');
+var rows=Array.prototype.slice.call(b.rows);rows.sort(function(x,y){var a=x.cells[i].dataset.v,c=y.cells[i].dataset.v;
+var ea=a===undefined||a==='',ec=c===undefined||c==='';if(ea||ec)return ea-ec;
+var d=(isNaN(+a)||isNaN(+c))?a.localeCompare(c):(+a)-(+c);return asc?d:-d});
+rows.forEach(function(r){b.appendChild(r)})}
+document.querySelectorAll('table.sortable th').forEach(function(th){th.addEventListener('click',function(){sortBy(th)})});
+if(location.hash==='#selftest'){window.addEventListener('load',function(){
+var t=document.getElementById('summary-table'),th=t.tHead.rows[0].cells[1];
+function col(){return Array.prototype.map.call(t.tBodies[0].rows,function(r){return r.cells[1].dataset.v||''})}
+var r={column:th.dataset.metric,before:col()};th.click();r.ascending=col();th.click();r.descending=col();
+r.links=Array.prototype.map.call(document.querySelectorAll('nav.toc a'),function(a){return a.getAttribute('href')});
+r.missing=r.links.filter(function(h){return !document.getElementById(h.slice(1))});r.errors=window.__errors;
+var p=document.createElement('pre');p.id='selftest-result';p.textContent=JSON.stringify(r);document.body.appendChild(p)})}"""
 
 
 def _badge(label: str, learned, marks) -> str:
@@ -306,11 +340,78 @@ def _learned_html(backends, learned, marks) -> str:
             f"and may contain content absent from the input.</p><ul>{''.join(items)}</ul></div>")
 
 
+def _sort_value(value) -> str:
+    """A cell's data-v: the exact number for sorting ('' when empty)."""
+    if value is None:
+        return ""
+    if not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    return repr(float(value))
+
+
+def _metric_head(name: str, tag: str = "th") -> str:
+    """A column header naming the metric, its unit and which way is better."""
+    unit, direction = _unit(name), _direction(name)
+    arrow = "↓" if direction == "lower" else "↑"
+    return (f"<{tag} data-metric='{html.escape(name)}' title='{html.escape(name)}: {html.escape(unit or 'no unit')}, "
+            f"{direction} is better'>{html.escape(name)}<br><small>{html.escape(unit or 'no unit')} {arrow}</small>"
+            f"</{tag}>")
+
+
+def _summary_cell(cell: dict, best: bool) -> str:
+    if not cell["n"] or cell["mean"] is None:
+        return "<td data-v=''></td>"
+    mean, n = cell["mean"], cell["n"] - cell["non_finite"]
+    text = ("−∞" if mean < 0 else "∞") if not math.isfinite(mean) else f"{mean:.3g}"
+    extra = f"[{cell['ci95'][0]:.3g}, {cell['ci95'][1]:.3g}]" if cell.get("ci95") else ""
+    extra += f" <span class='n'>n={n}" + (f" (+{cell['non_finite']} ±∞)" if cell["non_finite"] else "") + "</span>"
+    return (f"<td data-v='{_sort_value(mean)}'{' class=best' if best else ''}>{text}"
+            f"<span class='ci'>{extra}</span></td>")
+
+
+def _best_of(values: dict[str, float | None], direction: str) -> str | None:
+    """The backend with the best finite value, or None when fewer than two have one."""
+    finite = {k: v for k, v in values.items() if v is not None and math.isfinite(v)}
+    if len(finite) < 2:
+        return None
+    return (min if direction == "lower" else max)(finite, key=finite.get)
+
+
+def _summary_table(table_id: str, names, summary, backends, shown: dict[str, str]) -> str:
+    """Backend × metric table of means with intervals and n, best per column starred,
+    sortable; ``shown``: each backend's label as HTML (with its learned mark)."""
+    esc = html.escape
+    best = {n: _best(summary[n], _direction(n)) for n in names}
+    body = "".join(f"<tr><td data-v='{esc(b.label)}'>{shown[b.label]}</td>"
+                   + "".join(_summary_cell(summary[n][b.label], best[n] == b.label) for n in names) + "</tr>"
+                   for b in backends)
+    return (f"<div class='scroll'><table id='{table_id}' class='sortable'><thead><tr><th>backend</th>"
+            + "".join(_metric_head(n) for n in names) + f"</tr></thead><tbody>{body}</tbody></table></div>")
+
+
 def _html(summary, rows, clips, backends, meta, skipped, folder: Path, report_audio: str, learned) -> str:
+    """The one-file report: contents, summary, matrices, comparisons, one row per clip, provenance."""
     esc = html.escape
     marks = _learned_marks(backends, learned)
-    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>vocoder bench: {esc(meta['preset'])}</title>"
-           f"<style>{_STYLE}</style></head><body>",
+    compared = comparisons(rows, summary, backends)
+    warnings = band_warnings(summary, backends)
+    reasons = _skip_reasons(skipped)
+    metric_names = list(summary)
+    headline = [n for n in HEADLINE if n in summary] or metric_names[:2]
+    anchors = {clip.name: f"clip-{i}" for i, clip in enumerate(clips, start=1)}
+    boxes = folder / "plots" / "metrics.png"
+    mark = {b.label: (f" <sup>[{marks[b.label]}]</sup>" if b.label in marks else "") for b in backends}
+
+    toc = [("summary", "Summary"), ("matrix", "Clip × backend")]
+    toc += [("comparisons", "Paired comparisons")] if compared else []
+    toc += [("band-warnings", "Band warnings")] if warnings else []
+    toc += [("skipped", "Skipped (empty cells)")] if reasons else []
+    toc += [("boxes", "Metrics per backend (plot)")] if boxes.exists() else []
+    toc += [("clips", "Clips"), ("provenance", "Provenance")]
+
+    out = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+           f"<title>vocoder bench: {esc(meta['preset'])}</title><style>{_STYLE}</style>"
+           f"<script>{_ERRORS_JS}</script></head><body>",
            f"<h1>Benchmark: preset <code>{esc(meta['preset'])}</code></h1>",
            f"<p>{len(clips)} clips × {len(backends)} backends, vocoder "
            f"{esc(str(meta['environment']['packages'].get('vocoder')))}, torch "
@@ -320,38 +421,102 @@ def _html(summary, rows, clips, backends, meta, skipped, folder: Path, report_au
     out.append(f"<p>{esc(_input_line(meta))}</p>")
     if marks:
         out.append(_learned_html(backends, learned, marks))
-    out.append("<h2>Summary</h2><p>Mean over clips [95% bootstrap interval] n=clips; best mean in <b>bold</b>. "
-               "Definitions: docs/metrics.md; paired comparisons: summary.md.</p>")
-    out.append("<table><tr><th>metric</th><th>unit</th><th>better</th>"
-               + "".join(f"<th>{esc(b.label)}{_badge(b.label, learned, marks)}</th>" for b in backends) + "</tr>")
-    for name, unit, direction, cells in _table_rows(summary, backends):
-        shown = "".join(f"<td>{'<b>' + esc(t) + '</b>' if best and t else esc(t)}</td>" for t, best in cells)
-        out.append(f"<tr><td>{esc(name)}</td><td>{esc(unit)}</td><td>{direction}</td>{shown}</tr>")
-    out.append("</table>")
-    reasons = _skip_reasons(skipped)
+    clip_items = "".join(f"<li><a href='#{anchors[c.name]}'>{esc(c.name)}</a></li>" for c in clips)
+    items = "".join(f"<li><a href='#{a}'>{esc(t)}</a>" + (f"<ol>{clip_items}</ol>" if a == "clips" else "") + "</li>"
+                    for a, t in toc)
+    out.append(f"<nav class='toc'><b>Contents</b><ol>{items}</ol></nav>")
+
+    full_band = [n for n in metric_names if n in FULL_BAND_TWINS.values()]
+    in_band = [n for n in metric_names if n not in full_band]
+    out.append("<section id='summary'><h2>Summary</h2><p>Mean over clips, its 95% bootstrap interval "
+               f"({esc(CONFIDENCE['interval'])}) and n = clips with a finite value. Each header gives the unit "
+               "and the better direction (↓ lower, ↑ higher); ★ marks the best mean per column in that "
+               "direction. Click a header to sort. Definitions: docs/metrics.md.</p>")
+    out.append(_summary_table("summary-table", in_band, summary, backends,
+                              {b.label: esc(b.label) + _badge(b.label, learned, marks) for b in backends}))
+    if full_band:
+        out.append("<details><summary>Full-band twins (measured over 0..Nyquist, including what the "
+                   "spectrogram does not describe; see the band warnings)</summary>"
+                   + _summary_table("summary-fullband", full_band, summary, backends,
+                                  {b.label: esc(b.label) + mark[b.label] for b in backends}) + "</details>")
+    out.append("</section>")
+
+    out.append("<section id='matrix'><h2>Clip × backend</h2><p>Per-clip values of the headline metrics; "
+               "★ marks the best backend on each clip.</p>")
+    for name in headline:
+        out.append(f"<h3>{esc(name)} ({esc(_unit(name) or 'no unit')}, {_direction(name)} is better)</h3>"
+                   "<div class='scroll'><table class='sortable'><thead><tr><th>clip</th>"
+                   + "".join(f"<th>{esc(b.label)}{mark[b.label]}</th>" for b in backends) + "</tr></thead><tbody>")
+        for clip in clips:
+            values = {r["backend"]: r.get(name) for r in rows if r["clip"] == clip.name}
+            winner = _best_of(values, _direction(name))
+            cells = "".join(f"<td data-v='{_sort_value(values.get(b.label))}'{' class=best' if winner == b.label else ''}>"
+                            + ("" if values.get(b.label) is None else f"{values[b.label]:.4g}") + "</td>"
+                            for b in backends)
+            out.append(f"<tr><td data-v='{esc(clip.name)}'><a href='#{anchors[clip.name]}'>{esc(clip.name)}</a></td>"
+                       f"{cells}</tr>")
+        out.append("</tbody></table></div>")
+    out.append("</section>")
+
+    if compared:
+        out.append(f"<section id='comparisons'><h2>Paired comparisons</h2><p>{esc(CONFIDENCE['comparison'])}.</p>"
+                   "<div class='scroll'><table><thead><tr><th>metric</th><th>unit</th><th>best</th><th>vs</th>"
+                   "<th>mean difference (best − other)</th><th>95% interval</th><th>n</th><th>clear?</th></tr></thead><tbody>")
+        for name, entries in compared.items():
+            for e in entries:
+                out.append(f"<tr><td>{esc(name)}</td><td>{esc(_unit(name))}</td><td>{esc(e['best'])}</td>"
+                           f"<td>{esc(e['other'])}</td><td>{e['difference']:.3g}</td>"
+                           f"<td>[{e['ci95'][0]:.3g}, {e['ci95'][1]:.3g}]</td><td>{e['n']}</td><td>"
+                           + ("yes" if e["clear"] else "no: within the clips' spread") + "</td></tr>")
+        out.append("</tbody></table></div></section>")
+    if warnings:
+        out.append("<section id='band-warnings'><h2>Band warnings</h2><div class='warn'><p>Full-band value more "
+                   "than 20% (and, in dB, 1 dB) away from the in-band one: quote the in-band value "
+                   "(docs/metrics.md, Bands).</p><ul>"
+                   + "".join(f"<li>{esc(w).replace('`', '')}</li>" for w in warnings) + "</ul></div></section>")
     if reasons:
-        out.append("<h3>Skipped (empty cells)</h3><ul>" + "".join(
-            f"<li><code>{esc(m)}</code> for {n} run(s): {esc(r)}</li>" for m, r, n in reasons) + "</ul>")
-    boxes = folder / "plots" / "metrics.png"
+        out.append("<section id='skipped'><h2>Skipped (empty cells)</h2><ul>" + "".join(
+            f"<li><code>{esc(m)}</code> for {n} run(s): {esc(r)}</li>" for m, r, n in reasons) + "</ul></section>")
     if boxes.exists():
-        out.append(f"<h2>Metrics per backend</h2><img alt='metric box plots' src='{_data_uri(boxes, 'image/png')}'>")
-    out.append("<h2>Runs</h2>")
+        out.append("<section id='boxes'><h2>Metrics per backend</h2><p>One box per backend over clips "
+                   f"(triangle: mean).</p><img alt='metric box plots' src='{_data_uri(boxes, 'image/png')}'></section>")
+
+    out.append("<section id='clips'><h2>Clips</h2><p>Per clip: truth and every backend side by side "
+               "(spectrograms in dB re. the truth's maximum; difference maps on one colour scale shared by the "
+               "clip's backends), the audio, and every metric with its unit. Exact per-run figures: plots/; "
+               "values: results.csv.</p>")
     shown_metrics = [n for n in CATALOGUE if any(r.get(n) is not None for r in rows)]
+    shown_metrics += [n for n in TIMING if any(n in r for r in rows)]
     for clip in clips:
-        out.append(f"<section><h3>{esc(clip.name)} <small>({esc(clip.kind)})</small></h3>"
-                   f"<p>reference: {_audio_tag(folder / 'audio' / f'{clip.name}__reference.wav', folder, report_audio)}</p>")
-        for row in (r for r in rows if r["clip"] == clip.name):
-            choice = next(b for b in backends if b.label == row["backend"])
-            stem = f"{clip.name}__{choice.slug}"
-            cells = "".join(f"<tr><td>{esc(n)}</td><td>{'' if row.get(n) is None else f'{row[n]:.4g}'}</td></tr>"
-                            for n in shown_metrics)
-            out.append(f"<div class='run'><h4>{esc(row['backend'])}{_badge(row['backend'], learned, marks)}</h4>"
-                       f"{_audio_tag(folder / 'audio' / f'{stem}.wav', folder, report_audio)}"
-                       + (f"<p>{row['seconds']:.2f} s, real-time factor {row['rtf']:.3f}</p>" if "seconds" in row else "")
-                       + 
-                       f"<table>{cells}</table>"
-                       f"<img alt='reference, output, difference' src='{_jpeg_uri(folder / 'plots' / f'{stem}.png')}'>"
-                       "</div>")
-        out.append("</section>")
-    out.append("</body></html>")
+        runs = {r["backend"]: r for r in rows if r["clip"] == clip.name}
+        out.append(f"<section id='{anchors[clip.name]}'><h3>{esc(clip.name)} <small>({esc(clip.kind)})</small></h3>")
+        figure = folder / "plots" / f"{clip.name}__row.png"
+        if figure.exists():
+            out.append(f"<img alt='truth and every backend: spectrograms and difference maps' "
+                       f"src='{_jpeg_uri(figure)}'>")
+        heads = "<th>truth</th>" + "".join(f"<th>{esc(b.label)}{_badge(b.label, learned, marks)}</th>"
+                                           for b in backends if b.label in runs)
+        out.append(f"<div class='scroll'><table class='runs'><thead><tr><th></th>{heads}</tr></thead><tbody>")
+        if report_audio != "none":
+            players = _audio_tag(folder / "audio" / f"{clip.name}__reference.wav", folder, report_audio)
+            players = f"<td>{players}</td>" + "".join(
+                f"<td>{_audio_tag(folder / 'audio' / f'{clip.name}__{b.slug}.wav', folder, report_audio)}</td>"
+                for b in backends if b.label in runs)
+            out.append(f"<tr class='players'><td>audio</td>{players}</tr>")
+        for name in shown_metrics:
+            values = {b.label: runs[b.label].get(name) for b in backends if b.label in runs}
+            winner = _best_of(values, _direction(name))
+            cells = "".join(f"<td{' class=best' if winner == label else ''}>"
+                            + ("" if v is None else f"{v:.4g}") + "</td>" for label, v in values.items())
+            out.append(f"<tr><td>{esc(name)} <small>({esc(_unit(name) or 'no unit')}, "
+                       f"{_direction(name)} better)</small></td><td>—</td>{cells}</tr>")
+        out.append("</tbody></table></div></section>")
+    out.append("</section>")
+
+    out.append("<section id='provenance'><h2>Provenance</h2><p>The environment that produced these numbers "
+               "(summary.json holds the same, with every per-backend option).</p><pre>"
+               + esc(json.dumps(json_safe({"backends": meta["backends"], "clips": meta["clips"],
+                                           "environment": meta["environment"]}), indent=1, sort_keys=True))
+               + "</pre></section>")
+    out.append(f"<script>{_SCRIPT}</script></body></html>")
     return "\n".join(out)
