@@ -156,7 +156,7 @@ def _training_config(work: Path) -> str:
         "seed_everything": 7,
         "trainer": {"accelerator": "cpu", "devices": 1, "logger": False, "enable_progress_bar": False,
                     "enable_model_summary": False, "num_sanity_val_steps": 0, "check_val_every_n_epoch": None,
-                    "default_root_dir": str(work), "max_steps": 4, "val_check_interval": 2,
+                    "default_root_dir": str(work), "max_steps": 2, "val_check_interval": 2,
                     "limit_val_batches": 1},
         "model": {
             "generator": {"class_path": "vocoder.models.HiFiGANGenerator",

@@ -38,7 +38,7 @@ def test_a_config_path_is_relative_to_its_file_and_a_command_line_path_to_the_cw
 def test_fit_with_a_config_from_another_folder_finds_its_data(tmp_path, clips, monkeypatch):  # noqa: F811
     project = tmp_path / "project"
     (project / "configs").mkdir(parents=True)
-    config = write_config(project / "configs" / "tiny.yaml", clips, max_steps=2, val_check_interval=1,
+    config = write_config(project / "configs" / "tiny.yaml", clips, max_steps=1, val_check_interval=1,
                           limit_val_batches=1)
     settings = yaml.safe_load(config.read_text())
     (project / "audio").symlink_to(clips)

@@ -243,7 +243,7 @@ def test_a_pickled_object_is_refused_where_a_model_is_read(tmp_path, clips):  # 
                  ("export", evil, "-o", tmp_path / "x.safetensors")):
         result = run_cli(*args)
         assert result.code == 2 and "pickled Python objects" in result.err, result
-    result = fit(tmp_path, clips, "evil", "--model.init_generator", evil, max_steps=2)
+    result = fit(tmp_path, clips, "evil", "--model.init_generator", evil, max_steps=1)
     assert result.code == 2 and "pickled Python objects" in result.err, result
     assert not marker.exists()
 
@@ -255,7 +255,7 @@ def test_export_writes_a_model_card_and_the_training_record(tmp_path, clips):  #
 
     from vocoder.models import store
 
-    assert fit(tmp_path, clips, "run", max_steps=2, val_check_interval=1, limit_val_batches=1).code == 0
+    assert fit(tmp_path, clips, "run", max_steps=1, val_check_interval=1, limit_val_batches=1).code == 0
     out = tmp_path / "run.safetensors"
     result = run_cli("export", tmp_path / "ckpt" / "run" / "last.ckpt", "-o", out, "--licence", "CC0")
     assert result.code == 0, result
@@ -289,7 +289,7 @@ def test_fine_tuning_starts_from_the_given_generator(tmp_path, clips):  # noqa: 
     result = fit(tmp_path, clips, "ft", "--model.init_generator", TINY_EXPORT,
                  *[f"--model.generator.init_args.{k}={v if isinstance(v, str) else json.dumps(v)}"
                    for k, v in arch.items()],
-                 max_steps=2, val_check_interval=1, limit_val_batches=1)
+                 max_steps=1, val_check_interval=1, limit_val_batches=1)
     assert result.code == 0, result
     assert "generator starts from hifigan_tiny-100batches.safetensors" in result.err
     ckpt = torch.load(tmp_path / "ckpt" / "ft" / "last.ckpt", weights_only=True)
@@ -299,7 +299,7 @@ def test_fine_tuning_starts_from_the_given_generator(tmp_path, clips):  # noqa: 
 def test_fine_tuning_refuses_another_architecture(tmp_path, clips):  # noqa: F811
     from test_training import fit
 
-    result = fit(tmp_path, clips, "bad", "--model.init_generator", TINY_EXPORT, max_steps=2)
+    result = fit(tmp_path, clips, "bad", "--model.init_generator", TINY_EXPORT, max_steps=1)
     assert result.code == 2 and "architecture differs" in result.err and "upsample_initial_channel" in result.err
 
 

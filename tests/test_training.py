@@ -95,22 +95,22 @@ def test_fast_dev_run_through_the_cli(tmp_path, clips):
 
 def test_resume_gives_the_same_generator_as_a_straight_run(tmp_path, clips):
     # 4 training clips / batch 2 = 2 batches (4 optimiser steps) per epoch;
-    # validation and checkpoints every 2 batches.
+    # validation and checkpoints every 2 batches. max_steps counts batches.
     common = dict(val_check_interval=2, limit_val_batches=1)
-    assert fit(tmp_path, clips, "straight", max_steps=8, **common).code == 0
-    assert fit(tmp_path, clips, "half", max_steps=4, **common).code == 0
+    assert fit(tmp_path, clips, "straight", max_steps=4, **common).code == 0
+    assert fit(tmp_path, clips, "half", max_steps=2, **common).code == 0
     first_half = generator_weights(tmp_path / "ckpt" / "half" / "last.ckpt")
     # A resumed run writes into a new run folder: the checkpoint it starts from stays as it is.
     result = fit(tmp_path, clips, "resumed", "--ckpt_path", tmp_path / "ckpt" / "half" / "last.ckpt",
-                 max_steps=8, **common)
+                 max_steps=4, **common)
     assert result.code == 0, result
     assert generator_weights(tmp_path / "ckpt" / "half" / "last.ckpt").keys() == first_half.keys()
     assert all(torch.equal(first_half[k], v)
                for k, v in generator_weights(tmp_path / "ckpt" / "half" / "last.ckpt").items())
     straight = torch.load(tmp_path / "ckpt" / "straight" / "last.ckpt", weights_only=True)
     resumed = torch.load(tmp_path / "ckpt" / "resumed" / "last.ckpt", weights_only=True)
-    assert straight["global_step"] == resumed["global_step"] == 8
-    assert resumed["vocoder"]["trained_batches"] == 4
+    assert straight["global_step"] == resumed["global_step"] == 8  # Lightning's own: two per batch
+    assert straight["vocoder"]["trained_batches"] == resumed["vocoder"]["trained_batches"] == 4
     a, b = generator_weights(tmp_path / "ckpt" / "straight" / "last.ckpt"), resumed["state_dict"]
     assert any(not torch.equal(first_half[k], b[k]) for k in first_half)  # it did train on
     for k in a:
@@ -131,7 +131,7 @@ def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(tmp_pa
         return real_step(self, batch, batch_idx)
 
     monkeypatch.setattr(HiFiGANModule, "training_step", poisoned)
-    result = fit(tmp_path, clips, "nan", max_steps=20, val_check_interval=2, limit_val_batches=1)
+    result = fit(tmp_path, clips, "nan", max_steps=10, val_check_interval=2, limit_val_batches=1)
     assert result.code == 2, result
     assert "non-finite loss at batch 3" in result.err and "last saved checkpoint" in result.err
     assert "Traceback" not in result.err
@@ -141,7 +141,7 @@ def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(tmp_pa
 
 
 def test_ddp_with_two_cpu_processes(tmp_path, clips):
-    config = write_config(tmp_path / "ddp.yaml", clips, max_steps=4, val_check_interval=1, limit_val_batches=2)
+    config = write_config(tmp_path / "ddp.yaml", clips, max_steps=2, val_check_interval=1, limit_val_batches=2)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(PROJECT / "tests")}
     proc = subprocess.run(
         [str(Path(sys.executable).parent / "vocoder"), "fit", "--config", str(config), "--run", "ddp",
@@ -153,7 +153,7 @@ def test_ddp_with_two_cpu_processes(tmp_path, clips):
     assert "distributed_backend=gloo" in proc.stderr + proc.stdout
     assert "All distributed processes registered" in proc.stderr + proc.stdout
     ckpt = torch.load(tmp_path / "ckpt" / "ddp" / "last.ckpt", weights_only=True)
-    assert ckpt["global_step"] == 4
+    assert ckpt["global_step"] == 4 and ckpt["vocoder"]["trained_batches"] == 2
     # Gradients were averaged: both ranks hold the same generator after training
     # on different data.
     sums = [(tmp_path / f"rank{r}.txt").read_text() for r in (0, 1)]
@@ -178,7 +178,7 @@ def test_print_config_resolves_components_and_links_the_spec(capsys):
 
 
 def test_the_model_takes_its_bands_from_the_data_preset(tmp_path, clips):
-    result = fit(tmp_path, clips, "b100", "--data.preset", "bigvgan-24k", max_steps=2, val_check_interval=1,
+    result = fit(tmp_path, clips, "b100", "--data.preset", "bigvgan-24k", max_steps=1, val_check_interval=1,
                  limit_val_batches=1)
     assert result.code == 0, result
     ckpt = torch.load(tmp_path / "ckpt" / "b100" / "last.ckpt", weights_only=True)
@@ -191,7 +191,7 @@ def test_the_model_takes_its_bands_from_the_data_preset(tmp_path, clips):
     (("--data.batch_size", "64"), "cannot fill one batch of 64"),
 ])
 def test_data_problems_are_one_line_errors(tmp_path, clips, override, message):
-    result = fit(tmp_path, clips, "bad", *override, max_steps=2)
+    result = fit(tmp_path, clips, "bad", *override, max_steps=1)
     assert result.code == 2, result
     # (In-process runs can leave Lightning's log handlers on an earlier test's
     # closed stream, so look at our own last line rather than all of stderr.)

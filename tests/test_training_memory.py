@@ -109,7 +109,7 @@ def test_estimate_covers_a_real_training_peak_and_is_not_far_above_it(tmp_path, 
     """Four batches of 8 × 8192 samples through the tiny recipe (a training
     graph of a few hundred MB), run for real and refused at 1M for its estimate."""
     path = config(tmp_path, clips, batch_size=8, segment=8192, repeats=8, val_max_seconds=1.0)
-    argv = ["fit", "--config", str(path), "--trainer.max_steps", "8", "--trainer.val_check_interval", "4",
+    argv = ["fit", "--config", str(path), "--trainer.max_steps", "4", "--trainer.val_check_interval", "4",
             "--force"]
     cases = [{"argv": argv + ["--checkpoint_root", str(tmp_path / "a")], "cwd": str(tmp_path),
               "address_space": 8 * GiB, "env": {budget.ENV: ""}},

@@ -15,7 +15,7 @@ pytest.importorskip("wandb", reason="wandb is not installed")
 
 
 def wandb_fit(tmp: Path, clips: Path, run: str) -> Path:
-    config = write_config(tmp / f"{run}.yaml", clips, max_steps=2, val_check_interval=1, limit_val_batches=1)
+    config = write_config(tmp / f"{run}.yaml", clips, max_steps=1, val_check_interval=1, limit_val_batches=1)
     logger = tmp / "wandb_logger.yaml"
     logger.write_text(yaml.safe_dump({"trainer": {"logger": {
         "class_path": "lightning.pytorch.loggers.WandbLogger",
@@ -50,13 +50,14 @@ def test_wandb_offline_run_gets_clips_media_and_its_own_config(tmp_path, clips, 
 
 
 def test_csv_checkpoint_names_and_clip_folders_count_the_same_steps(tmp_path, clips):  # noqa: F811
-    """The loggers' step (batches from 0) everywhere a user reads one; Lightning's
-    global_step (two optimiser steps per batch) stays inside the checkpoint."""
+    """The loggers' step (batches from 0) everywhere a user reads or sets one
+    (max_steps 2 = two batches); Lightning's global_step (two optimiser steps
+    per batch) stays inside the checkpoint."""
     import csv
 
     import torch
 
-    config = write_config(tmp_path / "csv.yaml", clips, max_steps=4, val_check_interval=2, limit_val_batches=1,
+    config = write_config(tmp_path / "csv.yaml", clips, max_steps=2, val_check_interval=2, limit_val_batches=1,
                           log_every_n_steps=1)
     logger = tmp_path / "csv_logger.yaml"
     logger.write_text(yaml.safe_dump({"trainer": {"logger": {

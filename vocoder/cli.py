@@ -520,7 +520,7 @@ def training_help(command: str) -> str:
     ]
     if fit_only:
         lines += [
-            "  --trainer.max_steps N          when to stop, in optimiser steps: two per batch (D, then G)",
+            "  --trainer.max_steps N          when to stop, in batches (generator updates), as every step shown",
             "  --run NAME                     checkpoints and config.yaml go to runs/NAME/ (--checkpoint_root moves runs/)",
             "  --model.init_generator MODEL   fine-tune from a model name (vocoder models), .safetensors or .ckpt",
             "  --ckpt_path runs/OLD/last.ckpt resume a run (give it a new --run NAME)",

@@ -37,7 +37,7 @@ from vocoder.training.data import AudioDataModule
 from vocoder.training.media import run_log_folder
 from vocoder.training.module import HiFiGANModule
 from vocoder.training.paths import resolve_data_paths
-from vocoder.training.steps import BatchCheckpoint, show_logging_step
+from vocoder.training.steps import BatchCheckpoint, count_batches, show_logging_step
 
 SUBCOMMANDS = ("fit", "validate", "test")
 DEFAULT_CHECKPOINT_ROOT = "runs"  # gitignored; checkpoints/ holds the published, committed models
@@ -224,6 +224,7 @@ class VocoderCLI(LightningCLI):
         if type(trainer.strategy.checkpoint_io) is TorchCheckpointIO:
             trainer.strategy.checkpoint_io = AtomicCheckpointIO(getattr(self, "_protected", ()))
         show_logging_step(trainer)  # step= on the bar, as in metrics.csv and checkpoint names
+        count_batches(trainer)  # --trainer.max_steps/min_steps in batches, as every step a user reads
         return trainer
 
     def _check_checkpoint_fits(self) -> None:

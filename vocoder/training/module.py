@@ -5,8 +5,9 @@ Step order per batch follows HiFi-GAN's train.py: discriminators first on
 adversarial loss.
 
 Counting: Lightning's ``trainer.global_step`` counts optimiser steps, and
-every batch makes two (discriminator, generator). So ``max_steps: 200`` is
-100 batches; the learning-rate decay below counts batches.
+every batch makes two (discriminator, generator); ``vocoder fit`` scales
+``max_steps`` so that users set and read batches (vocoder/training/steps.py).
+The learning-rate decay below counts batches too.
 """
 
 from __future__ import annotations

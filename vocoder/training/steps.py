@@ -1,10 +1,11 @@
-"""One step count in training: Lightning's logging step, which counts batches.
+"""One step count in training: batches (generator updates).
 
 Manual optimisation with two optimisers makes Lightning's ``global_step``
-count two optimiser steps per batch (discriminator, generator), and
-``trainer.max_steps`` counts those. Everything a user reads instead uses the
-step Lightning's loggers use, which counts batches (generator updates) from
-0: the ``step`` column of metrics.csv and W&B's ``trainer/global_step``,
+count two optimiser steps per batch (discriminator, generator); it stays
+inside the checkpoint, where Lightning needs it. Everything a user sets or
+reads counts batches instead: ``--trainer.max_steps``/``min_steps`` (scaled
+here, once, on the trainer Lightning builds), and the step Lightning's
+loggers use, which counts batches from 0: the ``step`` column of metrics.csv and W&B's ``trainer/global_step``,
 checkpoint file names (``best-{step}-…``) and validation clip folders
 (``samples/stepNNNNNNN``), and ``step=`` on the progress bar (whose own
 count is batches within the epoch, from 1). A validation after the 3rd batch is step 2 in all
@@ -51,3 +52,17 @@ def show_logging_step(trainer) -> None:
         if type(callback) is TQDMProgressBar:
             trainer.callbacks[i] = StepProgressBar(callback.refresh_rate, callback.process_position,
                                                    callback._leave)
+
+
+# HiFiGANModule steps the discriminators' optimiser, then the generator's, once per batch.
+OPTIMISER_STEPS_PER_BATCH = 2
+
+
+def count_batches(trainer) -> None:
+    """Make ``max_steps``/``min_steps`` (given in batches) mean batches to a
+    loop that counts optimiser steps; -1/None (no limit) stay as they are."""
+    loop = trainer.fit_loop.epoch_loop
+    if loop.max_steps is not None and loop.max_steps > 0:
+        loop.max_steps = OPTIMISER_STEPS_PER_BATCH * loop.max_steps
+    if loop.min_steps:
+        loop.min_steps = OPTIMISER_STEPS_PER_BATCH * loop.min_steps
