@@ -38,10 +38,10 @@ from tqdm.auto import tqdm
 from vocoder.errors import VocoderError
 from vocoder.frontend.stft import ConsistencyProjection
 from vocoder.inversion.base import Inverter
-from vocoder.inversion.griffinlim import _EPS, _floats, check_options, initial_phase
-from vocoder.inversion.pghi import START_PHASE, check_tol, gamma as pghi_gamma, pghi_phase
+from vocoder.inversion.griffinlim import _EPS, _floats, check_options
+from vocoder.inversion.pghi import check_tol
 from vocoder.inversion.pghi_fgla import HYBRID_TOL
-from vocoder.spec import SpectrogramSpec
+from vocoder.inversion.start import StartsFromPhase
 from vocoder.spectrogram import Spectrogram
 
 # ρ = 0 (Algorithm 1): the value set in the authors' example script
@@ -116,7 +116,7 @@ def check_rho(rho: float) -> None:
 
 
 @dataclass
-class ADMMPhaseRetrieval(Inverter):
+class ADMMPhaseRetrieval(StartsFromPhase, Inverter):
     name: ClassVar[str] = "admm"
     summary: ClassVar[str] = ("ADMM phase retrieval (Masuyama, Yatabe & Oikawa 2019), rho, --init random|zero|pghi; "
                               "classical, any spec (pghi start: gauss, hann, hamming or blackman window)")
@@ -134,21 +134,5 @@ class ADMMPhaseRetrieval(Inverter):
         check_rho(self.rho)
         check_tol(self.tol)
 
-    def check_spec(self, spec: SpectrogramSpec) -> None:
-        if self.init == "pghi":
-            pghi_gamma(spec)
-
-    def parameters(self) -> dict:
-        params = super().parameters()
-        if self.init == "pghi":
-            params["start_phase"] = "PGHI's: " + START_PHASE
-        else:
-            del params["tol"]
-        return params
-
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
-        if self.init == "pghi":
-            phase = pghi_phase(spectrogram, self.tol, self.seed)
-        else:
-            phase = initial_phase(spectrogram.magnitude.shape, self.init, self.seed)
-        return admm_phase_retrieval(spectrogram, self.iters, self.rho, phase)
+        return admm_phase_retrieval(spectrogram, self.iters, self.rho, self.start_phase(spectrogram))

@@ -33,10 +33,10 @@ from tqdm.auto import tqdm
 from vocoder.errors import VocoderError
 from vocoder.frontend.stft import ConsistencyProjection
 from vocoder.inversion.base import Inverter
-from vocoder.inversion.griffinlim import _EPS, _floats, check_options, initial_phase
-from vocoder.inversion.pghi import START_PHASE, check_tol, gamma as pghi_gamma, pghi_phase
+from vocoder.inversion.griffinlim import _EPS, _floats, check_options
+from vocoder.inversion.pghi import check_tol
 from vocoder.inversion.pghi_fgla import HYBRID_TOL
-from vocoder.spec import SpectrogramSpec
+from vocoder.inversion.start import StartsFromPhase
 from vocoder.spectrogram import Spectrogram
 
 # Nenov et al. 2023 (ICASSP), experiments section: α = 0.99, β = 1.1,
@@ -127,7 +127,7 @@ def check_agla(alpha: float, beta: float, gamma: float) -> None:
 
 
 @dataclass
-class AcceleratedGriffinLim(Inverter):
+class AcceleratedGriffinLim(StartsFromPhase, Inverter):
     name: ClassVar[str] = "agla"
     summary: ClassVar[str] = ("accelerated Griffin-Lim (Nenov et al. 2023), alpha/beta/gamma, --init random|zero|pghi; "
                               "classical, any spec (pghi start: gauss, hann, hamming or blackman window)")
@@ -147,21 +147,5 @@ class AcceleratedGriffinLim(Inverter):
         check_agla(self.alpha, self.beta, self.gamma)
         check_tol(self.tol)
 
-    def check_spec(self, spec: SpectrogramSpec) -> None:
-        if self.init == "pghi":
-            pghi_gamma(spec)  # PGHI's window rule
-
-    def parameters(self) -> dict:
-        params = super().parameters()
-        if self.init == "pghi":
-            params["start_phase"] = "PGHI's: " + START_PHASE
-        else:
-            del params["tol"]
-        return params
-
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
-        if self.init == "pghi":
-            phase = pghi_phase(spectrogram, self.tol, self.seed)
-        else:
-            phase = initial_phase(spectrogram.magnitude.shape, self.init, self.seed)
-        return accelerated_griffin_lim(spectrogram, self.iters, self.alpha, self.beta, self.gamma, phase)
+        return accelerated_griffin_lim(spectrogram, self.iters, self.alpha, self.beta, self.gamma, self.start_phase(spectrogram))
