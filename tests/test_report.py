@@ -118,3 +118,23 @@ def test_the_preview_colour_bar_spans_the_pictures_own_db_range(tmp_path):
     assert math.isclose(mapping_floor_db(plain), -55.0)
     untouched = Spectrogram(magnitude=plain.magnitude, spec=plain.spec)
     assert mapping_floor_db(untouched) == PREVIEW_FLOOR_DB
+
+
+@pytest.mark.parametrize("preset", ["linear", "hifigan"])
+def test_the_committed_classical_baselines_reports_work_in_a_browser(preset, chromium):
+    """The experiment's own reports (regenerated with this layout) pass the page's self-test."""
+    from conftest import PROJECT
+
+    page = PROJECT / "experiments" / "classical-baselines" / preset / "report.html"
+    done = subprocess.run([chromium, "--headless", "--disable-gpu", "--no-sandbox", "--enable-logging=stderr",
+                           "--v=0", "--virtual-time-budget=5000", "--dump-dom", page.as_uri() + "#selftest"],
+                          capture_output=True, text=True, timeout=120)
+    found = re.search(r'<pre id="selftest-result">(.*?)</pre>', done.stdout, re.S)
+    assert found, f"the page's self-test wrote nothing (a script error?): {done.stderr[-2000:]}"
+    result = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    assert result["errors"] == [] and result["missing"] == []
+    assert not [line for line in done.stderr.splitlines() if ":CONSOLE(" in line]
+    values = _numbers(result["before"])
+    assert len(values) == 4 and _numbers(result["ascending"]) == sorted(values)
+    wanted = {"#summary", "#matrix", "#clips", "#provenance"} | {f"#clip-{i}" for i in range(1, 10)}
+    assert wanted <= set(result["links"])
