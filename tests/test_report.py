@@ -53,15 +53,22 @@ def _numbers(column: list[str]) -> list[float]:
     return [float(v) for v in column]
 
 
-def test_the_page_sorts_and_links_in_a_browser_without_errors(report, chromium):
+def _selftest(chromium: str, page: Path) -> tuple[dict, list[str]]:
+    """Open ``page#selftest`` in headless Chromium: the page's own self-test
+    result (sorting, links, script errors) and the console lines it logged."""
     done = subprocess.run([chromium, "--headless", "--disable-gpu", "--no-sandbox", "--enable-logging=stderr",
-                           "--v=0", "--virtual-time-budget=5000", "--dump-dom", report.as_uri() + "#selftest"],
+                           "--v=0", "--virtual-time-budget=5000", "--dump-dom", page.as_uri() + "#selftest"],
                           capture_output=True, text=True, timeout=120)
     found = re.search(r'<pre id="selftest-result">(.*?)</pre>', done.stdout, re.S)
     assert found, f"the page's self-test wrote nothing (a script error?): {done.stderr[-2000:]}"
     result = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    return result, [line for line in done.stderr.splitlines() if ":CONSOLE(" in line]
+
+
+def test_the_page_sorts_and_links_in_a_browser_without_errors(report, chromium):
+    result, console = _selftest(chromium, report)
     assert result["errors"] == []
-    assert not [line for line in done.stderr.splitlines() if ":CONSOLE(" in line]
+    assert console == []
     values = _numbers(result["before"])
     assert result["column"] == "sc_db" and len(values) == 2 and values[0] != values[1]
     assert _numbers(result["ascending"]) == sorted(values)
@@ -126,14 +133,9 @@ def test_the_committed_classical_baselines_reports_work_in_a_browser(preset, chr
     from conftest import PROJECT
 
     page = PROJECT / "experiments" / "classical-baselines" / preset / "report.html"
-    done = subprocess.run([chromium, "--headless", "--disable-gpu", "--no-sandbox", "--enable-logging=stderr",
-                           "--v=0", "--virtual-time-budget=5000", "--dump-dom", page.as_uri() + "#selftest"],
-                          capture_output=True, text=True, timeout=120)
-    found = re.search(r'<pre id="selftest-result">(.*?)</pre>', done.stdout, re.S)
-    assert found, f"the page's self-test wrote nothing (a script error?): {done.stderr[-2000:]}"
-    result = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    result, console = _selftest(chromium, page)
     assert result["errors"] == [] and result["missing"] == []
-    assert not [line for line in done.stderr.splitlines() if ":CONSOLE(" in line]
+    assert console == []
     values = _numbers(result["before"])
     assert len(values) == 4 and _numbers(result["ascending"]) == sorted(values)
     wanted = {"#summary", "#matrix", "#clips", "#provenance"} | {f"#clip-{i}" for i in range(1, 10)}

@@ -36,9 +36,8 @@ import torch
 from tqdm.auto import tqdm
 
 from vocoder.errors import VocoderError
-from vocoder.frontend.stft import ConsistencyProjection
 from vocoder.inversion.base import Inverter
-from vocoder.inversion.griffinlim import _EPS, _floats, check_options
+from vocoder.inversion.griffinlim import _EPS, _floats, check_options, start_iterations
 from vocoder.inversion.pghi import check_tol
 from vocoder.inversion.pghi_fgla import HYBRID_TOL
 from vocoder.inversion.start import StartsFromPhase
@@ -85,16 +84,7 @@ def admm_phase_retrieval(spectrogram: Spectrogram, iters: int, rho: float, phase
     """ADMM from z_0 = A·``phase``, u_0 = 0; returns (channels × samples).
     ``callback(n, X)`` sees x after n = 0, 1, …, iters projections
     (channels × bins × frames, magnitude A; a view the loop overwrites)."""
-    spec = spectrogram.spec
-    if not spec.is_linear:
-        raise ValueError("ADMM needs a linear magnitude; invert the filterbank first")
-    mag = spectrogram.magnitude.detach().to("cpu", torch.float32)
-    if phase.shape != mag.shape:
-        raise ValueError(f"initial phase has shape {tuple(phase.shape)}, the magnitude {tuple(mag.shape)}")
-    channels, _, frames = mag.shape
-    project = ConsistencyProjection(spec, channels, frames, spectrogram.length)
-    mag_tf = mag.transpose(1, 2).contiguous()
-    z = (mag_tf * phase.detach().to("cpu", torch.complex64).transpose(1, 2)).contiguous()
+    project, mag_tf, z = start_iterations(spectrogram, phase, "ADMM")
     u, y, x = project.new_spectrum(), project.new_spectrum(), project.new_spectrum()
     mag_flat = mag_tf.numpy().reshape(-1)
     x_f, y_f, z_f, u_f = _floats(x), _floats(y), _floats(z), _floats(u)

@@ -31,9 +31,8 @@ import torch
 from tqdm.auto import tqdm
 
 from vocoder.errors import VocoderError
-from vocoder.frontend.stft import ConsistencyProjection
 from vocoder.inversion.base import Inverter
-from vocoder.inversion.griffinlim import _EPS, _floats, check_options
+from vocoder.inversion.griffinlim import _EPS, _floats, check_options, start_iterations
 from vocoder.inversion.pghi import check_tol
 from vocoder.inversion.pghi_fgla import HYBRID_TOL
 from vocoder.inversion.start import StartsFromPhase
@@ -90,16 +89,7 @@ def accelerated_griffin_lim(spectrogram: Spectrogram, iters: int, alpha: float, 
     channels × bins × frames); returns (channels × samples). ``callback(n, X)``
     sees P_A(c_n) (channels × bins × frames, a view the loop overwrites)
     after n = 0, 1, …, iters iterations, as in ``fast_griffin_lim``."""
-    spec = spectrogram.spec
-    if not spec.is_linear:
-        raise ValueError("AGLA needs a linear magnitude; invert the filterbank first")
-    mag = spectrogram.magnitude.detach().to("cpu", torch.float32)
-    if phase.shape != mag.shape:
-        raise ValueError(f"initial phase has shape {tuple(phase.shape)}, the magnitude {tuple(mag.shape)}")
-    channels, _, frames = mag.shape
-    project = ConsistencyProjection(spec, channels, frames, spectrogram.length)
-    mag_tf = mag.transpose(1, 2).contiguous()
-    X = (mag_tf * phase.detach().to("cpu", torch.complex64).transpose(1, 2)).contiguous()
+    project, mag_tf, X = start_iterations(spectrogram, phase, "AGLA")
     rebuilt, previous, d = project.new_spectrum(), project.new_spectrum(), project.new_spectrum()
     mag_flat, X_flat, d_flat = mag_tf.numpy().reshape(-1), _floats(X), _floats(d)
     views = {id(b): _floats(b) for b in (rebuilt, previous)}

@@ -61,6 +61,24 @@ def _floats(t: torch.Tensor) -> np.ndarray:
     return t.numpy().reshape(-1).view(np.float32)
 
 
+def start_iterations(spectrogram: Spectrogram, phase: torch.Tensor,
+                     method: str) -> tuple[ConsistencyProjection, torch.Tensor, torch.Tensor]:
+    """What every iterative method starts from: the consistency projection for
+    this shape, the magnitude time-major (channels × frames × bins, float32)
+    and magnitude × ``phase`` time-major (complex64, contiguous)."""
+    spec = spectrogram.spec
+    if not spec.is_linear:
+        raise ValueError(f"{method} needs a linear magnitude; invert the filterbank first")
+    mag = spectrogram.magnitude.detach().to("cpu", torch.float32)
+    if phase.shape != mag.shape:
+        raise ValueError(f"initial phase has shape {tuple(phase.shape)}, the magnitude {tuple(mag.shape)}")
+    channels, _, frames = mag.shape
+    project = ConsistencyProjection(spec, channels, frames, spectrogram.length)
+    mag_tf = mag.transpose(1, 2).contiguous()
+    start = (mag_tf * phase.detach().to("cpu", torch.complex64).transpose(1, 2)).contiguous()
+    return project, mag_tf, start
+
+
 def fast_griffin_lim(spectrogram: Spectrogram, iters: int, momentum: float,
                      init: str = "random", seed: int = 0, progress: bool | None = None, label: str | None = None,
                      phase: torch.Tensor | None = None,
@@ -81,19 +99,9 @@ def fast_griffin_lim(spectrogram: Spectrogram, iters: int, momentum: float,
     :class:`~vocoder.frontend.stft.ConsistencyProjection`); channels are one
     batch. The buffers of c_n and c_{n−1} swap roles each iteration.
     """
-    spec = spectrogram.spec
-    if not spec.is_linear:
-        raise ValueError("Griffin-Lim needs a linear magnitude; invert the filterbank first")
-    mag = spectrogram.magnitude.detach().to("cpu", torch.float32)
     if phase is None:
-        phase = initial_phase(mag.shape, init, seed)
-    elif phase.shape != mag.shape:
-        raise ValueError(f"initial phase has shape {tuple(phase.shape)}, the magnitude {tuple(mag.shape)}")
-    phase = phase.detach().to("cpu", torch.complex64)
-    channels, _, frames = mag.shape
-    project = ConsistencyProjection(spec, channels, frames, spectrogram.length)
-    mag_tf = mag.transpose(1, 2).contiguous()
-    X = (mag_tf * phase.transpose(1, 2)).contiguous()
+        phase = initial_phase(spectrogram.magnitude.shape, init, seed)
+    project, mag_tf, X = start_iterations(spectrogram, phase, "Griffin-Lim")
     rebuilt, previous = project.new_spectrum(), project.new_spectrum()
     mag_flat, X_flat = mag_tf.numpy().reshape(-1), _floats(X)
     views = {id(b): _floats(b) for b in (rebuilt, previous)}
