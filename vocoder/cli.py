@@ -123,6 +123,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dynamic-range", type=float, default=100.0, metavar="DB",
                    help="dB below the peak that the image keeps; quieter is black/silence (default: 100)")
     p.add_argument("--preview", action="store_true", help="also write OUT.png.preview.png with labelled axes")
+    p.add_argument("--block-seconds", type=float, metavar="S",
+                   help="read and transform the audio S seconds at a time (same pixels, bounded memory; default: "
+                        "only when the whole recording would exceed --max-memory, then 10 s)")
     _spec_options(p)
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
@@ -138,6 +141,15 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed (default: 0)")
     p.add_argument("--tol", type=float,
                    help="pghi, pghi+fgla: coefficients below TOL × the peak get random phase (default: 1e-4, 1e-3)")
+    p.add_argument("--alpha", type=float, help="agla: α (default: 0.99)")
+    p.add_argument("--beta", type=float, help="agla: β (default: 1.1)")
+    p.add_argument("--gamma", type=float, help="agla: γ (default: 1.2)")
+    p.add_argument("--rho", type=float, help="admm: ρ, 0 keeps both constraints hard (default: 0)")
+    p.add_argument("--lr", type=float, help="mel-gd: Adam's learning rate")
+    p.add_argument("--block-seconds", type=float, metavar="S",
+                   help="invert a vocoder PNG S seconds at a time with phase-retrieval backends (bounded memory, "
+                        "within 0.5 dB SC of a whole run; default: only when the whole signal would exceed "
+                        "--max-memory, then 10 s)")
     p.add_argument("--checkpoint", help="trained model for neural backends: a name from `vocoder models` "
                                         "(e.g. hifigan-v1-lj), a .safetensors from `vocoder export`/`vocoder import`, "
                                         "or a .ckpt from `vocoder fit`")
@@ -299,11 +311,12 @@ def _invert(args: argparse.Namespace) -> int:
     request = InvertRequest(
         image=args.image, output=args.output, backend=args.backend,
         backend_options={"iters": args.iters, "momentum": args.momentum, "init": args.init, "seed": args.seed,
-                         "tol": args.tol, "checkpoint": args.checkpoint},
+                         "tol": args.tol, "checkpoint": args.checkpoint, "alpha": args.alpha, "beta": args.beta,
+                         "gamma": args.gamma, "rho": args.rho, "lr": args.lr},
         preset=args.preset, spec_overrides=_spec_overrides(args), picture=picture, picture_options_given=given,
         ignore_metadata=args.ignore_metadata, preview=args.preview, max_pixels=args.max_pixels,
         timings=args.timings,
-        max_side=args.max_side, frame=args.frame,
+        max_side=args.max_side, frame=args.frame, block_seconds=args.block_seconds,
     )
     record = invert(request)
     for mismatch in record["claim_mismatches"]:
@@ -316,7 +329,13 @@ def _invert(args: argparse.Namespace) -> int:
     print(f"wrote {args.output} ({out['format']}, {out['samples'] / out['sample_rate']:.2f} s, "
           f"{out['sample_rate']} Hz, {out['channels']} ch, backend {args.backend}{took})")
     fidelity = record["fidelity_vs_input"]
-    if "consistency_db" in fidelity:
+    if "blockwise" in record:
+        print(f"vocoder: note: inverted block-wise ({record['blockwise']['why']}; blocks of "
+              f"{record['blockwise']['block_seconds']:g} s)", file=sys.stderr)
+        if fidelity.get("consistency_db") is not None:
+            print(f"self-check vs the {fidelity['domain']} spectrogram as decoded: consistency "
+                  f"{fidelity['consistency_db']:.1f} dB (docs/metrics.md)")
+    elif "consistency_db" in fidelity:
         print(f"self-check vs the {fidelity['domain']} spectrogram as decoded (not a check of the decoding: look at "
               f"--preview): consistency {fidelity['consistency_db']:.1f} dB, hallucinated "
               f"{fidelity['hallucinated_db']:.1f} dB, missing {fidelity['missing_db']:.1f} dB (docs/metrics.md)")
@@ -338,7 +357,12 @@ def _encode(args: argparse.Namespace) -> int:
 
     overrides = _spec_overrides(args)
     metadata = encode(args.audio, args.output, preset=args.preset, bits=args.bits,
-                      dynamic_range_db=args.dynamic_range, preview=args.preview, overrides=overrides)
+                      dynamic_range_db=args.dynamic_range, preview=args.preview, overrides=overrides,
+                      block_seconds=args.block_seconds)
+    blocks = next((step["read_in_blocks"] for step in metadata["provenance"] if "read_in_blocks" in step), None)
+    if blocks:
+        print(f"vocoder: note: encoded block-wise ({blocks['why']}); the pixels are those of a whole-file "
+              "encoding", file=sys.stderr)
     print(f"wrote {args.output} ({metadata['spec']['scale']} spectrogram, "
           f"{'+'.join(metadata['layout']['channels'])}, {args.bits}-bit, preset {args.preset}"
           + (f" with {overrides.describe()})" if overrides else ")"))

@@ -18,13 +18,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from vocoder.claims import LENGTH_CLAIM, check_image_claims, pixels_summary
+from vocoder.claims import CLAIMED_BY, LENGTH_CLAIM, ClaimReport, check_image_claims, pixels_summary
 from vocoder.errors import VocoderError
 from vocoder.evaluation.fidelity import against_input
 from vocoder import budget
 from vocoder.frontend.audio import audio_info, audio_to_spectrogram, read_audio, write_audio
 from vocoder.frontend.audiofile import encode_audio, output_format
-from vocoder.frontend.image import (PictureOptions, embedded, image_to_spectrogram, picture_producer,
+from vocoder.frontend.image import (PictureOptions, check_frames, embedded, image_to_spectrogram, picture_producer,
                                     picture_uses_metadata, plain_geometry, spectrogram_to_png, warnings_of)
 from vocoder.frontend.picture import (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, PictureHeader, probe, read_metadata,
                                      read_picture)
@@ -34,6 +34,7 @@ from vocoder.plots import plot_spectrogram
 from vocoder.provenance import AtomicOutputs, environment, printable, sha256_file, to_json
 from vocoder.record import inversion_record
 from vocoder.spec import SpectrogramSpec, get_preset
+from vocoder.spectrogram import Spectrogram
 from vocoder.spec_overrides import SpecOverrides, effective_spec, spec_choice
 
 # Peak level for audio from a picture with no absolute level (-1 dBFS).
@@ -52,18 +53,70 @@ def record_path(output: str | os.PathLike) -> str:
     return os.fspath(output) + ".json"
 
 
+def blockwise_reason(estimate: budget.Estimate, block_seconds: float | None) -> str | None:
+    """Why a job runs block-wise (--block-seconds, or a whole-signal estimate
+    over the memory cap), or None to run it whole."""
+    if block_seconds is not None:
+        return "--block-seconds was given"
+    cap, source = budget.limit()
+    need = estimate.peak()
+    if need > cap:
+        return (f"the whole-signal estimate ({budget.format_size(need)}) is over the memory limit "
+                f"({budget.format_size(cap)}, {source})")
+    return None
+
+
+def refuse_both(whole: budget.Estimate, obstacle: str) -> VocoderError:
+    """The whole-signal refusal (figures and cap), plus why working in blocks
+    instead is not possible: for a job over the cap that did not ask for blocks."""
+    try:
+        whole.check()
+    except VocoderError as exc:
+        return VocoderError(f"{exc}; working in blocks instead is not possible: {obstacle}")
+    return VocoderError(obstacle)
+
+
 def encode(audio_path: str, output: str, preset: str = "linear", bits: int = 16,
            dynamic_range_db: float = 100.0, preview: bool = False,
-           overrides: SpecOverrides | None = None) -> dict[str, Any]:
-    """Audio file → spectrogram PNG with the spec (preset + overrides) and mapping embedded."""
+           overrides: SpecOverrides | None = None, block_seconds: float | None = None) -> dict[str, Any]:
+    """Audio file → spectrogram PNG with the spec (preset + overrides) and mapping embedded.
+
+    Long recordings (or any, with ``block_seconds``) are encoded a block of
+    frames at a time (vocoder.streaming), to the same pixels."""
     spec = effective_spec(preset, overrides)
     if not os.fspath(output).lower().endswith(".png"):
         raise VocoderError(f"encode writes a PNG: give the output a .png name (got {printable(os.fspath(output))})")
     with AtomicOutputs(inputs=[audio_path]) as outputs:
-        outputs.reserve(output)
+        target = outputs.reserve(output)
         preview_tmp = outputs.reserve(preview_path(output)) if preview else None
         header = audio_info(audio_path)
-        budget.encode(header.channels, header.frames, header.sample_rate, spec, preview).check()
+        whole = budget.encode(header.channels, header.frames, header.sample_rate, spec, preview)
+        why = blockwise_reason(whole, block_seconds)
+        if why is not None:
+            obstacle = ("--preview draws the whole spectrogram at once: leave it out" if preview else
+                        f"block-wise encoding does not resample ({header.sample_rate} Hz to {spec.sample_rate}): "
+                        f"give --sr {header.sample_rate}, or resample the file first"
+                        if header.sample_rate != spec.sample_rate else None)
+            if obstacle:
+                raise refuse_both(whole, obstacle) if block_seconds is None else VocoderError(f"{why}; {obstacle}")
+            from vocoder.streaming import DEFAULT_BLOCK_SECONDS, block_frames, encode_blockwise
+
+            seconds = DEFAULT_BLOCK_SECONDS if block_seconds is None else block_seconds
+            frames = block_frames(spec, seconds)
+            block = budget.encode(header.channels, min(header.frames, frames * spec.hop_length + spec.n_fft),
+                                  spec.sample_rate, spec, False)
+            if block_seconds is None and block.peak() > budget.limit()[0]:
+                raise refuse_both(whole, f"one block of {seconds:g} s is over the limit too")
+            block.check()
+            steps: list[dict[str, Any]] = [{
+                "step": "read_audio", "path": audio_path, "sha256": sha256_file(audio_path),
+                "sample_rate": header.sample_rate, "channels": header.channels, "samples": header.frames,
+                "read_in_blocks": {"why": why}}]
+            if overrides:
+                steps.append({"step": "spec_overrides", **spec_choice(preset, overrides)})
+            return encode_blockwise(audio_path, target, header, spec, bits, dynamic_range_db, steps,
+                                    steps[0]["sha256"], seconds)
+        whole.check()
         audio = read_audio(audio_path)
         if overrides:
             audio.provenance.append({"step": "spec_overrides", **spec_choice(preset, overrides)})
@@ -99,6 +152,7 @@ class InvertRequest:
     timings: bool = False  # wall-clock seconds in the record (then reruns differ in those bytes)
     max_side: int = DEFAULT_MAX_SIDE
     frame: int | None = None  # which frame of a multi-frame picture
+    block_seconds: float | None = None  # invert block-wise with blocks this long (None: only when over the cap)
 
 
 def _level(waveform: torch.Tensor, absolute: bool) -> tuple[torch.Tensor, dict[str, Any]]:
@@ -171,6 +225,11 @@ def invert(request: InvertRequest) -> dict[str, Any]:
 
         header = probe(request.image, request.max_pixels, request.frame, request.max_side)
         uses_metadata = header.metadata is not None and not request.ignore_metadata
+        if uses_metadata or request.block_seconds is not None:
+            whole = plan_budget(request, header, None, inverter, uses_metadata)
+            why = blockwise_reason(whole, request.block_seconds)
+            if why is not None:
+                return _invert_blockwise(request, outputs, header, inverter, uses_metadata, why, whole, started)
         # Pixels are bounded by the header checks above; the costly work is after the budget below.
         picture = read_picture(request.image, request.max_pixels, request.frame, request.max_side)
         claims = check_image_claims(picture, printable(request.image))
@@ -246,6 +305,87 @@ def invert(request: InvertRequest) -> dict[str, Any]:
             if request.timings else None,
         )
         outputs.write_text(json_target, to_json(record))
+    return record
+
+
+def _invert_blockwise(request: InvertRequest, outputs: AtomicOutputs, header: PictureHeader, inverter: Inverter,
+                      uses_metadata: bool, why: str, whole: budget.Estimate, started: float) -> dict[str, Any]:
+    """`invert` of a vocoder PNG a block at a time (vocoder.streaming)."""
+    from vocoder.streaming import DEFAULT_BLOCK_SECONDS, blockwise_obstacle, invert_blockwise
+
+    audio_format = output_format(request.output)
+    asked = request.block_seconds is not None
+    obstacle = blockwise_obstacle(inverter, request.backend, audio_format, request.preview, uses_metadata)
+    if obstacle:
+        raise VocoderError(f"{why}; {obstacle}") if asked else refuse_both(whole, obstacle)
+    conflicting = (request.picture_options_given + (["--preset"] if request.preset else [])
+                   + list(request.spec_overrides.given()))
+    if conflicting:
+        raise VocoderError(f"{printable(request.image)} carries its own spec; {', '.join(conflicting)} would "
+                           "contradict it (add --ignore-metadata to read it as a plain picture)")
+    found = embedded(header.metadata or {}, request.image, header.width, header.height, header.bands,
+                     header.bit_depth)
+    check_frames(header.width, found.n_samples, found.spec, request.image)
+    seconds = DEFAULT_BLOCK_SECONDS if request.block_seconds is None else request.block_seconds
+    spec = found.spec.as_linear() if inverter.input_scale == "linear" else found.spec
+    from vocoder.streaming import block_frames
+    from vocoder.inversion.blockwise import default_context
+
+    frames = min(header.width, block_frames(spec, seconds) + 2 * default_context(spec))
+    block = budget.Estimate("block-wise inversion")
+    block.add("one block's phase retrieval", inverter.working_set(found.channels, spec, frames,
+                                                                   spec.n_samples(frames)))
+    if found.spec.scale != "linear":
+        block.add("one block's filterbank inverse", budget.mel_to_linear(found.channels, found.spec, frames))
+    if not asked and block.peak() > budget.limit()[0]:
+        raise refuse_both(whole, f"one block of {seconds:g} s is over the limit too")
+    block.check()
+    target = outputs.reserve(request.output)
+    json_target = record_path(request.output)
+    inversion_started = time.perf_counter()
+    result = invert_blockwise(request.image, found, inverter, target, audio_format, seconds)
+    inversion_seconds = time.perf_counter() - inversion_started
+    input_sha256, output_sha256 = sha256_file(request.image), sha256_file(target)
+    gain = min(result.peak, CLIP_PEAK) / result.peak if result.peak > 0 else 1.0
+    level = {"rule": "absolute level kept; scaled down only if it would clip 16-bit PCM",
+             "gain_db": float(20 * np.log10(gain)), "peak_before": result.peak}
+    claims = ClaimReport({"by": CLAIMED_BY, "metadata": header.metadata})
+    plan = result.plan
+    steps = found.provenance + (
+        {"step": "decode_image", "method": "embedded metadata (exact inverse up to quantisation), read a row at a "
+         "time", "mapping": asdict(found.mapping),
+         "quantisation_step_db": (found.mapping.db_max - found.mapping.db_min) / found.mapping.max_value},
+        {"step": "blockwise", "why": why, "block_frames": plan.block, "context_frames": plan.context,
+         "blocks": len(plan.cores()), "crossfade_samples": plan.spec.n_fft,
+         "method": "each block extended by the context on both sides and inverted alone, started from the phase "
+                   "of the block before on the frames they share; cores cross-faded at frame centres "
+                   "(vocoder/inversion/blockwise.py)"},
+    )
+    prepared = Spectrogram(torch.zeros(found.channels, result.prepared_spec.n_bins, 0), result.prepared_spec,
+                           steps)
+    record = inversion_record(
+        input={"path": os.path.abspath(request.image), "sha256": input_sha256,
+               "kind": "vocoder spectrogram PNG (embedded metadata)", "embedded_metadata_ignored": False,
+               "frame": None},
+        output={"path": os.path.abspath(request.output), "sha256": output_sha256,
+                "format": audio_format.description, "sample_rate": result.prepared_spec.sample_rate,
+                "channels": result.channels, "samples": result.samples, "level": level, "preview": None},
+        sha256={"input": input_sha256, "output": output_sha256},
+        spec=found.spec, prepared=prepared, inverter=inverter, backend=request.backend, claims=claims,
+        pixels={"width": header.width, "height": header.height, "bands": header.bands,
+                "bit_depth": header.bit_depth, "format": "PNG"},
+        extra={"picture_options": None, "warnings": [], "spec_choice": "embedded in the input",
+               "blockwise": {"why": why, "block_seconds": seconds},
+               "fidelity_vs_input": {
+                   "domain": found.spec.scale, "consistency_db": result.consistency_db,
+                   "not_measured": "hallucinated, missing and out-of-band energy are measured on whole-signal "
+                                   "runs only",
+                   "measured_against": "the spectrogram as decoded from the picture: a self-check of the "
+                                       "inversion"}},
+        timings={"inversion": inversion_seconds, "total": time.perf_counter() - started}
+        if request.timings else None,
+    )
+    outputs.write_text(json_target, to_json(record))
     return record
 
 

@@ -127,24 +127,31 @@ def spectrogram_to_png(
     else:
         planes = planes[..., 0]
     array = planes.astype(np.uint16 if bits == 16 else np.uint8)
-    metadata = {
+    metadata = png_metadata(spectrogram.spec, mapping, spectrogram.channels, spectrogram.length, below, source,
+                            spectrogram.provenance)
+    return encode_png(array, {METADATA_KEY: json.dumps(metadata)}), metadata
+
+
+def png_metadata(spec: SpectrogramSpec, mapping: DbMapping, channels: int, n_samples: int, below: float,
+                 source: dict[str, Any] | None, provenance) -> dict[str, Any]:
+    """The metadata a vocoder PNG carries (whole or block-wise encoding alike)."""
+    return {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
-        "spec": spectrogram.spec.to_dict(),
+        "spec": spec.to_dict(),
         "mapping": asdict(mapping),
         "layout": {
             "rows": "frequency bins, highest at the top",
             "columns": "frames, earliest at the left",
-            "channels": CHANNEL_NAMES[spectrogram.channels],
-            "colour": "grey" if spectrogram.channels == 1 else "R=left, G=right, B=0",
+            "channels": CHANNEL_NAMES[channels],
+            "colour": "grey" if channels == 1 else "R=left, G=right, B=0",
             "pixel_zero": "silence (magnitude 0)",
         },
-        "n_samples": spectrogram.length,
+        "n_samples": n_samples,
         "fraction_below_range": below,
         "source": source or {},
-        "provenance": list(spectrogram.provenance),
+        "provenance": list(provenance),
     }
-    return encode_png(array, {METADATA_KEY: json.dumps(metadata)}), metadata
 
 
 # -- decoding: our own images --------------------------------------------------

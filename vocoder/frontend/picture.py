@@ -21,6 +21,7 @@ import png  # pypng
 from PIL import Image, UnidentifiedImageError
 
 from vocoder.errors import VocoderError
+from vocoder.frontend.png_stream import idat_pieces
 from vocoder.untrusted import brief, load_json, shown, sniff
 
 METADATA_KEY = "vocoder"
@@ -262,31 +263,15 @@ def _check_png_stream(path: str, header: _PngHeader) -> None:
     try:
         with open(path, "rb") as fh:
             fh.seek(8)
-            while True:
-                head = fh.read(8)
-                if len(head) < 8:
-                    break
-                length, kind = struct.unpack(">I4s", head)
-                if kind == b"IEND":
-                    break
-                if kind != b"IDAT":
-                    fh.seek(length + 4, os.SEEK_CUR)
-                    continue
-                remaining = length
-                while remaining:
-                    data = fh.read(min(remaining, 1 << 20))
-                    if not data:
-                        break
-                    remaining -= len(data)
-                    while data:
-                        out = inflater.decompress(data, 1 << 20)
-                        total += len(out)
-                        if total > allowed:
-                            raise VocoderError(f"image {path}'s pixel data inflates to more than its "
-                                               f"{header.width}×{header.height} header declares: corrupt, or a "
-                                               "decompression bomb")
-                        data = inflater.unconsumed_tail
-                fh.seek(4, os.SEEK_CUR)  # CRC
+            for data in idat_pieces(fh):
+                while data:
+                    out = inflater.decompress(data, 1 << 20)
+                    total += len(out)
+                    if total > allowed:
+                        raise VocoderError(f"image {path}'s pixel data inflates to more than its "
+                                           f"{header.width}×{header.height} header declares: corrupt, or a "
+                                           "decompression bomb")
+                    data = inflater.unconsumed_tail
     except zlib.error as exc:
         raise VocoderError(f"cannot decode image {path}: {exc} (truncated or corrupt?)") from None
 
@@ -416,13 +401,14 @@ def _exif(im: Image.Image) -> dict[int, int | float | str]:
 # -- writing ------------------------------------------------------------------
 
 
-def _chunk(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-
-
 def encode_png(array: np.ndarray, text: dict[str, str] | None = None) -> bytes:
     """PNG bytes of a uint8/uint16 array (H×W grey or H×W×3 RGB), with
-    uncompressed iTXt chunks placed before the image data."""
+    uncompressed iTXt chunks placed before the image data (the same bytes as
+    the row-by-row writer of ``png_stream`` gives)."""
+    import io
+
+    from vocoder.frontend.png_stream import PngRowWriter
+
     if array.dtype == np.uint8:
         bits = 8
     elif array.dtype == np.uint16:
@@ -430,17 +416,13 @@ def encode_png(array: np.ndarray, text: dict[str, str] | None = None) -> bytes:
     else:
         raise TypeError(f"encode_png takes uint8 or uint16, not {array.dtype}")
     if array.ndim == 2:
-        colour_type, planes = 0, 1
+        planes = 1
     elif array.ndim == 3 and array.shape[2] == 3:
-        colour_type, planes = 2, 3
+        planes = 3
     else:
         raise ValueError(f"encode_png takes H×W or H×W×3 arrays, not {array.shape}")
-    height, width = array.shape[:2]
-    rows = np.ascontiguousarray(array.astype(">u2" if bits == 16 else np.uint8)).view(np.uint8)
-    rows = rows.reshape(height, width * planes * bits // 8)
-    raw = np.concatenate([np.zeros((height, 1), np.uint8), rows], axis=1)  # filter type 0
-    parts = [_PNG_SIGNATURE, _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, bits, colour_type, 0, 0, 0))]
-    for key, value in (text or {}).items():
-        parts.append(_chunk(b"iTXt", key.encode("latin-1") + b"\0\0\0\0\0" + value.encode("utf-8")))
-    parts += [_chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)), _chunk(b"IEND", b"")]
-    return b"".join(parts)
+    sink = io.BytesIO()
+    writer = PngRowWriter(sink, array.shape[1], array.shape[0], bits, planes, text)
+    writer.write_rows(array)
+    writer.close()
+    return sink.getvalue()

@@ -55,11 +55,17 @@ def stft(waveform: torch.Tensor, spec: SpectrogramSpec) -> torch.Tensor:
     if x.shape[-1] <= pad and spec.pad_mode == "reflect":
         raise ValueError(f"waveform of {x.shape[-1]} samples is too short to reflect-pad by {pad}")
     x = F.pad(x.unsqueeze(1), (pad, pad), mode=spec.pad_mode).squeeze(1)
-    X = torch.stft(
-        x, n_fft=spec.n_fft, hop_length=spec.hop_length, win_length=spec.n_fft,
-        window=window(spec, x.dtype), center=False, return_complex=True,
+    return stft_padded(x, spec).reshape(*lead, spec.n_stft_bins, -1)
+
+
+def stft_padded(padded: torch.Tensor, spec: SpectrogramSpec) -> torch.Tensor:
+    """The frames of an already padded signal (or of any stretch of one that
+    starts at a frame boundary): (..., padded samples) → (..., bins, frames).
+    Block-wise encoding frames a long recording a stretch at a time with it."""
+    return torch.stft(
+        padded, n_fft=spec.n_fft, hop_length=spec.hop_length, win_length=spec.n_fft,
+        window=window(spec, padded.dtype), center=False, return_complex=True,
     )
-    return X.reshape(*lead, X.shape[-2], X.shape[-1])
 
 
 def magnitude(waveform: torch.Tensor, spec: SpectrogramSpec) -> torch.Tensor:
@@ -68,12 +74,16 @@ def magnitude(waveform: torch.Tensor, spec: SpectrogramSpec) -> torch.Tensor:
     Computed in float64 and returned in the input's dtype: float32 FFT error
     (~1e-7 of a frame's peak) is visible in the log of quiet bins.
     """
-    X = stft(waveform.to(torch.float64), spec)
+    return magnitude_of(stft(waveform.to(torch.float64), spec), spec).to(waveform.dtype)
+
+
+def magnitude_of(X: torch.Tensor, spec: SpectrogramSpec) -> torch.Tensor:
+    """|X| (float64 in, float64 out) with the spec's ``magnitude_eps``."""
     if spec.magnitude_eps:
         mag = torch.sqrt(X.real.square() + X.imag.square() + spec.magnitude_eps)
     else:
         mag = X.abs()
-    return mag.to(waveform.dtype)
+    return mag
 
 
 class InverseSTFT:

@@ -137,5 +137,6 @@ class AcceleratedGriffinLim(StartsFromPhase, Inverter):
         check_agla(self.alpha, self.beta, self.gamma)
         check_tol(self.tol)
 
-    def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
-        return accelerated_griffin_lim(spectrogram, self.iters, self.alpha, self.beta, self.gamma, self.start_phase(spectrogram))
+    def invert_from(self, spectrogram: Spectrogram, phase: torch.Tensor, callback=None) -> torch.Tensor:
+        return accelerated_griffin_lim(spectrogram, self.iters, self.alpha, self.beta, self.gamma, phase,
+                                       callback=callback)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import typing
-from abc import ABC, abstractmethod
+from abc import ABC
 from typing import Any, ClassVar
 
 import torch
@@ -89,7 +89,7 @@ class Inverter(ABC):
         checked = {}
         for key, value in options.items():
             want = hints.get(key)
-            flag = f"{cls.name}: --{key}" if key in ("iters", "seed", "tol", "momentum", "init", "checkpoint") \
+            flag = f"{cls.name}: --{key}" if key in ("iters", "seed", "tol", "momentum", "init", "checkpoint", "alpha", "beta", "gamma", "rho", "lr") \
                 else f"{cls.name}: {key}"
             checked[key] = _coerce(flag, key, value, want)
         return checked
@@ -98,9 +98,28 @@ class Inverter(ABC):
         """Refuse, with one line, a spec this backend cannot invert (beyond the
         fixed-spec rule); called by ``prepare`` and by the bench before any work."""
 
-    @abstractmethod
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
         """(channels × samples) float32 waveform of ``spectrogram.length`` samples."""
+        return self.invert_from(spectrogram, self.start_phase(spectrogram))
+
+    # Phase-retrieval backends split their work in two, which is what lets
+    # them run block-wise (inversion/blockwise.py): where they start, and the
+    # inversion from a given start. Backends without a start phase (learned
+    # ones, mel-gd) override ``invert`` instead and cannot run block-wise.
+    def start_phase(self, spectrogram: Spectrogram) -> torch.Tensor:
+        """Unit-modulus complex start phase (channels × bins × frames)."""
+        raise NotImplementedError(f"backend {self.name!r} has no start phase")
+
+    def invert_from(self, spectrogram: Spectrogram, phase: torch.Tensor, callback=None) -> torch.Tensor:
+        """The inversion of ``spectrogram`` (linear) from ``phase``. ``callback(n, X)``
+        sees the estimate (channels × bins × frames) after each iteration n and
+        may write into it: block-wise inversion holds the frames a block shares
+        with the one before at that block's values."""
+        raise NotImplementedError(f"backend {self.name!r} cannot start from a given phase")
+
+    @classmethod
+    def runs_blockwise(cls) -> bool:
+        return cls.invert_from is not Inverter.invert_from
 
     def parameters(self) -> dict[str, Any]:
         return dataclasses.asdict(self) if dataclasses.is_dataclass(self) else {}

@@ -147,8 +147,11 @@ class GriffinLim(Inverter):
     def __post_init__(self) -> None:
         check_options(self.iters, 0.0, self.init)
 
-    def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
-        return fast_griffin_lim(spectrogram, self.iters, 0.0, self.init, self.seed)
+    def start_phase(self, spectrogram: Spectrogram) -> torch.Tensor:
+        return initial_phase(spectrogram.magnitude.shape, self.init, self.seed)
+
+    def invert_from(self, spectrogram: Spectrogram, phase: torch.Tensor, callback=None) -> torch.Tensor:
+        return fast_griffin_lim(spectrogram, self.iters, 0.0, phase=phase, label=self.name, callback=callback)
 
 
 @dataclass
@@ -165,5 +168,9 @@ class FastGriffinLim(Inverter):
     def __post_init__(self) -> None:
         check_options(self.iters, self.momentum, self.init)
 
-    def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
-        return fast_griffin_lim(spectrogram, self.iters, self.momentum, self.init, self.seed)
+    def start_phase(self, spectrogram: Spectrogram) -> torch.Tensor:
+        return initial_phase(spectrogram.magnitude.shape, self.init, self.seed)
+
+    def invert_from(self, spectrogram: Spectrogram, phase: torch.Tensor, callback=None) -> torch.Tensor:
+        return fast_griffin_lim(spectrogram, self.iters, self.momentum, phase=phase, label=self.name,
+                                callback=callback)

@@ -48,6 +48,9 @@ class PGHIFastGriffinLim(Inverter):
     def parameters(self) -> dict:
         return {**super().parameters(), "start_phase": "PGHI's: " + START_PHASE}
 
-    def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
-        phase = pghi_phase(spectrogram, self.tol, self.seed)
-        return fast_griffin_lim(spectrogram, self.iters, self.momentum, phase=phase, label="pghi+fgla")
+    def start_phase(self, spectrogram: Spectrogram) -> torch.Tensor:
+        return pghi_phase(spectrogram, self.tol, self.seed)
+
+    def invert_from(self, spectrogram: Spectrogram, phase: torch.Tensor, callback=None) -> torch.Tensor:
+        return fast_griffin_lim(spectrogram, self.iters, self.momentum, phase=phase, label="pghi+fgla",
+                                callback=callback)
