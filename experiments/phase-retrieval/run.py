@@ -555,6 +555,10 @@ def write_report(results: dict, out: Path) -> None:
              f"(invert at 0 iterations) and per-iteration cost (invert at {results['settings']['time_iters']} "
              f"iterations), each a median of {results['settings']['repeats']} runs; quality from one traced run "
              "(see README).", ""]
+    if results.get("melgd_in_band"):
+        lines += [f"The mel-gd rows marked 'in-band loss mel (diagnostic)' were added by "
+                  f"`{results['melgd_in_band_command']}` ({results['melgd_in_band_wall_seconds'] / 60:.1f} min; "
+                  f"load {results['machine']['load_after_in_band'][0]:.2f} after).", ""]
     for label, _, _ in CONFIGS:
         if _rows(results, label):
             lines += [f"## {label}", ""] + threshold_table(results, label) + [""]
