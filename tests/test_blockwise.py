@@ -16,7 +16,6 @@ import torch
 from PIL import Image
 
 from conftest import SAMPLES, write_wav
-from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.evaluation.metrics import spectral_convergence_db
 from vocoder.frontend.audio import audio_to_spectrogram, read_audio

@@ -263,7 +263,7 @@ def invert_blockwise(image: str, found: Embedded, inverter: Inverter, target: st
     """A vocoder PNG → audio at ``target`` (a temporary the caller renames),
     a block at a time; the level rule of an absolute-level input (scaled
     down only if it would clip) is applied in a second pass."""
-    spec, mapping, channels, header_frames = found.spec, found.mapping, found.channels, None
+    spec, mapping, channels = found.spec, found.mapping, found.channels
     folder = os.path.dirname(os.path.abspath(target))
     pixels: Scratch | None = None
     output: Scratch | None = None

@@ -85,7 +85,7 @@ AGLA_SWEEP = ((0.99, 1.1, 1.2), (0.9, 1.1, 1.2), (0.95, 1.1, 1.2), (0.999, 1.1, 
               (0.99, 1.1, 1.0), (0.99, 1.1, 1.1), (0.99, 1.1, 1.3), (0.99, 1.1, 1.5))
 AGLA_SWEEP_CLIPS = ("LJ001-0028.wav", "cmu_arctic_us_aew_a0001.wav", "trumpet.ogg")
 AGLA_SWEEP_AT = (25, 50, 100, 200)
-MELGD_SWEEP = ((1e-5, 100), (1e-4, 100), (1e-4, 400), (3e-4, 400))
+MELGD_SWEEP = ((1e-5, 100), (1e-3, 100), (1e-4, 400), (3e-4, 400))  # the default is 1e-4, 100
 
 
 def grid(max_iters: int) -> list[int]:
@@ -229,44 +229,6 @@ def melgd_sweep(clips, args, log) -> list[dict]:
     return out
 
 
-MATCHED_SWEEP = ((1e-4, 100), (1e-4, 400), (1e-3, 100))
-
-
-def melgd_matched(clips, args, log) -> list[dict]:
-    """Diagnostic, not a backend: mel-gd with its loss mel restricted to the spec's band.
-
-    ``fit_waveform`` builds ``LogMel(spec)``, whose fmax defaults to None
-    (Nyquist, HiFi-GAN's loss convention), so for the hifigan preset (fmax
-    8 kHz) it fits a 0-11 kHz mel to a 0-8 kHz target: the reference
-    recording itself scores ~0.9 on that loss. Here ``LogMel`` is wrapped,
-    for this run only, to keep the spec's fmax; vocoder/ is unchanged.
-    """
-    import vocoder.models.losses as losses
-
-    original = losses.LogMel
-
-    class InBand(original):
-        def __init__(self, spec, fmax=None):
-            super().__init__(spec, fmax=spec.fmax)
-
-    spec = effective_spec("hifigan")
-    out = []
-    losses.LogMel = InBand
-    try:
-        for clip in clips:
-            audio = load(Path(args.eval) / clip, spec.sample_rate, args.max_seconds)
-            spectrogram = audio_to_spectrogram(audio, spec)
-            for lr, iters in MATCHED_SWEEP:
-                t, wave = timed("mel-gd", {"lr": lr}, spectrogram, iters, 1)
-                out.append({"clip": clip, "lr": lr, "iters": iters, "seconds": round(t, 3),
-                            **scores(audio.samples, wave, spectrogram, "speech")})
-                log(f"mel-gd in-band loss {clip:32s} lr {lr:g} {iters} it: {out[-1]['sc_db']:.2f} dB "
-                    f"mel {out[-1]['mel_l1']:.3f} ({t:.1f} s)")
-    finally:
-        losses.LogMel = original
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", nargs="*", default=None, help="file names in --eval (default: all)")
@@ -281,22 +243,7 @@ def main() -> None:
     parser.add_argument("--eval", default=str(EVAL))
     parser.add_argument("--out", default=str(HERE))
     parser.add_argument("--report-only", action="store_true", help="rewrite results.md and figures from results.json")
-    parser.add_argument("--melgd-in-band", action="store_true",
-                        help="add to results.json the mel-gd diagnostic with an in-band loss mel (speech clips)")
     args = parser.parse_args()
-    if args.melgd_in_band:
-        torch.set_num_threads(args.threads)
-        path = Path(args.out) / "results.json"
-        results = json.loads(path.read_text())
-        started = time.time()
-        speech = [c for c in results["clips"] if KIND.get(c, "speech") == "speech"]
-        results["melgd_in_band"] = melgd_matched(speech, args, lambda line: print(line, flush=True))
-        results["melgd_in_band_command"] = "run.py " + " ".join(os.sys.argv[1:])
-        results["melgd_in_band_wall_seconds"] = round(time.time() - started, 1)
-        results["machine"]["load_after_in_band"] = os.getloadavg()
-        path.write_text(json.dumps(results, indent=1) + "\n")
-        write_report(results, Path(args.out))
-        return
     if args.report_only:
         write_report(json.loads((Path(args.out) / "results.json").read_text()), Path(args.out))
         return
@@ -450,13 +397,6 @@ def goal_b(results) -> list[str]:
         if len(ss) == len(clips):
             candidates.append((f"mel-gd lr={lr:g}", iters, _median([s["sc_db"] for s in ss]),
                                _median([s["mel_l1"] for s in ss])))
-    matched = {}
-    for s in results.get("melgd_in_band", []):
-        matched.setdefault((s["lr"], s["iters"]), []).append(s)
-    for (lr, iters), ss in sorted(matched.items()):
-        if len(ss) == len(clips):
-            candidates.append((f"mel-gd lr={lr:g}, in-band loss mel (diagnostic)", iters,
-                               _median([s["sc_db"] for s in ss]), _median([s["mel_l1"] for s in ss])))
     for label, iters, sc, mel in candidates:
         lines.append(f"| {label} | {iters} | {sc:.2f} | {mel:.3f} | {ref_sc - sc:+.2f} dB | {mel - ref_mel:+.3f} |")
     ok = [c for c in candidates if ref_sc - c[2] >= 3.0 and c[3] <= ref_mel]
@@ -555,10 +495,6 @@ def write_report(results: dict, out: Path) -> None:
              f"(invert at 0 iterations) and per-iteration cost (invert at {results['settings']['time_iters']} "
              f"iterations), each a median of {results['settings']['repeats']} runs; quality from one traced run "
              "(see README).", ""]
-    if results.get("melgd_in_band"):
-        lines += [f"The mel-gd rows marked 'in-band loss mel (diagnostic)' were added by "
-                  f"`{results['melgd_in_band_command']}` ({results['melgd_in_band_wall_seconds'] / 60:.1f} min; "
-                  f"load {results['machine']['load_after_in_band'][0]:.2f} after).", ""]
     for label, _, _ in CONFIGS:
         if _rows(results, label):
             lines += [f"## {label}", ""] + threshold_table(results, label) + [""]
