@@ -58,6 +58,7 @@ from vocoder.inversion import create
 from vocoder.inversion.admm import admm_phase_retrieval
 from vocoder.inversion.agla import accelerated_griffin_lim
 from vocoder.inversion.griffinlim import fast_griffin_lim, initial_phase
+from vocoder.inversion.mel_gd import DEFAULT_LR
 from vocoder.inversion.pghi import pghi_phase
 from vocoder.spec_overrides import SpecOverrides, effective_spec
 
@@ -404,7 +405,7 @@ def goal_b(results) -> list[str]:
     default = next((c for c in candidates if c[0] == "mel-gd" and c[1] == 100), None)
     lines.append("")
     if default:
-        lines.append(f"mel-gd at its defaults (lr 1e-3, 100 steps): SC {default[2]:.2f} dB "
+        lines.append(f"mel-gd at its defaults (lr {DEFAULT_LR:g}, 100 steps): SC {default[2]:.2f} dB "
                      f"({ref_sc - default[2]:+.2f} dB vs pghi+fgla), mel L1 {default[3]:.3f} "
                      f"({default[3] - ref_mel:+.3f}).")
     if ok:

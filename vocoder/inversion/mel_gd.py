@@ -100,7 +100,7 @@ def fit_waveform(start: torch.Tensor, spectrogram: Spectrogram, iters: int,
             optimiser.zero_grad(set_to_none=True)
             loss = torch.nn.functional.l1_loss(log_mel(x), target)
             loss.backward()
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
             optimiser.step()
         with torch.no_grad():
             losses.append(float(torch.nn.functional.l1_loss(log_mel(x), target)))
