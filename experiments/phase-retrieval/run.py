@@ -199,12 +199,17 @@ def run_config(label, preset, hop, clips, args, log) -> list[dict]:
     return rows
 
 
-def agla_sweep(clips, args, log) -> list[dict]:
-    spec = effective_spec("linear")
-    out = []
+def spectrograms(preset: str, clips, args):
+    """(clip, audio, its spectrogram under ``preset``) for each clip."""
+    spec = effective_spec(preset)
     for clip in clips:
         audio = load(Path(args.eval) / clip, spec.sample_rate, args.max_seconds)
-        spectrogram = audio_to_spectrogram(audio, spec)
+        yield clip, audio, audio_to_spectrogram(audio, spec)
+
+
+def agla_sweep(clips, args, log) -> list[dict]:
+    out = []
+    for clip, audio, spectrogram in spectrograms("linear", clips, args):
         for alpha, beta, gamma in AGLA_SWEEP:
             traced, _ = trace("agla", {"alpha": alpha, "beta": beta, "gamma": gamma}, spectrogram, audio.samples,
                               KIND.get(clip, "speech"), [n for n in AGLA_SWEEP_AT if n <= args.max_iters])
@@ -216,11 +221,8 @@ def agla_sweep(clips, args, log) -> list[dict]:
 
 
 def melgd_sweep(clips, args, log) -> list[dict]:
-    spec = effective_spec("hifigan")
     out = []
-    for clip in clips:
-        audio = load(Path(args.eval) / clip, spec.sample_rate, args.max_seconds)
-        spectrogram = audio_to_spectrogram(audio, spec)
+    for clip, audio, spectrogram in spectrograms("hifigan", clips, args):
         for lr, iters in args.melgd_sweep:
             t, wave = timed("mel-gd", {"lr": lr}, spectrogram, iters, 1)
             out.append({"clip": clip, "lr": lr, "iters": iters, "seconds": round(t, 3),
