@@ -24,8 +24,9 @@ from vocoder.evaluation.fidelity import against_input
 from vocoder import budget
 from vocoder.frontend.audio import audio_info, audio_to_spectrogram, read_audio, write_audio
 from vocoder.frontend.audiofile import encode_audio, output_format
-from vocoder.frontend.image import (PictureOptions, check_frames, embedded, image_to_spectrogram, picture_producer,
-                                    picture_uses_metadata, plain_geometry, spectrogram_to_png, warnings_of)
+from vocoder.frontend.image import (PictureOptions, embedded, image_to_spectrogram, metadata_decode_step,
+                                    picture_producer, picture_uses_metadata, plain_geometry, spectrogram_to_png,
+                                    warnings_of)
 from vocoder.frontend.picture import (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, PictureHeader, probe, read_metadata,
                                      read_picture)
 from vocoder.inversion import create
@@ -93,13 +94,12 @@ def encode(audio_path: str, output: str, preset: str = "linear", bits: int = 16,
         whole = budget.encode(header.channels, header.frames, header.sample_rate, spec, preview)
         why = blockwise_reason(whole, block_seconds)
         if why is not None:
-            obstacle = ("--preview draws the whole spectrogram at once: leave it out" if preview else
-                        f"block-wise encoding does not resample ({header.sample_rate} Hz to {spec.sample_rate}): "
-                        f"give --sr {header.sample_rate}, or resample the file first"
-                        if header.sample_rate != spec.sample_rate else None)
+            from vocoder.inversion.blockwise import DEFAULT_BLOCK_SECONDS, block_frames
+            from vocoder.streaming import encode_blockwise, encoding_obstacle
+
+            obstacle = encoding_obstacle(header, spec, preview)
             if obstacle:
                 raise refuse_both(whole, obstacle) if block_seconds is None else VocoderError(f"{why}; {obstacle}")
-            from vocoder.streaming import DEFAULT_BLOCK_SECONDS, block_frames, encode_blockwise
 
             seconds = DEFAULT_BLOCK_SECONDS if block_seconds is None else block_seconds
             frames = block_frames(spec, seconds)
@@ -155,17 +155,14 @@ class InvertRequest:
     block_seconds: float | None = None  # invert block-wise with blocks this long (None: only when over the cap)
 
 
-def _level(waveform: torch.Tensor, absolute: bool) -> tuple[torch.Tensor, dict[str, Any]]:
-    """Set the output level, and say what was done.
+def level_rule(peak: float, absolute: bool) -> tuple[float, dict[str, Any]]:
+    """The output's gain for its ``peak``, and what the record says of it.
 
     With an absolute level (our own PNGs) only clipping is prevented; a
     picture has no level, so it is peak-normalised to -1 dBFS.
     """
-    if not torch.isfinite(waveform).all():
-        raise VocoderError("the inversion produced non-finite samples; this is a bug, please report it")
-    peak = float(waveform.abs().max()) if waveform.numel() else 0.0
     if peak == 0.0:
-        return waveform, {"rule": "silent output left as is", "gain_db": 0.0, "peak_before": 0.0}
+        return 1.0, {"rule": "silent output left as is", "gain_db": 0.0, "peak_before": 0.0}
     if absolute:
         target = min(peak, CLIP_PEAK)
         rule = "absolute level kept; scaled down only if it would clip 16-bit PCM"
@@ -173,7 +170,24 @@ def _level(waveform: torch.Tensor, absolute: bool) -> tuple[torch.Tensor, dict[s
         target = PICTURE_PEAK
         rule = "picture has no absolute level: peak-normalised to -1 dBFS"
     gain = target / peak
-    return waveform * gain, {"rule": rule, "gain_db": float(20 * np.log10(gain)), "peak_before": peak}
+    return gain, {"rule": rule, "gain_db": float(20 * np.log10(gain)), "peak_before": peak}
+
+
+def _level(waveform: torch.Tensor, absolute: bool) -> tuple[torch.Tensor, dict[str, Any]]:
+    """Set the output level (``level_rule``), and say what was done."""
+    if not torch.isfinite(waveform).all():
+        raise VocoderError("the inversion produced non-finite samples; this is a bug, please report it")
+    gain, level = level_rule(float(waveform.abs().max()) if waveform.numel() else 0.0, absolute)
+    return waveform * gain, level
+
+
+def _refuse_contradictions(request: InvertRequest, whose: str) -> None:
+    """A picture that carries its own spec (``whose``) takes no options that would contradict it."""
+    conflicting = (request.picture_options_given + (["--preset"] if request.preset else [])
+                   + list(request.spec_overrides.given()))
+    if conflicting:
+        raise VocoderError(f"{printable(request.image)} carries {whose}; {', '.join(conflicting)} would contradict "
+                           "it (add --ignore-metadata to read it as a plain picture)")
 
 
 def _protect_claimed_source(outputs: AtomicOutputs, image: str, max_pixels: int) -> None:
@@ -225,6 +239,7 @@ def invert(request: InvertRequest) -> dict[str, Any]:
 
         header = probe(request.image, request.max_pixels, request.frame, request.max_side)
         uses_metadata = header.metadata is not None and not request.ignore_metadata
+        whole = None  # a vocoder PNG's estimate needs only its header: made once, here
         if uses_metadata or request.block_seconds is not None:
             whole = plan_budget(request, header, None, inverter, uses_metadata)
             why = blockwise_reason(whole, request.block_seconds)
@@ -235,14 +250,7 @@ def invert(request: InvertRequest) -> dict[str, Any]:
         claims = check_image_claims(picture, printable(request.image))
         producer = picture_producer(picture, request.ignore_metadata)
         if uses_metadata or producer is not None:
-            conflicting = (request.picture_options_given + (["--preset"] if request.preset else [])
-                           + list(request.spec_overrides.given()))
-            if conflicting:
-                whose = "its own spec" if uses_metadata else f"{producer.producer}'s parameters"
-                raise VocoderError(
-                    f"{printable(request.image)} carries {whose}; {', '.join(conflicting)} would contradict "
-                    "it (add --ignore-metadata to read it as a plain picture)"
-                )
+            _refuse_contradictions(request, "its own spec" if uses_metadata else f"{producer.producer}'s parameters")
         asked = request.preset or request.spec_overrides
         spec = effective_spec(request.preset, request.spec_overrides) if asked else None
         choice: Any = spec_choice(request.preset, request.spec_overrides)
@@ -257,6 +265,8 @@ def invert(request: InvertRequest) -> dict[str, Any]:
             choice = f"the spec backend {request.backend!r} was trained on"
         if producer is not None:
             plan_budget(request, header, producer.spec, inverter, False, producer.options).check()
+        elif whole is not None:
+            whole.check()
         else:
             plan_budget(request, header, spec, inverter, uses_metadata).check()
         spectrogram = image_to_spectrogram(picture, spec, request.picture, request.ignore_metadata, request.image)
@@ -311,30 +321,25 @@ def invert(request: InvertRequest) -> dict[str, Any]:
 def _invert_blockwise(request: InvertRequest, outputs: AtomicOutputs, header: PictureHeader, inverter: Inverter,
                       uses_metadata: bool, why: str, whole: budget.Estimate, started: float) -> dict[str, Any]:
     """`invert` of a vocoder PNG a block at a time (vocoder.streaming)."""
-    from vocoder.streaming import DEFAULT_BLOCK_SECONDS, blockwise_obstacle, invert_blockwise
+    from vocoder.inversion.blockwise import DEFAULT_BLOCK_SECONDS, BlockPlan
+    from vocoder.streaming import blockwise_obstacle, invert_blockwise
 
     audio_format = output_format(request.output)
     asked = request.block_seconds is not None
     obstacle = blockwise_obstacle(inverter, request.backend, audio_format, request.preview, uses_metadata)
     if obstacle:
         raise VocoderError(f"{why}; {obstacle}") if asked else refuse_both(whole, obstacle)
-    conflicting = (request.picture_options_given + (["--preset"] if request.preset else [])
-                   + list(request.spec_overrides.given()))
-    if conflicting:
-        raise VocoderError(f"{printable(request.image)} carries its own spec; {', '.join(conflicting)} would "
-                           "contradict it (add --ignore-metadata to read it as a plain picture)")
+    _refuse_contradictions(request, "its own spec")
     found = embedded(header.metadata or {}, request.image, header.width, header.height, header.bands,
                      header.bit_depth)
-    check_frames(header.width, found.n_samples, found.spec, request.image)
+    inverter.check_spec(found.spec)  # before any work, as prepare() would
     seconds = DEFAULT_BLOCK_SECONDS if request.block_seconds is None else request.block_seconds
-    spec = found.spec.as_linear() if inverter.input_scale == "linear" else found.spec
-    from vocoder.streaming import block_frames
-    from vocoder.inversion.blockwise import default_context
-
-    frames = min(header.width, block_frames(spec, seconds) + 2 * default_context(spec))
+    length = found.n_samples if found.n_samples is not None else found.spec.n_samples(header.width)
+    plan = BlockPlan.for_seconds(found.spec.as_linear(), header.width, length, seconds)
+    frames = plan.largest_block_frames
     block = budget.Estimate("block-wise inversion")
-    block.add("one block's phase retrieval", inverter.working_set(found.channels, spec, frames,
-                                                                   spec.n_samples(frames)))
+    block.add("one block's phase retrieval", inverter.working_set(found.channels, plan.spec, frames,
+                                                                   plan.spec.n_samples(frames)))
     if found.spec.scale != "linear":
         block.add("one block's filterbank inverse", budget.mel_to_linear(found.channels, found.spec, frames))
     if not asked and block.peak() > budget.limit()[0]:
@@ -343,37 +348,29 @@ def _invert_blockwise(request: InvertRequest, outputs: AtomicOutputs, header: Pi
     target = outputs.reserve(request.output)
     json_target = record_path(request.output)
     inversion_started = time.perf_counter()
-    result = invert_blockwise(request.image, found, inverter, target, audio_format, seconds)
+    result = invert_blockwise(request.image, found, inverter, target, audio_format, plan,
+                              lambda peak: level_rule(peak, absolute=True))
     inversion_seconds = time.perf_counter() - inversion_started
     input_sha256, output_sha256 = sha256_file(request.image), sha256_file(target)
-    gain = min(result.peak, CLIP_PEAK) / result.peak if result.peak > 0 else 1.0
-    level = {"rule": "absolute level kept; scaled down only if it would clip 16-bit PCM",
-             "gain_db": float(20 * np.log10(gain)), "peak_before": result.peak}
-    claims = ClaimReport({"by": CLAIMED_BY, "metadata": header.metadata})
-    plan = result.plan
     steps = found.provenance + (
-        {"step": "decode_image", "method": "embedded metadata (exact inverse up to quantisation), read a row at a "
-         "time", "mapping": asdict(found.mapping),
-         "quantisation_step_db": (found.mapping.db_max - found.mapping.db_min) / found.mapping.max_value},
+        metadata_decode_step(found.mapping, ", read a row at a time"),
         {"step": "blockwise", "why": why, "block_frames": plan.block, "context_frames": plan.context,
          "blocks": len(plan.cores()), "crossfade_samples": plan.spec.n_fft,
          "method": "each block extended by the context on both sides and inverted alone, started from the phase "
                    "of the block before on the frames they share; cores cross-faded at frame centres "
                    "(vocoder/inversion/blockwise.py)"},
     )
-    prepared = Spectrogram(torch.zeros(found.channels, result.prepared_spec.n_bins, 0), result.prepared_spec,
-                           steps)
+    prepared = Spectrogram(torch.zeros(found.channels, plan.spec.n_bins, 0), plan.spec, steps)
     record = inversion_record(
         input={"path": os.path.abspath(request.image), "sha256": input_sha256,
                "kind": "vocoder spectrogram PNG (embedded metadata)", "embedded_metadata_ignored": False,
                "frame": None},
         output={"path": os.path.abspath(request.output), "sha256": output_sha256,
-                "format": audio_format.description, "sample_rate": result.prepared_spec.sample_rate,
-                "channels": result.channels, "samples": result.samples, "level": level, "preview": None},
+                "format": audio_format.description, "sample_rate": plan.spec.sample_rate,
+                "channels": found.channels, "samples": plan.length, "level": result.level, "preview": None},
         sha256={"input": input_sha256, "output": output_sha256},
-        spec=found.spec, prepared=prepared, inverter=inverter, backend=request.backend, claims=claims,
-        pixels={"width": header.width, "height": header.height, "bands": header.bands,
-                "bit_depth": header.bit_depth, "format": "PNG"},
+        spec=found.spec, prepared=prepared, inverter=inverter, backend=request.backend,
+        claims=ClaimReport({"by": CLAIMED_BY, "metadata": header.metadata}), pixels=pixels_summary(header),
         extra={"picture_options": None, "warnings": [], "spec_choice": "embedded in the input",
                "blockwise": {"why": why, "block_seconds": seconds},
                "fidelity_vs_input": {

@@ -23,7 +23,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable
 
 import numpy as np
 import soundfile as sf
@@ -34,16 +34,15 @@ from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.frontend.audio import AudioHeader, check_length
 from vocoder.frontend.audiofile import AudioFormat
-from vocoder.frontend.image import CHANNEL_NAMES, MAX_DB, DbMapping, Embedded, png_metadata
+from vocoder.frontend.image import DbMapping, Embedded, check_png_options, png_metadata
 from vocoder.frontend.picture import METADATA_KEY
 from vocoder.frontend.png_stream import PngRowWriter, iter_rows
 from vocoder.frontend.stft import magnitude_of, stft_padded
 from vocoder.inversion.base import Inverter
-from vocoder.inversion.blockwise import DEFAULT_BLOCK_SECONDS, BlockPlan, invert_blocks
+from vocoder.inversion.blockwise import BlockPlan, block_frames, invert_blocks
 from vocoder.provenance import printable
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
-from vocoder.untrusted import shown
 
 # Block-wise output is written sample by sample; Ogg Vorbis would need its
 # stream serial fixed afterwards over the whole file (audiofile.py).
@@ -144,13 +143,17 @@ def frames_of(stretch: torch.Tensor, spec: SpectrogramSpec) -> torch.Tensor:
     return spec.filterbank().forward(mag)
 
 
-def block_frames(spec: SpectrogramSpec, seconds: float) -> int:
-    if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds > 0):
-        raise VocoderError(f"--block-seconds must be a positive number of seconds (got {shown(seconds)})")
-    return max(1, round(seconds * spec.sample_rate / spec.hop_length))
-
-
 # -- encode ---------------------------------------------------------------------------
+
+
+def encoding_obstacle(header: AudioHeader, spec: SpectrogramSpec, preview: bool) -> str | None:
+    """Why this encoding cannot run block-wise, or None."""
+    if preview:
+        return "--preview draws the whole spectrogram at once: leave it out"
+    if header.sample_rate != spec.sample_rate:
+        return (f"block-wise encoding does not resample ({header.sample_rate} Hz to {spec.sample_rate}): give --sr "
+                f"{header.sample_rate}, or resample the file first")
+    return None
 
 
 def encode_blockwise(audio_path: str, target: str, header: AudioHeader, spec: SpectrogramSpec, bits: int,
@@ -158,15 +161,10 @@ def encode_blockwise(audio_path: str, target: str, header: AudioHeader, spec: Sp
                      block_seconds: float) -> dict[str, Any]:
     """Audio file → vocoder PNG at ``target`` (a temporary the caller renames),
     one block of frames at a time; returns the embedded metadata."""
-    if not (isinstance(dynamic_range_db, (int, float)) and 0 < dynamic_range_db <= MAX_DB):
-        raise VocoderError(f"--dynamic-range must be in (0, {MAX_DB:g}] dB (got {shown(dynamic_range_db)})")
-    DbMapping(bits=bits, db_min=-float(dynamic_range_db), db_max=0.0, reference=1.0)  # checks bits
-    if header.sample_rate != spec.sample_rate:
-        raise VocoderError(f"block-wise encoding reads the audio at the spec's rate: {printable(audio_path)} is "
-                           f"{header.sample_rate} Hz, the spec {spec.sample_rate} Hz (give --sr "
-                           f"{header.sample_rate}, or resample the file first)")
-    if header.channels not in CHANNEL_NAMES:
-        raise VocoderError(f"only mono or stereo audio can become an image (got {header.channels} channels)")
+    obstacle = encoding_obstacle(header, spec, preview=False)
+    if obstacle:
+        raise VocoderError(obstacle)
+    check_png_options(bits, dynamic_range_db, header.channels)
     length, channels = header.frames, header.channels
     check_length(length, spec)
     n_frames, rows = spec.n_frames(length), spec.n_bins
@@ -234,12 +232,8 @@ def encode_blockwise(audio_path: str, target: str, header: AudioHeader, spec: Sp
 class BlockwiseResult:
     """What a block-wise inversion did, for the record."""
 
-    channels: int
-    samples: int
-    peak: float
+    level: dict[str, Any]  # the level rule's record: rule, gain_db, peak_before
     consistency_db: float | None
-    plan: BlockPlan
-    prepared_spec: SpectrogramSpec
 
 
 def blockwise_obstacle(inverter: Inverter, backend: str, audio_format: AudioFormat, preview: bool,
@@ -259,27 +253,24 @@ def blockwise_obstacle(inverter: Inverter, backend: str, audio_format: AudioForm
 
 
 def invert_blockwise(image: str, found: Embedded, inverter: Inverter, target: str, audio_format: AudioFormat,
-                     block_seconds: float) -> BlockwiseResult:
+                     plan: BlockPlan, level: Callable[[float], tuple[float, dict[str, Any]]]) -> BlockwiseResult:
     """A vocoder PNG → audio at ``target`` (a temporary the caller renames),
-    a block at a time; the level rule of an absolute-level input (scaled
-    down only if it would clip) is applied in a second pass."""
+    a block at a time under ``plan`` (on the input's linear spec). ``level``
+    maps the output's peak to (gain, its record); the gain is applied in a
+    second pass, once the peak is known."""
     spec, mapping, channels = found.spec, found.mapping, found.channels
+    n_frames, length = plan.n_frames, plan.length
     folder = os.path.dirname(os.path.abspath(target))
     pixels: Scratch | None = None
     output: Scratch | None = None
     try:
         # 1. The picture's rows (frequency) into scratch, bin 0 first.
         rows = spec.n_bins
-        rows_iter = iter_rows(image)
-        first = next(rows_iter)
-        header_frames = first.shape[0]
-        pixels = Scratch((channels, rows, header_frames), np.uint16, folder, "block-wise inversion")
-        rows_bar = tqdm(_chain(first, rows_iter), total=rows, desc="read", unit="row", disable=None, leave=False)
-        for index, row in enumerate(rows_bar):
+        pixels = Scratch((channels, rows, n_frames), np.uint16, folder, "block-wise inversion")
+        for index, row in enumerate(tqdm(iter_rows(image), total=rows, desc="read", unit="row", disable=None,
+                                         leave=False)):
             for c in range(channels):
                 pixels.write_row(c, rows - 1 - index, row[:, c])
-        n_frames = header_frames
-        length = found.n_samples if found.n_samples is not None else spec.n_samples(n_frames)
 
         def input_frames(a: int, b: int) -> torch.Tensor:
             values = torch.from_numpy(pixels.read_columns(a, b).astype(np.float64)) / mapping.max_value
@@ -287,10 +278,6 @@ def invert_blockwise(image: str, found: Embedded, inverter: Inverter, target: st
 
         def backend_frames(a: int, b: int) -> torch.Tensor:
             return inverter.prepare(Spectrogram(input_frames(a, b), spec)).magnitude
-
-        probe = inverter.prepare(Spectrogram(input_frames(0, 1), spec))
-        linear = probe.spec
-        plan = BlockPlan.for_seconds(linear, n_frames, length, block_seconds)
 
         # 2. Block-wise inversion into scratch, unscaled.
         output = Scratch((1, 1, length * channels), np.float32, folder, "block-wise inversion's output")
@@ -318,16 +305,14 @@ def invert_blockwise(image: str, found: Embedded, inverter: Inverter, target: st
         consistency = 10 * math.log10(error / total) if total > 0 and error > 0 else None
 
         # 4. The output file, at the level rule's gain.
-        from vocoder.pipeline import CLIP_PEAK
-
-        gain = min(peak, CLIP_PEAK) / peak if peak > 0 else 1.0
-        with sf.SoundFile(target, "w", samplerate=linear.sample_rate, channels=channels,
+        gain, level_record = level(peak)
+        with sf.SoundFile(target, "w", samplerate=spec.sample_rate, channels=channels,
                           format=audio_format.container, subtype=audio_format.subtype) as sound:
-            chunk = max(1, plan.block * linear.hop_length)
+            chunk = plan.block * spec.hop_length
             for a in range(0, length, chunk):
                 b = min(length, a + chunk)
                 sound.write(np.ascontiguousarray(read_output(a, b).T * np.float32(gain)))
-        return BlockwiseResult(channels, length, peak, consistency, plan, linear)
+        return BlockwiseResult(level_record, consistency)
     except OSError as exc:
         raise VocoderError(f"cannot write {printable(target)}: {exc.strerror or exc}") from None
     finally:
@@ -335,7 +320,3 @@ def invert_blockwise(image: str, found: Embedded, inverter: Inverter, target: st
             if scratch is not None:
                 scratch.close()
 
-
-def _chain(first: np.ndarray, rest: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
-    yield first
-    yield from rest

@@ -109,11 +109,7 @@ def spectrogram_to_png(
     0 dB is the spectrogram's largest magnitude; ``dynamic_range_db`` below it
     maps to pixel 1, anything quieter to pixel 0 (silence).
     """
-    if not (isinstance(dynamic_range_db, (int, float)) and 0 < dynamic_range_db <= MAX_DB):
-        raise VocoderError(f"--dynamic-range must be in (0, {MAX_DB:g}] dB (got {shown(dynamic_range_db)})")
-    DbMapping(bits=bits, db_min=-float(dynamic_range_db), db_max=0.0, reference=1.0)  # checks bits
-    if spectrogram.channels not in CHANNEL_NAMES:
-        raise VocoderError(f"only mono or stereo audio can become an image (got {spectrogram.channels} channels)")
+    check_png_options(bits, dynamic_range_db, spectrogram.channels)
     mag = spectrogram.magnitude
     peak = float(mag.max())
     if not peak > 0:
@@ -130,6 +126,22 @@ def spectrogram_to_png(
     metadata = png_metadata(spectrogram.spec, mapping, spectrogram.channels, spectrogram.length, below, source,
                             spectrogram.provenance)
     return encode_png(array, {METADATA_KEY: json.dumps(metadata)}), metadata
+
+
+def check_png_options(bits: int, dynamic_range_db: float, channels: int) -> None:
+    """One line for what `encode` cannot write: the bit depth, the dynamic
+    range, more than two channels (whole or block-wise encoding alike)."""
+    if not (isinstance(dynamic_range_db, (int, float)) and 0 < dynamic_range_db <= MAX_DB):
+        raise VocoderError(f"--dynamic-range must be in (0, {MAX_DB:g}] dB (got {shown(dynamic_range_db)})")
+    DbMapping(bits=bits, db_min=-float(dynamic_range_db), db_max=0.0, reference=1.0)  # checks bits
+    if channels not in CHANNEL_NAMES:
+        raise VocoderError(f"only mono or stereo audio can become an image (got {channels} channels)")
+
+
+def metadata_decode_step(mapping: DbMapping, how: str = "") -> dict[str, Any]:
+    """The provenance step of decoding pixels through an embedded mapping."""
+    return {"step": "decode_image", "method": "embedded metadata (exact inverse up to quantisation)" + how,
+            "mapping": asdict(mapping), "quantisation_step_db": (mapping.db_max - mapping.db_min) / mapping.max_value}
 
 
 def png_metadata(spec: SpectrogramSpec, mapping: DbMapping, channels: int, n_samples: int, below: float,
@@ -238,10 +250,7 @@ def _metadata_spectrogram(picture: Picture, path: str) -> Spectrogram:
     magnitude = mapping.to_magnitude(planes.permute(2, 0, 1).contiguous())
     return Spectrogram(
         magnitude=magnitude, spec=spec, n_samples=n_samples,
-        provenance=info.provenance + (
-            {"step": "decode_image", "method": "embedded metadata (exact inverse up to quantisation)",
-             "mapping": asdict(mapping), "quantisation_step_db": (mapping.db_max - mapping.db_min) / mapping.max_value},
-        ),
+        provenance=info.provenance + (metadata_decode_step(mapping),),
     )
 
 

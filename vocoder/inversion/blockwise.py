@@ -34,11 +34,19 @@ from vocoder.errors import VocoderError
 from vocoder.frontend.stft import stft
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
+from vocoder.untrusted import shown
 
 # Defaults: blocks of about 10 s are large enough that the context costs
 # ~4% more work (16 frames each side of 861 at hop 256), small enough that a
 # block's buffers stay near 70 MB beside the ~600 MB torch itself holds.
-DEFAULT_BLOCK_SECONDS = 10.0  # re-exported by vocoder.streaming
+DEFAULT_BLOCK_SECONDS = 10.0
+
+
+def block_frames(spec: SpectrogramSpec, seconds: float) -> int:
+    """Frames in ``seconds`` of the spec's hop (at least 1), or one line on a bad --block-seconds."""
+    if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds > 0):
+        raise VocoderError(f"--block-seconds must be a positive number of seconds (got {shown(seconds)})")
+    return max(1, round(seconds * spec.sample_rate / spec.hop_length))
 
 
 def default_context(spec: SpectrogramSpec) -> int:
@@ -70,11 +78,8 @@ class BlockPlan:
     @classmethod
     def for_seconds(cls, spec: SpectrogramSpec, n_frames: int, length: int, seconds: float,
                     context: int | None = None) -> "BlockPlan":
-        if not (math.isfinite(seconds) and seconds > 0):
-            raise VocoderError(f"--block-seconds must be a positive number of seconds (got {seconds})")
         context = default_context(spec) if context is None else context
-        block = max(2 * context, round(seconds * spec.sample_rate / spec.hop_length))
-        return cls(spec, n_frames, length, block, context)
+        return cls(spec, n_frames, length, max(2 * context, block_frames(spec, seconds)), context)
 
     def cores(self) -> list[tuple[int, int]]:
         """Core frame ranges; the last one absorbs a remainder shorter than a block."""
@@ -98,6 +103,8 @@ class BlockPlan:
 
     @property
     def largest_block_frames(self) -> int:
+        """Frames of the largest extended block (the last core may be up to
+        1.5 blocks): what the memory estimate sizes."""
         return max(eb - ea for ea, eb in (self.extended(a, b) for a, b in self.cores()))
 
 
