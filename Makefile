@@ -1,21 +1,23 @@
 # Two commands do all the set-up: `make demo` and `make test`.
-# Both create (or reuse) .venv and install the project into it.
+# Both create (or reuse) .venv and install the locked environment into it
+# (scripts/install.sh: vocoder/locks/, hashes required).
 
-PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install clean
+.PHONY: demo test install lock clean
 
 install: $(STAMP)
 
-# Reinstall when the dependency list changes.
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,pretrained]'
+# Reinstall when the lock or the project's metadata changes.
+$(STAMP): pyproject.toml vocoder/locks/linux-x86_64-cp311.txt vocoder/locks/build-linux-x86_64-cp311.txt
+	bash scripts/install.sh
 	touch $(STAMP)
+
+# Re-resolve the lock from pyproject.toml's ranges (on purpose: it changes what users run).
+lock:
+	bash scripts/lock.sh
 
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh demo-out

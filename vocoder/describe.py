@@ -12,6 +12,7 @@ import os
 import typing
 from typing import Any
 
+from vocoder.errors import VocoderError
 from vocoder.untrusted import shown
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
@@ -35,13 +36,62 @@ def is_audio(path: str) -> bool:
 
 
 def audio_record(path: str) -> dict[str, Any]:
-    """What `info --json` prints for an audio file: its header and hash."""
+    """What `info --json` prints for an audio file: its header and hash, the
+    environment its record (OUT.wav.json beside it) says made it, and this one's."""
     from vocoder.frontend.audio import audio_info
+    from vocoder.lock import lock_status
     from vocoder.provenance import sha256_file
 
     header = audio_info(path)
     return {"format": "audio", "path": path, "sample_rate": header.sample_rate, "channels": header.channels,
-            "samples": header.frames, "seconds": header.frames / header.sample_rate, "sha256": sha256_file(path)}
+            "samples": header.frames, "seconds": header.frames / header.sample_rate, "sha256": sha256_file(path),
+            "record_environment": record_environment(path), "this_environment": {"lock": lock_status()}}
+
+
+def record_environment(path: str) -> dict[str, Any] | None:
+    """The ``environment`` of the vocoder record beside ``path`` (a claim of
+    that file, not verified), or None when there is none or it is not ours."""
+    from vocoder.untrusted import load_json
+
+    beside = path + ".json"
+    try:
+        with open(beside, "rb") as fh:
+            data = load_json(fh.read(), beside)
+    except (OSError, VocoderError):
+        return None
+    env = data.get("environment") if isinstance(data, dict) and "vocoder_record" in data else None
+    return env if isinstance(env, dict) else None
+
+
+def environment_lines(made_by: dict[str, Any] | None) -> list[str]:
+    """Which software made a file (from its record, when there is one) and
+    which runs here: the lock's sha256 and whether each environment matched it."""
+    from vocoder.lock import lock_status, summary_line
+
+    lines = []
+    if made_by is not None:
+        packages = made_by.get("packages") if isinstance(made_by.get("packages"), dict) else {}
+        lock = made_by.get("lock")
+        if isinstance(lock, dict):
+            said = ("matched it" if lock.get("matches") is True else
+                    f"did NOT match it ({_t(lock.get('why') or _lock_differences(lock), 120)})")
+            lock_text = f"lock sha256 {_t(lock.get('sha256'), 17)}, its environment {said}"
+        else:
+            lock_text = "no lock named (a record from before locks were recorded)"
+        lines.append(f"made by (its record says): vocoder {_t(packages.get('vocoder'))}, torch "
+                     f"{_t(packages.get('torch'))}, Python {_t(made_by.get('python'))}; {lock_text}")
+    lines.append("this environment: " + summary_line(lock_status()))
+    return lines
+
+
+def _lock_differences(lock: dict[str, Any]) -> str:
+    from vocoder.lock import differences_line
+
+    try:
+        return differences_line({"differs": dict(lock.get("differs") or {}), "missing": list(lock.get("missing") or []),
+                                  "platform": lock.get("platform")})
+    except (TypeError, KeyError, AttributeError):
+        return "differences not readable"
 
 
 def audio_summary(record: dict[str, Any]) -> list[str]:
@@ -49,6 +99,7 @@ def audio_summary(record: dict[str, Any]) -> list[str]:
     return [f"{record['path']}: audio, {ch} channel{'s' if ch != 1 else ''}, {record['sample_rate']} Hz, "
             f"{record['samples']} samples = {record['seconds']:.2f} s",
             f"sha256 {record['sha256']} (computed here)",
+            *environment_lines(record.get("record_environment")),
             "not a spectrogram: `vocoder encode` makes one of it, `vocoder bench` uses it as a reference"]
 
 
@@ -152,6 +203,7 @@ def picture_summary(path: str, meta: dict[str, Any] | None, header, max_pixels: 
     lines.append(f"verified here: sha256 of this file {sha256_file(path)}")
     if ours:
         lines.extend(_pixel_checks(path, header, max_pixels))
+    lines.extend(environment_lines(None))
     lines.append(f"the full record: vocoder info --json {path}")
     return lines
 

@@ -15,6 +15,7 @@ import sys
 from importlib import metadata
 from typing import Any
 
+from vocoder.lock import lock_status
 from vocoder.outputs import AtomicOutputs, umask  # noqa: F401  (re-exported)
 
 
@@ -27,7 +28,8 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 
 def environment() -> dict[str, Any]:
-    """Versions that can change a result: Python, vocoder and its numeric stack."""
+    """Versions that can change a result: Python, vocoder and its numeric stack,
+    and the hashed lock with whether this environment is exactly it."""
     versions = {}
     for pkg in ("vocoder", "torch", "torchaudio", "numpy", "librosa", "soundfile", "pillow", "pypng"):
         try:
@@ -41,6 +43,7 @@ def environment() -> dict[str, Any]:
         "platform": platform.platform(),
         "packages": versions,
         "torch_threads": torch.get_num_threads(),
+        "lock": lock_status(),
     }
 
 
