@@ -20,6 +20,20 @@ SAMPLES = PROJECT / "samples"
 SHARED_MISSING = f"the real recordings are not present in {SHARED} (../shared/data beside the project)"
 
 
+def pytest_configure(config) -> None:
+    """Under pytest-xdist each worker gets its share of the cores for torch's
+    threads: N workers each using every core would only fight for them. The
+    variable is set too, so the commands tests start as child processes run
+    (and record) the same thread count as those run in-process."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 0)
+    if workers > 1:
+        import torch
+
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+        torch.set_num_threads(threads)
+
+
 def in_ci() -> bool:
     """True on a CI runner (CI=true, as GitHub Actions, GitLab and most others set it)."""
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")

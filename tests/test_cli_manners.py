@@ -34,8 +34,9 @@ def test_info_is_a_short_summary_of_spec_mapping_size_and_claims(encoded):
     claimed = lines[claims + 1:verified]
     assert claimed[0].startswith("  spec: 22050 Hz") and "  length: 125341 samples = 5.68 s" in claimed
     assert any(line.startswith("  made from 'LJ001-0006.wav'") for line in claimed)
-    checks = lines[verified + 1:-1]
+    checks = lines[verified + 1:-2]
     assert checks and all(c.startswith("  agrees: ") for c in checks), checks
+    assert lines[-2].startswith("this environment: lock linux-x86_64-cp311.txt sha256 ")  # which software runs here
     assert lines[-1] == f"the full record: vocoder info --json {encoded}"
 
 
