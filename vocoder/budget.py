@@ -143,7 +143,7 @@ class Estimate:
 
 
 # -- the figures -----------------------------------------------------------------
-# C channels, F rows (mel bands or STFT bins), B linear STFT bins (n_fft/2+1),
+# C channels, F rows (the axis's bands or STFT bins), B linear STFT bins (n_fft/2+1),
 # T frames, N n_fft, L samples, P padded samples (L + 2 × side padding).
 
 F32, F64, C64, C128 = 4, 8, 8, 16
@@ -218,11 +218,19 @@ def picture_chain(header, channels: int, rows: int, frames: int, blur_sigma: flo
     return held + chain + steps
 
 
-def mel_to_linear(channels: int, spec, frames: int) -> float:
-    """frontend.mel.mel_to_linear: FISTA's float64 iterates x, z, x_next,
-    gradient and temporaries over B bins, M z − Y over the mel bands, the pinv."""
-    B, M = spec.n_stft_bins, spec.n_mels
-    return 8 * F64 * channels * B * frames + 3 * F64 * channels * M * frames + 4 * F64 * B * M
+def nnls_inverse(channels: int, stft_bins: int, rows: int, frames: int) -> float:
+    """frontend.filterbank.nnls_inverse, the inverse of every non-linear axis:
+    FISTA's float64 iterates x, z, x_next, gradient and temporaries over the
+    B STFT bins, M z − Y over the axis's F rows, the F × B matrix (dense and
+    sparse copies), and the F × F Gram matrix with its pseudo-inverse."""
+    B, F, T = stft_bins, rows, frames
+    return 8 * F64 * channels * B * T + 3 * F64 * channels * F * T + 4 * F64 * B * F + 4 * F64 * F * F
+
+
+def axis_inverse(channels: int, spec, frames: int) -> float:
+    """The spec's axis → linear bins, as the axis itself states its cost
+    (nothing for a linear axis)."""
+    return spec.filterbank().inverse_cost(channels, frames)
 
 
 def phase_retrieval(backend: str, channels: int, spec, frames: int, samples: int,
@@ -312,7 +320,7 @@ def invert(header, spec, channels: int, frames: int, samples: int, backend: str,
     if preview:
         est.add("preview", held + preview_cost(C, F, T))
     if converts_mel:
-        est.add("mel → linear", held + mel_to_linear(C, spec, T))
+        est.add("mel → linear", held + axis_inverse(C, spec, T))
         held += F32 * C * B * T
     est.add("phase retrieval", held + working_set)
     held += F32 * C * samples
@@ -341,7 +349,7 @@ def bench_clip(channels: int, samples: int, rate: int, spec, backends: Iterable[
     for label, working_set, converts_mel in backends:
         step = held
         if converts_mel and spec.scale == "mel":
-            est.add(f"{label}: mel → linear", step + mel_to_linear(channels, spec, T))
+            est.add(f"{label}: mel → linear", step + axis_inverse(channels, spec, T))
             step += F32 * channels * B * T
         est.add(f"{label}: phase retrieval", step + working_set)
         step += F32 * channels * L

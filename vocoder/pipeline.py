@@ -340,8 +340,8 @@ def _invert_blockwise(request: InvertRequest, outputs: AtomicOutputs, header: Pi
     block = budget.Estimate("block-wise inversion")
     block.add("one block's phase retrieval", inverter.working_set(found.channels, plan.spec, frames,
                                                                    plan.spec.n_samples(frames)))
-    if found.spec.scale != "linear":
-        block.add("one block's filterbank inverse", budget.mel_to_linear(found.channels, found.spec, frames))
+    if not found.spec.is_linear:
+        block.add("one block's filterbank inverse", budget.axis_inverse(found.channels, found.spec, frames))
     if not asked and block.peak() > budget.limit()[0]:
         raise refuse_both(whole, f"one block of {seconds:g} s is over the limit too")
     block.check()
