@@ -308,9 +308,10 @@ def model_load(config: dict[str, Any], stored_bytes: int) -> Estimate:
 
 
 def invert(header, spec, channels: int, frames: int, samples: int, backend: str, working_set: float,
-           converts_mel: bool, embedded: bool, blur_sigma: float = 0.0, preview: bool = False) -> Estimate:
+           converts_axis: bool, embedded: bool, blur_sigma: float = 0.0, preview: bool = False) -> Estimate:
     """`vocoder invert` from a picture header: decode, map, convert, invert
-    (``working_set``: the backend's own figure), measure against the input, write."""
+    (``working_set``: the backend's own figure), measure against the input, write.
+    ``converts_axis``: the backend takes linear bins, so a mel or log axis is inverted first."""
     est = Estimate(f"inverting {os.path.basename(header.path)} ({header.width}×{header.height}) with {backend}")
     C, F, T, B = channels, spec.n_bins, frames, spec.n_stft_bins
     est.add("decoding the picture", picture_decode(header))
@@ -319,8 +320,8 @@ def invert(header, spec, channels: int, frames: int, samples: int, backend: str,
     held += F32 * C * F * T
     if preview:
         est.add("preview", held + preview_cost(C, F, T))
-    if converts_mel:
-        est.add("mel → linear", held + axis_inverse(C, spec, T))
+    if converts_axis and not spec.is_linear:
+        est.add(f"{spec.scale} → linear", held + axis_inverse(C, spec, T))
         held += F32 * C * B * T
     est.add("phase retrieval", held + working_set)
     held += F32 * C * samples
@@ -334,7 +335,7 @@ def invert(header, spec, channels: int, frames: int, samples: int, backend: str,
 def bench_clip(channels: int, samples: int, rate: int, spec, backends: Iterable[tuple[str, float, bool]],
                pitch: bool) -> Estimate:
     """One clip of `vocoder bench`: encode, decode, every backend ((label,
-    working set, converts a mel)), every metric, the plots."""
+    working set, takes linear bins)), every metric, the plots."""
     est = Estimate("bench")
     est.merge(encode(channels, samples, rate, spec, preview=False))
     L = math.ceil(samples * spec.sample_rate / rate)
@@ -346,10 +347,10 @@ def bench_clip(channels: int, samples: int, rate: int, spec, backends: Iterable[
         # pYIN (librosa): frame matrices and per-frame candidate tables over
         # its own 2048-sample frames at hop/4: measured ~400 bytes per sample.
         est.add("pitch tracking", held + 400 * channels * L)
-    for label, working_set, converts_mel in backends:
+    for label, working_set, converts_axis in backends:
         step = held
-        if converts_mel and spec.scale == "mel":
-            est.add(f"{label}: mel → linear", step + axis_inverse(channels, spec, T))
+        if converts_axis and not spec.is_linear:
+            est.add(f"{label}: {spec.scale} → linear", step + axis_inverse(channels, spec, T))
             step += F32 * channels * B * T
         est.add(f"{label}: phase retrieval", step + working_set)
         step += F32 * channels * L

@@ -221,7 +221,7 @@ def plan_budget(request: InvertRequest, header: PictureHeader, spec: Spectrogram
         channels, blur = (2 if stereo else 1), options.blur_sigma
     return budget.invert(header, spec, channels, frames, samples, request.backend,
                          inverter.working_set(channels, spec, frames, samples),
-                         converts_mel=inverter.fixed_spec() is None and spec.scale == "mel",
+                         converts_axis=inverter.fixed_spec() is None,
                          embedded=uses_metadata, blur_sigma=blur, preview=request.preview)
 
 
