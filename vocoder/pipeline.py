@@ -32,8 +32,8 @@ from vocoder.frontend.picture import (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, Pict
 from vocoder.inversion import create
 from vocoder.inversion.base import Inverter
 from vocoder.plots import plot_spectrogram
-from vocoder.provenance import AtomicOutputs, environment, printable, sha256_file, to_json
-from vocoder.record import inversion_record
+from vocoder.provenance import AtomicOutputs, printable, sha256_file, to_json
+from vocoder.record import inversion_record, job_record
 from vocoder.spec import SpectrogramSpec, get_preset
 from vocoder.spectrogram import Spectrogram
 from vocoder.spec_overrides import SpecOverrides, effective_spec, spec_choice
@@ -428,8 +428,7 @@ def sonify_picture(image: str, output: str, curve: str = "hilbert", sample_rate:
         planes = np.moveaxis(picture.pixels[..., :3] if colour else picture.pixels[..., :1], 2, 0)
         result = sonify(planes, value_map)  # type: ignore[arg-type]
         sf.write(wav_tmp, result.samples.T, sample_rate, subtype="FLOAT", format="WAV")
-        record = {
-            "vocoder_record": 1, "job": "sonify",
+        record = job_record("sonify", {
             "input": {"path": os.path.abspath(image), "sha256": sha256_file(image), "format": picture.format,
                       "mode": picture.source_mode, "width": picture.width, "height": picture.height,
                       "bit_depth": picture.bit_depth,
@@ -443,9 +442,7 @@ def sonify_picture(image: str, output: str, curve: str = "hilbert", sample_rate:
                              "bit_depth": picture.bit_depth,
                              "rule": "sample = 2·brightness − 1" if value_map == "bipolar" else "sample = brightness",
                              "padding": "zeros (black) to the next power-of-two square"},
-            "environment": environment(),
-            "wall_seconds": {"total": time.perf_counter() - started},
-        }
+        }, timings={"total": time.perf_counter() - started})
         outputs.write_text(json_target, to_json(record))
     return record
 
@@ -500,16 +497,14 @@ def desonify_audio(audio_path: str, output: str, size: tuple[int, int] | None = 
             raise VocoderError(f"{audio_path} has {ints.shape[0]} channels; a picture takes 1 (grey) or 3 (RGB)")
         with open(png_tmp, "wb") as fh:
             fh.write(encode_png(array))
-        record = {
-            "vocoder_record": 1, "job": "desonify",
+        record = job_record("desonify", {
             "input": {"path": os.path.abspath(audio_path), "sha256": sha256_file(audio_path),
                       "sample_rate": int(sample_rate), "channels": int(samples.shape[1]),
                       "samples": int(samples.shape[0]), "claimed": claimed or None},
             "output": {"path": os.path.abspath(output), "sha256": sha256_file(png_tmp), "format": f"PNG, {bits}-bit",
                        "width": width, "height": height},
             "desonification": {"curve": "hilbert", "size_from": size_from, "value_map": value_map},
-            "environment": environment(),
-        }
+        })
         outputs.write_text(json_target, to_json(record))
     return record
 
@@ -550,10 +545,10 @@ def make_pattern(kind: str, output: str, preset: str = "linear", overrides: Spec
         data, metadata = spectrogram_to_png(spectrogram, bits=bits, source=source)
         with open(png_tmp, "wb") as fh:
             fh.write(data)
-        record = {"vocoder_record": 1, "job": "pattern", "pattern": kind,
-                  "output": {"path": os.path.abspath(output), "sha256": sha256_file(png_tmp)},
-                  "truth": None if truth_tmp is None else {"path": os.path.abspath(truth_path),
-                                                            "sha256": sha256_file(truth_tmp)},
-                  "spec": spec.to_dict(), "seconds": seconds, "environment": environment()}
+        record = job_record("pattern", {
+            "pattern": kind, "output": {"path": os.path.abspath(output), "sha256": sha256_file(png_tmp)},
+            "truth": None if truth_tmp is None else {"path": os.path.abspath(truth_path),
+                                                      "sha256": sha256_file(truth_tmp)},
+            "spec": spec.to_dict(), "seconds": seconds})
         outputs.write_text(json_target, to_json(record))
     return record
