@@ -4,6 +4,7 @@ same input writes the same bytes (wall-clock time only when asked)."""
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import soundfile as sf
@@ -21,6 +22,21 @@ def _picture(path):
 
 def _record(path) -> dict:
     return json.loads((path.parent / (path.name + ".json")).read_text())
+
+
+def test_sonify_twice_writes_the_same_audio_and_the_same_record(tmp_path):
+    picture = _picture(tmp_path / "in.png")
+    first, second = tmp_path / "a.wav", tmp_path / "b.wav"
+    assert run_cli("sonify", picture, "-o", first, "--sr", "16000").code == 0
+    time.sleep(1.1)  # libsndfile stamps a float WAV's PEAK chunk with the time, in whole seconds
+    assert run_cli("sonify", picture, "-o", second, "--sr", "16000").code == 0
+    assert first.read_bytes() == second.read_bytes()
+    a, b = _record(first), _record(second)
+    assert a["output"].pop("path") == str(first) and b["output"].pop("path") == str(second)
+    assert a == b
+    # Wall-clock seconds are recorded when asked, as invert's are.
+    assert run_cli("sonify", picture, "-o", tmp_path / "t.wav", "--timings").code == 0
+    assert _record(tmp_path / "t.wav")["wall_seconds"]["total"] >= 0
 
 
 def test_every_command_records_the_current_version(tmp_path):

@@ -23,7 +23,7 @@ from vocoder.errors import VocoderError
 from vocoder.evaluation.fidelity import against_input
 from vocoder import budget
 from vocoder.frontend.audio import audio_info, audio_to_spectrogram, read_audio, write_audio
-from vocoder.frontend.audiofile import encode_audio, output_format
+from vocoder.frontend.audiofile import FLOAT_WAV, encode_audio, output_format
 from vocoder.frontend.image import (PictureOptions, embedded, image_to_spectrogram, metadata_decode_step,
                                     picture_producer, picture_uses_metadata, plain_geometry, spectrogram_to_png,
                                     warnings_of)
@@ -406,10 +406,10 @@ def dumps(data: Any) -> str:
 
 
 def sonify_picture(image: str, output: str, curve: str = "hilbert", sample_rate: int = 44100,
-                   value_map: str = "bipolar", max_pixels: int = DEFAULT_MAX_PIXELS) -> dict[str, Any]:
-    """Picture → audio along a space-filling curve (exactly invertible), with a record."""
-    import soundfile as sf
-
+                   value_map: str = "bipolar", max_pixels: int = DEFAULT_MAX_PIXELS,
+                   timings: bool = False) -> dict[str, Any]:
+    """Picture → audio along a space-filling curve (exactly invertible), with a
+    record; a rerun writes the same bytes (wall-clock seconds only with ``timings``)."""
     from vocoder.frontend.sonify import sonify
 
     if curve != "hilbert":
@@ -420,20 +420,21 @@ def sonify_picture(image: str, output: str, curve: str = "hilbert", sample_rate:
         raise VocoderError(f"--sr {sample_rate} is not a plausible audio sample rate (1000..384000)")
     started = time.perf_counter()
     with AtomicOutputs() as outputs:
-        wav_tmp = outputs.reserve(output)
+        outputs.reserve(output)
         json_target = record_path(output)
         outputs.reserve(json_target)
         picture = read_picture(image, max_pixels)
         colour = picture.bands.startswith("RGB")
         planes = np.moveaxis(picture.pixels[..., :3] if colour else picture.pixels[..., :1], 2, 0)
         result = sonify(planes, value_map)  # type: ignore[arg-type]
-        sf.write(wav_tmp, result.samples.T, sample_rate, subtype="FLOAT", format="WAV")
+        audio = encode_audio(result.samples, sample_rate, FLOAT_WAV)
+        outputs.write_bytes(output, audio)
         record = job_record("sonify", {
             "input": {"path": os.path.abspath(image), "sha256": sha256_file(image), "format": picture.format,
                       "mode": picture.source_mode, "width": picture.width, "height": picture.height,
                       "bit_depth": picture.bit_depth,
                       "notes": picture.notes + (["alpha channel dropped"] if picture.bands.endswith("A") else [])},
-            "output": {"path": os.path.abspath(output), "sha256": sha256_file(wav_tmp),
+            "output": {"path": os.path.abspath(output), "sha256": hashlib.sha256(audio).hexdigest(),
                        "format": "WAV, 32-bit float", "sample_rate": sample_rate,
                        "channels": int(result.samples.shape[0]), "samples": int(result.samples.shape[1])},
             "sonification": {"curve": "hilbert", "side": result.side, "padded": [result.side, result.side] !=
@@ -442,7 +443,7 @@ def sonify_picture(image: str, output: str, curve: str = "hilbert", sample_rate:
                              "bit_depth": picture.bit_depth,
                              "rule": "sample = 2·brightness − 1" if value_map == "bipolar" else "sample = brightness",
                              "padding": "zeros (black) to the next power-of-two square"},
-        }, timings={"total": time.perf_counter() - started})
+        }, timings={"total": time.perf_counter() - started} if timings else None)
         outputs.write_text(json_target, to_json(record))
     return record
 
