@@ -239,6 +239,19 @@ def test_blockwise_invert_writes_the_audio_and_says_how(tmp_path, cli):
     assert not [n for n in os.listdir(tmp_path) if n.startswith(".")]  # no scratch or temporaries left
 
 
+def test_a_log_axis_png_inverts_block_wise(tmp_path, cli):
+    samples, rate = sf.read(SPEECH, dtype="float32")
+    clip = write_wav(tmp_path / "short.wav", samples[: int(1.5 * rate)], rate)
+    png = tmp_path / "log.png"
+    assert cli("encode", clip, "-o", png, "--scale", "log", "--bands-per-octave", "24", "--fmin", "50").code == 0
+    result = cli("invert", png, "-o", tmp_path / "o.wav", "--iters", "10", "--block-seconds", "0.5")
+    assert result.code == 0, result
+    record = json.loads((tmp_path / "o.wav.json").read_text())
+    assert record["spec"]["scale"] == "log" and record["blockwise"]["why"] == "--block-seconds was given"
+    assert next(s for s in record["steps"] if s["step"] == "blockwise")["blocks"] >= 3
+    assert sf.info(str(tmp_path / "o.wav")).frames == record["output"]["samples"]
+
+
 def test_over_the_cap_the_inversion_goes_block_wise_by_itself(tmp_path, cli, monkeypatch):
     from vocoder import pipeline
 

@@ -89,6 +89,35 @@ def test_a_model_too_wide_for_the_cap_is_refused_before_it_is_built():
         p.numel() for p in HiFiGANGenerator.from_config(small).remove_weight_norm().parameters())
 
 
+def test_a_log_axis_inverse_is_counted_as_a_mel_one_is(tmp_path):
+    from vocoder.frontend.picture import probe
+    from vocoder.inversion import create
+    from vocoder.pipeline import InvertRequest, plan_budget
+    from vocoder.spec_overrides import SpecOverrides, effective_spec
+
+    speech, rate = sf.read(SAMPLES / "LJ001-0006.wav")
+    sf.write(tmp_path / "clip.wav", speech[:rate], rate)
+    # 12 bands per octave from 50 Hz to 8 kHz: 88 rows, beside the hifigan mel's 80.
+    log_options = ["--scale", "log", "--bands-per-octave", "12", "--fmin", "50", "--fmax", "8000"]
+    for name, extra in (("mel", []), ("log", log_options)):
+        assert run_cli("encode", tmp_path / "clip.wav", "-o", tmp_path / f"{name}.png", "--preset", "hifigan",
+                       *extra).code == 0
+
+    def inverse_steps(name):
+        png = str(tmp_path / f"{name}.png")
+        estimate = plan_budget(InvertRequest(image=png, output=str(tmp_path / "o.wav")), probe(png), None,
+                               create("fgla"), uses_metadata=True)
+        return {step: nbytes for step, nbytes in estimate.steps.items() if step.endswith("→ linear")}
+
+    mel, log = inverse_steps("mel"), inverse_steps("log")
+    assert list(mel) == ["mel → linear"] and list(log) == ["log → linear"]
+    assert 0.8 < log["log → linear"] / mel["mel → linear"] < 1.3
+    # bench counts it too, for every backend that takes linear bins
+    spec = effective_spec("hifigan", SpecOverrides(scale="log", bands_per_octave=12, fmin=50.0, fmax=8000.0))
+    bench = budget.bench_clip(1, rate, rate, spec, [("fgla", 0.0, True)], pitch=False)
+    assert bench.steps["fgla: log → linear"] >= spec.filterbank().inverse_cost(1, 80) > 0
+
+
 # -- calibration against measured peaks ------------------------------------------
 
 # Measured peaks must not exceed the estimate; the estimate may exceed the

@@ -143,7 +143,7 @@ class Estimate:
 
 
 # -- the figures -----------------------------------------------------------------
-# C channels, F rows (mel bands or STFT bins), B linear STFT bins (n_fft/2+1),
+# C channels, F rows (the axis's bands or STFT bins), B linear STFT bins (n_fft/2+1),
 # T frames, N n_fft, L samples, P padded samples (L + 2 × side padding).
 
 F32, F64, C64, C128 = 4, 8, 8, 16
@@ -218,11 +218,19 @@ def picture_chain(header, channels: int, rows: int, frames: int, blur_sigma: flo
     return held + chain + steps
 
 
-def mel_to_linear(channels: int, spec, frames: int) -> float:
-    """frontend.mel.mel_to_linear: FISTA's float64 iterates x, z, x_next,
-    gradient and temporaries over B bins, M z − Y over the mel bands, the pinv."""
-    B, M = spec.n_stft_bins, spec.n_mels
-    return 8 * F64 * channels * B * frames + 3 * F64 * channels * M * frames + 4 * F64 * B * M
+def nnls_inverse(channels: int, stft_bins: int, rows: int, frames: int) -> float:
+    """frontend.filterbank.nnls_inverse, the inverse of every non-linear axis:
+    FISTA's float64 iterates x, z, x_next, gradient and temporaries over the
+    B STFT bins, M z − Y over the axis's F rows, the F × B matrix (dense and
+    sparse copies), and the F × F Gram matrix with its pseudo-inverse."""
+    B, F, T = stft_bins, rows, frames
+    return 8 * F64 * channels * B * T + 3 * F64 * channels * F * T + 4 * F64 * B * F + 4 * F64 * F * F
+
+
+def axis_inverse(channels: int, spec, frames: int) -> float:
+    """The spec's axis → linear bins, as the axis itself states its cost
+    (nothing for a linear axis)."""
+    return spec.filterbank().inverse_cost(channels, frames)
 
 
 def phase_retrieval(backend: str, channels: int, spec, frames: int, samples: int,
@@ -300,9 +308,10 @@ def model_load(config: dict[str, Any], stored_bytes: int) -> Estimate:
 
 
 def invert(header, spec, channels: int, frames: int, samples: int, backend: str, working_set: float,
-           converts_mel: bool, embedded: bool, blur_sigma: float = 0.0, preview: bool = False) -> Estimate:
+           converts_axis: bool, embedded: bool, blur_sigma: float = 0.0, preview: bool = False) -> Estimate:
     """`vocoder invert` from a picture header: decode, map, convert, invert
-    (``working_set``: the backend's own figure), measure against the input, write."""
+    (``working_set``: the backend's own figure), measure against the input, write.
+    ``converts_axis``: the backend takes linear bins, so a mel or log axis is inverted first."""
     est = Estimate(f"inverting {os.path.basename(header.path)} ({header.width}×{header.height}) with {backend}")
     C, F, T, B = channels, spec.n_bins, frames, spec.n_stft_bins
     est.add("decoding the picture", picture_decode(header))
@@ -311,8 +320,8 @@ def invert(header, spec, channels: int, frames: int, samples: int, backend: str,
     held += F32 * C * F * T
     if preview:
         est.add("preview", held + preview_cost(C, F, T))
-    if converts_mel:
-        est.add("mel → linear", held + mel_to_linear(C, spec, T))
+    if converts_axis and not spec.is_linear:
+        est.add(f"{spec.scale} → linear", held + axis_inverse(C, spec, T))
         held += F32 * C * B * T
     est.add("phase retrieval", held + working_set)
     held += F32 * C * samples
@@ -326,7 +335,7 @@ def invert(header, spec, channels: int, frames: int, samples: int, backend: str,
 def bench_clip(channels: int, samples: int, rate: int, spec, backends: Iterable[tuple[str, float, bool]],
                pitch: bool) -> Estimate:
     """One clip of `vocoder bench`: encode, decode, every backend ((label,
-    working set, converts a mel)), every metric, the plots."""
+    working set, takes linear bins)), every metric, the plots."""
     est = Estimate("bench")
     est.merge(encode(channels, samples, rate, spec, preview=False))
     L = math.ceil(samples * spec.sample_rate / rate)
@@ -338,10 +347,10 @@ def bench_clip(channels: int, samples: int, rate: int, spec, backends: Iterable[
         # pYIN (librosa): frame matrices and per-frame candidate tables over
         # its own 2048-sample frames at hop/4: measured ~400 bytes per sample.
         est.add("pitch tracking", held + 400 * channels * L)
-    for label, working_set, converts_mel in backends:
+    for label, working_set, converts_axis in backends:
         step = held
-        if converts_mel and spec.scale == "mel":
-            est.add(f"{label}: mel → linear", step + mel_to_linear(channels, spec, T))
+        if converts_axis and not spec.is_linear:
+            est.add(f"{label}: {spec.scale} → linear", step + axis_inverse(channels, spec, T))
             step += F32 * channels * B * T
         est.add(f"{label}: phase retrieval", step + working_set)
         step += F32 * channels * L

@@ -252,6 +252,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--value-map", default="bipolar", choices=("bipolar", "unipolar"),
                    help="brightness 0..1 → samples −1..1 (bipolar, default) or 0..1 (unipolar)")
     p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse larger images")
+    p.add_argument("--timings", action="store_true",
+                   help="put wall-clock seconds in the record (then a rerun's record is not byte-identical)")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     p = sub.add_parser("desonify", help="audio from `vocoder sonify` → the picture again")
@@ -462,7 +464,8 @@ def _import(args: argparse.Namespace) -> int:
 def _sonify(args: argparse.Namespace) -> int:
     from vocoder.pipeline import record_path, sonify_picture
 
-    record = sonify_picture(args.image, args.output, args.curve, args.sr, args.value_map, args.max_pixels)
+    record = sonify_picture(args.image, args.output, args.curve, args.sr, args.value_map, args.max_pixels,
+                            timings=args.timings)
     son, out = record["sonification"], record["output"]
     print(f"wrote {args.output} ({out['samples'] / out['sample_rate']:.2f} s, {out['channels']} ch, Hilbert curve "
           f"{son['side']}×{son['side']}{', padded' if son['padded'] else ''}, {son['value_map']})")

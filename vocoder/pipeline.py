@@ -23,7 +23,7 @@ from vocoder.errors import VocoderError
 from vocoder.evaluation.fidelity import against_input
 from vocoder import budget
 from vocoder.frontend.audio import audio_info, audio_to_spectrogram, read_audio, write_audio
-from vocoder.frontend.audiofile import encode_audio, output_format
+from vocoder.frontend.audiofile import FLOAT_WAV, encode_audio, output_format
 from vocoder.frontend.image import (PictureOptions, embedded, image_to_spectrogram, metadata_decode_step,
                                     picture_producer, picture_uses_metadata, plain_geometry, spectrogram_to_png,
                                     warnings_of)
@@ -32,8 +32,8 @@ from vocoder.frontend.picture import (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, Pict
 from vocoder.inversion import create
 from vocoder.inversion.base import Inverter
 from vocoder.plots import plot_spectrogram
-from vocoder.provenance import AtomicOutputs, environment, printable, sha256_file, to_json
-from vocoder.record import inversion_record
+from vocoder.provenance import AtomicOutputs, printable, sha256_file, to_json
+from vocoder.record import inversion_record, job_record
 from vocoder.spec import SpectrogramSpec, get_preset
 from vocoder.spectrogram import Spectrogram
 from vocoder.spec_overrides import SpecOverrides, effective_spec, spec_choice
@@ -221,7 +221,7 @@ def plan_budget(request: InvertRequest, header: PictureHeader, spec: Spectrogram
         channels, blur = (2 if stereo else 1), options.blur_sigma
     return budget.invert(header, spec, channels, frames, samples, request.backend,
                          inverter.working_set(channels, spec, frames, samples),
-                         converts_mel=inverter.fixed_spec() is None and spec.scale == "mel",
+                         converts_axis=inverter.fixed_spec() is None,
                          embedded=uses_metadata, blur_sigma=blur, preview=request.preview)
 
 
@@ -340,8 +340,8 @@ def _invert_blockwise(request: InvertRequest, outputs: AtomicOutputs, header: Pi
     block = budget.Estimate("block-wise inversion")
     block.add("one block's phase retrieval", inverter.working_set(found.channels, plan.spec, frames,
                                                                    plan.spec.n_samples(frames)))
-    if found.spec.scale != "linear":
-        block.add("one block's filterbank inverse", budget.mel_to_linear(found.channels, found.spec, frames))
+    if not found.spec.is_linear:
+        block.add("one block's filterbank inverse", budget.axis_inverse(found.channels, found.spec, frames))
     if not asked and block.peak() > budget.limit()[0]:
         raise refuse_both(whole, f"one block of {seconds:g} s is over the limit too")
     block.check()
@@ -406,10 +406,10 @@ def dumps(data: Any) -> str:
 
 
 def sonify_picture(image: str, output: str, curve: str = "hilbert", sample_rate: int = 44100,
-                   value_map: str = "bipolar", max_pixels: int = DEFAULT_MAX_PIXELS) -> dict[str, Any]:
-    """Picture → audio along a space-filling curve (exactly invertible), with a record."""
-    import soundfile as sf
-
+                   value_map: str = "bipolar", max_pixels: int = DEFAULT_MAX_PIXELS,
+                   timings: bool = False) -> dict[str, Any]:
+    """Picture → audio along a space-filling curve (exactly invertible), with a
+    record; a rerun writes the same bytes (wall-clock seconds only with ``timings``)."""
     from vocoder.frontend.sonify import sonify
 
     if curve != "hilbert":
@@ -420,21 +420,21 @@ def sonify_picture(image: str, output: str, curve: str = "hilbert", sample_rate:
         raise VocoderError(f"--sr {sample_rate} is not a plausible audio sample rate (1000..384000)")
     started = time.perf_counter()
     with AtomicOutputs() as outputs:
-        wav_tmp = outputs.reserve(output)
+        outputs.reserve(output)
         json_target = record_path(output)
         outputs.reserve(json_target)
         picture = read_picture(image, max_pixels)
         colour = picture.bands.startswith("RGB")
         planes = np.moveaxis(picture.pixels[..., :3] if colour else picture.pixels[..., :1], 2, 0)
         result = sonify(planes, value_map)  # type: ignore[arg-type]
-        sf.write(wav_tmp, result.samples.T, sample_rate, subtype="FLOAT", format="WAV")
-        record = {
-            "vocoder_record": 1, "job": "sonify",
+        audio = encode_audio(result.samples, sample_rate, FLOAT_WAV)
+        outputs.write_bytes(output, audio)
+        record = job_record("sonify", {
             "input": {"path": os.path.abspath(image), "sha256": sha256_file(image), "format": picture.format,
                       "mode": picture.source_mode, "width": picture.width, "height": picture.height,
                       "bit_depth": picture.bit_depth,
                       "notes": picture.notes + (["alpha channel dropped"] if picture.bands.endswith("A") else [])},
-            "output": {"path": os.path.abspath(output), "sha256": sha256_file(wav_tmp),
+            "output": {"path": os.path.abspath(output), "sha256": hashlib.sha256(audio).hexdigest(),
                        "format": "WAV, 32-bit float", "sample_rate": sample_rate,
                        "channels": int(result.samples.shape[0]), "samples": int(result.samples.shape[1])},
             "sonification": {"curve": "hilbert", "side": result.side, "padded": [result.side, result.side] !=
@@ -443,9 +443,7 @@ def sonify_picture(image: str, output: str, curve: str = "hilbert", sample_rate:
                              "bit_depth": picture.bit_depth,
                              "rule": "sample = 2·brightness − 1" if value_map == "bipolar" else "sample = brightness",
                              "padding": "zeros (black) to the next power-of-two square"},
-            "environment": environment(),
-            "wall_seconds": {"total": time.perf_counter() - started},
-        }
+        }, timings={"total": time.perf_counter() - started} if timings else None)
         outputs.write_text(json_target, to_json(record))
     return record
 
@@ -500,16 +498,14 @@ def desonify_audio(audio_path: str, output: str, size: tuple[int, int] | None = 
             raise VocoderError(f"{audio_path} has {ints.shape[0]} channels; a picture takes 1 (grey) or 3 (RGB)")
         with open(png_tmp, "wb") as fh:
             fh.write(encode_png(array))
-        record = {
-            "vocoder_record": 1, "job": "desonify",
+        record = job_record("desonify", {
             "input": {"path": os.path.abspath(audio_path), "sha256": sha256_file(audio_path),
                       "sample_rate": int(sample_rate), "channels": int(samples.shape[1]),
                       "samples": int(samples.shape[0]), "claimed": claimed or None},
             "output": {"path": os.path.abspath(output), "sha256": sha256_file(png_tmp), "format": f"PNG, {bits}-bit",
                        "width": width, "height": height},
             "desonification": {"curve": "hilbert", "size_from": size_from, "value_map": value_map},
-            "environment": environment(),
-        }
+        })
         outputs.write_text(json_target, to_json(record))
     return record
 
@@ -550,10 +546,10 @@ def make_pattern(kind: str, output: str, preset: str = "linear", overrides: Spec
         data, metadata = spectrogram_to_png(spectrogram, bits=bits, source=source)
         with open(png_tmp, "wb") as fh:
             fh.write(data)
-        record = {"vocoder_record": 1, "job": "pattern", "pattern": kind,
-                  "output": {"path": os.path.abspath(output), "sha256": sha256_file(png_tmp)},
-                  "truth": None if truth_tmp is None else {"path": os.path.abspath(truth_path),
-                                                            "sha256": sha256_file(truth_tmp)},
-                  "spec": spec.to_dict(), "seconds": seconds, "environment": environment()}
+        record = job_record("pattern", {
+            "pattern": kind, "output": {"path": os.path.abspath(output), "sha256": sha256_file(png_tmp)},
+            "truth": None if truth_tmp is None else {"path": os.path.abspath(truth_path),
+                                                      "sha256": sha256_file(truth_tmp)},
+            "spec": spec.to_dict(), "seconds": seconds})
         outputs.write_text(json_target, to_json(record))
     return record

@@ -1,5 +1,6 @@
-"""The provenance record beside every waveform vocoder writes, built in one
-place for `invert` and `bench`.
+"""The provenance record beside every file vocoder writes, built in one
+place: :func:`inversion_record` for `invert` and `bench`, :func:`job_record`
+for the other jobs (`sonify`, `desonify`, `pattern`).
 
 Everything in a record was computed by this run, except ``claimed``: what
 the input said about itself (a spectrogram PNG's embedded metadata), kept
@@ -65,6 +66,16 @@ def inversion_record(*, input: dict[str, Any], output: dict[str, Any], sha256: d
         **(extra or {}),
         "environment": environment(),
     }
+    if timings is not None:
+        record["wall_seconds"] = timings
+    return record
+
+
+def job_record(job: str, sections: dict[str, Any], timings: dict[str, float] | None = None) -> dict[str, Any]:
+    """The record of a job that inverts nothing: its ``sections`` (input,
+    output, the job's own parameters) between the version and the environment."""
+    record: dict[str, Any] = {"vocoder_record": RECORD_VERSION, "job": job, **sections,
+                              "environment": environment()}
     if timings is not None:
         record["wall_seconds"] = timings
     return record

@@ -84,6 +84,12 @@ class Filterbank:
                  f"{self.name} axis and are left at zero",
         )
 
+    def inverse_cost(self, channels: int, frames: int) -> float:
+        """Bytes :meth:`inverse` holds at its peak (the memory budget asks first)."""
+        from vocoder import budget
+
+        return budget.nnls_inverse(channels, self.spec.n_stft_bins, self.n_bins, frames)
+
     def bottom_hz(self) -> float:
         """Lowest frequency any row has weight at."""
         nonzero = np.flatnonzero(self.matrix().abs().sum(0).numpy())
@@ -119,6 +125,9 @@ class LinearAxis(Filterbank):
 
     def inverse(self, spectrogram: "Spectrogram") -> "Spectrogram":
         return spectrogram
+
+    def inverse_cost(self, channels: int, frames: int) -> float:
+        return 0.0
 
 
 class MelAxis(Filterbank):

@@ -1,0 +1,66 @@
+"""The records every command writes: one version for all, and a rerun on the
+same input writes the same bytes (wall-clock time only when asked)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import soundfile as sf
+from PIL import Image
+
+from conftest import SAMPLES, run_cli
+from vocoder.record import RECORD_VERSION
+
+
+def _picture(path):
+    pixels = (np.random.default_rng(0).random((12, 20)) * 255).astype(np.uint8)
+    Image.fromarray(pixels, "L").save(path)
+    return path
+
+
+def _record(path) -> dict:
+    return json.loads((path.parent / (path.name + ".json")).read_text())
+
+
+def test_sonify_twice_writes_the_same_audio_and_the_same_record(tmp_path):
+    picture = _picture(tmp_path / "in.png")
+    first, second = tmp_path / "a.wav", tmp_path / "b.wav"
+    assert run_cli("sonify", picture, "-o", first, "--sr", "16000").code == 0
+    time.sleep(1.1)  # libsndfile stamps a float WAV's PEAK chunk with the time, in whole seconds
+    assert run_cli("sonify", picture, "-o", second, "--sr", "16000").code == 0
+    assert first.read_bytes() == second.read_bytes()
+    a, b = _record(first), _record(second)
+    assert a["output"].pop("path") == str(first) and b["output"].pop("path") == str(second)
+    assert a == b
+    # Wall-clock seconds are recorded when asked, as invert's are.
+    assert run_cli("sonify", picture, "-o", tmp_path / "t.wav", "--timings").code == 0
+    assert _record(tmp_path / "t.wav")["wall_seconds"]["total"] >= 0
+
+
+def test_every_command_records_the_current_version(tmp_path):
+    speech, rate = sf.read(SAMPLES / "LJ001-0006.wav")
+    sf.write(tmp_path / "clip.wav", speech[: rate // 2], rate)
+    picture = _picture(tmp_path / "in.png")
+    commands = {
+        "pattern": (["pattern", "text", "-o", tmp_path / "p.png", "--duration", "0.5"], tmp_path / "p.png"),
+        "sonify": (["sonify", picture, "-o", tmp_path / "s.wav"], tmp_path / "s.wav"),
+        "desonify": (["desonify", tmp_path / "s.wav", "-o", tmp_path / "d.png"], tmp_path / "d.png"),
+        "encode": (["encode", tmp_path / "clip.wav", "-o", tmp_path / "e.png"], None),
+        "invert": (["invert", tmp_path / "e.png", "-o", tmp_path / "i.wav", "--iters", "2"], tmp_path / "i.wav"),
+        "invert block-wise": (["invert", tmp_path / "e.png", "-o", tmp_path / "b.wav", "--iters", "2",
+                               "--block-seconds", "0.5"], tmp_path / "b.wav"),
+        "bench": (["bench", tmp_path / "clip.wav", "--out", tmp_path / "bench", "--backends", "fgla:iters=2",
+                   "--metrics", "sc_db"], None),
+    }
+    records = {}
+    for name, (argv, output) in commands.items():
+        result = run_cli(*argv)
+        assert result.code == 0, (name, result)
+        if output is not None:
+            records[name] = _record(output)
+    for path in (tmp_path / "bench" / "audio").glob("*.json"):
+        records[f"bench {path.name}"] = json.loads(path.read_text())
+    assert len(records) == 6  # five commands, one bench output
+    assert {name: r["vocoder_record"] for name, r in records.items()} == dict.fromkeys(records, RECORD_VERSION)
