@@ -87,12 +87,16 @@ CLIP_START = 1.0  # seconds into the sample: speech, not the leading silence
 CLIPS = {"short.wav": 0.5, "medium.wav": 1.5}  # seconds; medium is long enough for several blocks
 ITERS = ("--iters", "4")
 
-KNOWN_UNSTABLE: dict[str, str] = {
-    "son-text.wav": "sonify writes it with soundfile's sf.write as 32-bit float WAV, and libsndfile adds a PEAK "
-                    "chunk holding the time of writing (seconds)",
-    "son-text.wav.json": "the sonify record holds the sha256 of that WAV (its wall_seconds is normalised away)",
-    "deson-text.png.json": "the desonify record holds the sha256 of its input, the sonify WAV above",
-}
+KNOWN_UNSTABLE: dict[str, str] = {}
+
+# Every regeneration of the golden file and why (newest last): the only
+# differences a change may make are the ones it lists here.
+REGENERATED: list[tuple[str, str]] = [
+    ("son-text.wav, son-text.wav.json, deson-text.png.json",
+     "were unstable (sf.write's timestamped PEAK chunk); sonify now writes through encode_audio: hashed since"),
+    ("pat-chirp.png.json, pat-grid.png.json, pat-text.png.json, pat-tones.png.json",
+     "the pattern record said vocoder_record 1; it now carries RECORD_VERSION (2), like every record"),
+]
 
 # (key, argv). Paths are relative to the run folder (the current folder while they run).
 COMMANDS: list[tuple[str, tuple[str, ...]]] = [
