@@ -121,7 +121,8 @@ def test_the_wrong_colour_map_is_reported(speech_db, tmp_path):
 
 
 def test_a_colour_bar_in_the_picture_gives_the_map(tmp_path):
-    from vocoder.frontend.image import image_to_spectrogram, PictureOptions
+    from vocoder.frontend.image import image_to_spectrogram
+    from vocoder.frontend.picture_options import PictureOptions
     from vocoder.frontend.picture import read_picture
 
     values = np.linspace(0, 1, 64)[None, :].repeat(40, axis=0)
@@ -138,7 +139,8 @@ def test_a_colour_bar_in_the_picture_gives_the_map(tmp_path):
 
 
 def test_polarity_and_planes(tmp_path):
-    from vocoder.frontend.image import PictureOptions, picture_to_spectrogram
+    from vocoder.frontend.image import picture_to_spectrogram
+    from vocoder.frontend.picture_options import PictureOptions
     from vocoder.frontend.picture import read_picture
     from vocoder.spec import get_preset
 
@@ -177,7 +179,8 @@ def test_picture_option_mistakes_are_one_line(tmp_path, args, message):
 
 
 def test_freq_range_places_the_rows_and_leaves_the_rest_silent(tmp_path):
-    from vocoder.frontend.image import PictureOptions, picture_to_spectrogram
+    from vocoder.frontend.image import picture_to_spectrogram
+    from vocoder.frontend.picture_options import PictureOptions
     from vocoder.frontend.picture import read_picture
     from vocoder.spec import get_preset
 
@@ -296,7 +299,8 @@ def test_info_shows_a_producers_claims_and_the_options_it_implies():
 @pytest.mark.parametrize("kind", ["chirp", "tones", "grid"])
 def test_audio_patterns_carry_their_truth(kind, tmp_path):
     from vocoder.frontend.audio import audio_to_spectrogram, read_audio
-    from vocoder.frontend.image import image_to_spectrogram, PictureOptions
+    from vocoder.frontend.image import image_to_spectrogram
+    from vocoder.frontend.picture_options import PictureOptions
     from vocoder.frontend.picture import read_picture
     from vocoder.spec import get_preset
 
@@ -315,7 +319,8 @@ def test_audio_patterns_carry_their_truth(kind, tmp_path):
 
 
 def test_the_chirp_rises_and_the_text_pattern_has_no_waveform(tmp_path):
-    from vocoder.frontend.image import image_to_spectrogram, PictureOptions
+    from vocoder.frontend.image import image_to_spectrogram
+    from vocoder.frontend.picture_options import PictureOptions
     from vocoder.frontend.picture import read_picture
 
     assert run_cli("pattern", "chirp", "-o", tmp_path / "c.png", "--duration", "2").code == 0

@@ -286,7 +286,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _invert(args: argparse.Namespace) -> int:
-    from vocoder.frontend.image import PictureOptions
+    from vocoder.frontend.picture_options import PictureOptions
     from vocoder.pipeline import InvertRequest, invert, record_path
 
     flags = {"--duration": args.duration, "--channel": args.channel, "--db-range": args.db_range,

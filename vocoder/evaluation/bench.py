@@ -31,7 +31,8 @@ from vocoder.evaluation.degrade import Degradation, write_input_picture
 from vocoder.evaluation.plots import plot_clip_row, plot_difference_map, plot_triptych
 from vocoder.frontend.audio import AUDIO_SUFFIXES, audio_info, audio_to_spectrogram, check_length, read_audio, resample
 from vocoder.frontend.audiofile import FLOAT_WAV, encode_audio
-from vocoder.frontend.image import PictureOptions, image_to_spectrogram
+from vocoder.frontend.image import image_to_spectrogram
+from vocoder.frontend.picture_options import PictureOptions
 from vocoder.frontend.picture import read_picture
 from vocoder.frontend.stft import magnitude
 from vocoder.inversion import create
