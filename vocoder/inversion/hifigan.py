@@ -3,7 +3,8 @@
 ``checkpoint`` is a pretrained name (``hifigan-v1-lj``, see `vocoder models`),
 a model file (``.safetensors`` from `vocoder export` or `vocoder import`) or a
 training checkpoint (``.ckpt`` from `vocoder fit`); :mod:`vocoder.models.store`
-reads all of them without running pickled code. The model's spec travels with
+reads the files without running pickled code, and
+:mod:`vocoder.models.loading` resolves a name or a file. The model's spec travels with
 it and is the only spec the backend accepts.
 """
 
@@ -16,7 +17,8 @@ import torch
 
 from vocoder.errors import VocoderError
 from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT, Inverter
-from vocoder.models import store
+from vocoder.models import loading, store
+from vocoder.models.inference import prepare_for_inference
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
@@ -36,7 +38,7 @@ class HiFiGAN(Inverter):
         if not self.checkpoint:
             raise VocoderError("backend 'hifigan' needs --checkpoint: a model name (`vocoder models`), a "
                                ".safetensors from `vocoder export`/`vocoder import`, or a .ckpt from `vocoder fit`")
-        self._model = store.load(self.checkpoint)
+        self._model = loading.load(self.checkpoint)
         self._forward = None  # the fast CPU path is built on first use (experiments/hifigan-v1-speed)
 
     @property
