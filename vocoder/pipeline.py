@@ -32,7 +32,8 @@ from vocoder.frontend.picture import (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, Pict
 from vocoder.inversion import create
 from vocoder.inversion.base import Inverter
 from vocoder.plots import plot_spectrogram
-from vocoder.provenance import AtomicOutputs, environment, printable, sha256_file, to_json
+from vocoder.outputs import AtomicOutputs
+from vocoder.provenance import environment, printable, sha256_file, to_json
 from vocoder.record import inversion_record
 from vocoder.spec import SpectrogramSpec, get_preset
 from vocoder.spectrogram import Spectrogram
