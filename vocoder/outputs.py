@@ -30,7 +30,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from vocoder.errors import VocoderError
 from vocoder.provenance import sha256_file
@@ -279,9 +279,6 @@ class AtomicOutputs:
 
     def write_text(self, target: str | os.PathLike, text: str) -> None:
         self.write_bytes(target, text.encode("utf-8"))
-
-    def write_with(self, target: str | os.PathLike, writer: Callable[[str], None]) -> None:
-        writer(self.reserve(target))
 
     # -- publishing ------------------------------------------------------------
 

@@ -58,10 +58,6 @@ class Picture:
     def height(self) -> int:
         return self.pixels.shape[0]
 
-    def integer_pixels(self) -> np.ndarray:
-        """The stored integers (exact: pixels were made as int / (2^bits - 1))."""
-        return np.rint(self.pixels * (2**self.bit_depth - 1)).astype(np.int64)
-
 
 @dataclass(frozen=True)
 class PictureHeader:
