@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT, Inverter
 from vocoder.models import loading, store
@@ -50,15 +51,11 @@ class HiFiGAN(Inverter):
         return self.model.spec
 
     def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
-        from vocoder import budget
-
         return budget.generator_activations(self.model.generator.config(), channels, frames)
 
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
         features = spectrogram.log_features()  # channels as batch
         if self._forward is None:
-            from vocoder.models.inference import prepare_for_inference
-
             # Same function as the generator to float32 rounding, ~1.5x faster on CPU (channels-last,
             # polyphase upsampling, fused kernels); measured in experiments/hifigan-v1-speed.
             self._forward = prepare_for_inference(self.model.generator)
