@@ -122,8 +122,8 @@ def test_the_wrong_colour_map_is_reported(speech_db, tmp_path):
 
 def test_a_colour_bar_in_the_picture_gives_the_map(tmp_path):
     from vocoder.frontend.image import image_to_spectrogram
-    from vocoder.frontend.picture_options import PictureOptions
     from vocoder.frontend.picture import read_picture
+    from vocoder.frontend.picture_options import PictureOptions
 
     values = np.linspace(0, 1, 64)[None, :].repeat(40, axis=0)
     rgb = matplotlib.colormaps["plasma"](values)[..., :3]
@@ -140,8 +140,8 @@ def test_a_colour_bar_in_the_picture_gives_the_map(tmp_path):
 
 def test_polarity_and_planes(tmp_path):
     from vocoder.frontend.image import picture_to_spectrogram
-    from vocoder.frontend.picture_options import PictureOptions
     from vocoder.frontend.picture import read_picture
+    from vocoder.frontend.picture_options import PictureOptions
     from vocoder.spec import get_preset
 
     rng = np.random.default_rng(1)
@@ -180,8 +180,8 @@ def test_picture_option_mistakes_are_one_line(tmp_path, args, message):
 
 def test_freq_range_places_the_rows_and_leaves_the_rest_silent(tmp_path):
     from vocoder.frontend.image import picture_to_spectrogram
-    from vocoder.frontend.picture_options import PictureOptions
     from vocoder.frontend.picture import read_picture
+    from vocoder.frontend.picture_options import PictureOptions
     from vocoder.spec import get_preset
 
     spec = get_preset("linear")
@@ -300,8 +300,8 @@ def test_info_shows_a_producers_claims_and_the_options_it_implies():
 def test_audio_patterns_carry_their_truth(kind, tmp_path):
     from vocoder.frontend.audio import audio_to_spectrogram, read_audio
     from vocoder.frontend.image import image_to_spectrogram
-    from vocoder.frontend.picture_options import PictureOptions
     from vocoder.frontend.picture import read_picture
+    from vocoder.frontend.picture_options import PictureOptions
     from vocoder.spec import get_preset
 
     out = tmp_path / f"{kind}.png"
@@ -320,8 +320,8 @@ def test_audio_patterns_carry_their_truth(kind, tmp_path):
 
 def test_the_chirp_rises_and_the_text_pattern_has_no_waveform(tmp_path):
     from vocoder.frontend.image import image_to_spectrogram
-    from vocoder.frontend.picture_options import PictureOptions
     from vocoder.frontend.picture import read_picture
+    from vocoder.frontend.picture_options import PictureOptions
 
     assert run_cli("pattern", "chirp", "-o", tmp_path / "c.png", "--duration", "2").code == 0
     chirp = image_to_spectrogram(read_picture(str(tmp_path / "c.png")), None, PictureOptions()).magnitude[0]

@@ -26,9 +26,9 @@ from vocoder.frontend.audio import audio_info, audio_to_spectrogram, read_audio,
 from vocoder.frontend.audiofile import encode_audio, output_format
 from vocoder.frontend.image import (embedded, image_to_spectrogram, metadata_decode_step, picture_producer,
                                     picture_uses_metadata, plain_geometry, spectrogram_to_png, warnings_of)
-from vocoder.frontend.picture_options import PictureOptions
 from vocoder.frontend.picture import (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, PictureHeader, probe, read_metadata,
                                      read_picture)
+from vocoder.frontend.picture_options import PictureOptions
 from vocoder.inversion import create
 from vocoder.inversion.base import Inverter
 from vocoder.plots import plot_spectrogram

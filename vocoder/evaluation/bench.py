@@ -33,8 +33,8 @@ from vocoder.evaluation.report import write_report
 from vocoder.frontend.audio import AUDIO_SUFFIXES, audio_info, audio_to_spectrogram, check_length, read_audio, resample
 from vocoder.frontend.audiofile import FLOAT_WAV, encode_audio
 from vocoder.frontend.image import image_to_spectrogram
-from vocoder.frontend.picture_options import PictureOptions
 from vocoder.frontend.picture import read_picture
+from vocoder.frontend.picture_options import PictureOptions
 from vocoder.frontend.stft import magnitude
 from vocoder.inversion import backend_class, create
 from vocoder.outputs import AtomicOutputs
