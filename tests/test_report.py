@@ -15,8 +15,9 @@ import pytest
 
 from conftest import in_ci, run_cli, write_wav
 from vocoder.evaluation.plots import shared_difference_limit
-from vocoder.frontend.image import PictureOptions, image_to_spectrogram
+from vocoder.frontend.image import image_to_spectrogram
 from vocoder.frontend.picture import read_picture
+from vocoder.frontend.picture_options import PictureOptions
 from vocoder.plots import PREVIEW_FLOOR_DB, mapping_floor_db
 from vocoder.spectrogram import Spectrogram
 

@@ -12,10 +12,14 @@ import warnings
 from typing import Sequence
 
 from vocoder import __version__
+from vocoder import budget, interrupts
 from vocoder.errors import VocoderError
-from vocoder import budget
 from vocoder.frontend.picture import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE
+from vocoder.frontend.picture_options import PictureOptions
+from vocoder.outputs import output_policy, write_failure
+from vocoder.provenance import printable
 from vocoder.spec import PRESETS
+from vocoder.spec_overrides import SpecOverrides, effective_spec
 
 EXIT_USAGE = 2
 FORCE_HELP = "replace outputs that already exist (an input is never replaced)"
@@ -96,8 +100,6 @@ def _spec_options(p: argparse.ArgumentParser) -> None:
 
 
 def _spec_overrides(args: argparse.Namespace):
-    from vocoder.spec_overrides import SpecOverrides
-
     return SpecOverrides(sample_rate=args.sr, n_fft=args.n_fft, hop_length=args.hop, win_length=args.win_length,
                          window=args.window, kaiser_beta=args.kaiser_beta, scale=args.scale, n_mels=args.n_mels,
                          bands_per_octave=args.bands_per_octave, fmin=args.fmin, fmax=args.fmax)
@@ -288,7 +290,6 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _invert(args: argparse.Namespace) -> int:
-    from vocoder.frontend.image import PictureOptions
     from vocoder.pipeline import InvertRequest, invert, record_path
 
     flags = {"--duration": args.duration, "--channel": args.channel, "--db-range": args.db_range,
@@ -408,7 +409,6 @@ def _bench(args: argparse.Namespace) -> int:
     from vocoder.evaluation.bench import find_clips, parse_backends, parse_kind_rules, run_bench
     from vocoder.evaluation.degrade import Degradation
     from vocoder.evaluation.fidelity import parse_metrics
-    from vocoder.spec_overrides import effective_spec
 
     overrides = _spec_overrides(args)
     spec = effective_spec(args.preset, overrides)
@@ -568,16 +568,11 @@ def training_help(command: str) -> str:
 
 
 def _fail(message: str) -> int:
-    from vocoder.provenance import printable
-
     print(f"vocoder: error: {printable(message)}", file=sys.stderr)
     return EXIT_USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from vocoder import interrupts
-    from vocoder.outputs import output_policy, write_failure
-
     argv = list(sys.argv[1:] if argv is None else argv)
     if hasattr(sys.stdout, "reconfigure"):  # a file name that is not UTF-8 still prints
         sys.stdout.reconfigure(errors="backslashreplace")

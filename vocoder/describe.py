@@ -12,8 +12,15 @@ import os
 import typing
 from typing import Any
 
+from vocoder import budget
+from vocoder.claims import check_image_claims
 from vocoder.errors import VocoderError
-from vocoder.untrusted import shown
+from vocoder.frontend.picture import probe, read_picture
+from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT, Inverter
+from vocoder.inversion.registry import BACKENDS, backend_class
+from vocoder.lock import differences_line, lock_status, summary_line
+from vocoder.provenance import sha256_file
+from vocoder.untrusted import load_json, shown, sniff
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 
@@ -27,8 +34,6 @@ def _t(value: Any, limit: int = 40) -> str:
 
 def is_audio(path: str) -> bool:
     """An audio file by its content, or by its extension when the content says nothing."""
-    from vocoder.untrusted import sniff
-
     kind = sniff(path)
     if kind is not None:
         return "audio" in kind
@@ -38,9 +43,7 @@ def is_audio(path: str) -> bool:
 def audio_record(path: str) -> dict[str, Any]:
     """What `info --json` prints for an audio file: its header and hash, the
     environment its record (OUT.wav.json beside it) says made it, and this one's."""
-    from vocoder.frontend.audio import audio_info
-    from vocoder.lock import lock_status
-    from vocoder.provenance import sha256_file
+    from vocoder.frontend.audio import audio_info  # torchaudio: `backends` never needs it
 
     header = audio_info(path)
     return {"format": "audio", "path": path, "sample_rate": header.sample_rate, "channels": header.channels,
@@ -51,8 +54,6 @@ def audio_record(path: str) -> dict[str, Any]:
 def record_environment(path: str) -> dict[str, Any] | None:
     """The ``environment`` of the vocoder record beside ``path`` (a claim of
     that file, not verified), or None when there is none or it is not ours."""
-    from vocoder.untrusted import load_json
-
     beside = path + ".json"
     try:
         with open(beside, "rb") as fh:
@@ -66,8 +67,6 @@ def record_environment(path: str) -> dict[str, Any] | None:
 def environment_lines(made_by: dict[str, Any] | None) -> list[str]:
     """Which software made a file (from its record, when there is one) and
     which runs here: the lock's sha256 and whether each environment matched it."""
-    from vocoder.lock import lock_status, summary_line
-
     lines = []
     if made_by is not None:
         packages = made_by.get("packages") if isinstance(made_by.get("packages"), dict) else {}
@@ -85,8 +84,6 @@ def environment_lines(made_by: dict[str, Any] | None) -> list[str]:
 
 
 def _lock_differences(lock: dict[str, Any]) -> str:
-    from vocoder.lock import differences_line
-
     try:
         return differences_line({"differs": dict(lock.get("differs") or {}), "missing": list(lock.get("missing") or []),
                                   "platform": lock.get("platform")})
@@ -151,8 +148,7 @@ def _range(mapping: dict[str, Any]) -> str:
 
 def picture_record(path: str, max_pixels: int) -> tuple[dict[str, Any] | None, Any]:
     """(the embedded record or None, the picture's header) for `info`."""
-    from vocoder.frontend.picture import probe
-    from vocoder.pipeline import info
+    from vocoder.pipeline import info  # the whole invert path: only `info` on a picture needs it
 
     header = probe(path, max_pixels, frame=0)
     return info(path, max_pixels), header
@@ -160,8 +156,6 @@ def picture_record(path: str, max_pixels: int) -> tuple[dict[str, Any] | None, A
 
 def picture_summary(path: str, meta: dict[str, Any] | None, header, max_pixels: int) -> list[str]:
     """What a picture is, its spec and mapping, its claims, and what was verified here."""
-    from vocoder.provenance import sha256_file
-
     frames = f", frame 1 of {header.n_frames}" if header.n_frames > 1 else ""
     size = (f"{header.width}×{header.height} pixels (columns = frames, rows = bands), {header.bands} "
             f"{header.bit_depth or 'float'}-bit {header.format}{frames}")
@@ -211,10 +205,6 @@ def picture_summary(path: str, meta: dict[str, Any] | None, header, max_pixels: 
 def _pixel_checks(path: str, header, max_pixels: int) -> list[str]:
     """Each claim the pixels can confirm or refute, one line each (the
     decode is refused first when it would exceed the memory cap)."""
-    from vocoder import budget
-    from vocoder.claims import check_image_claims
-    from vocoder.frontend.picture import read_picture
-
     estimate = budget.Estimate("info")
     estimate.add("decode the picture", budget.picture_decode(header))
     estimate.check()
@@ -233,8 +223,6 @@ def _value(value: Any) -> str:
 
 def backend_rows() -> list[dict[str, Any]]:
     """Every registered backend: name, summary, learned or not, and its options with their defaults."""
-    from vocoder.inversion.registry import BACKENDS, backend_class
-
     rows = []
     for name in BACKENDS:
         cls = backend_class(name)
@@ -252,15 +240,9 @@ def backend_rows() -> list[dict[str, Any]]:
             options.append({"name": f.name, "default": default, "type": _type_name(hints.get(f.name))})
         # Learned means a trained model stands behind it (learned_model overridden); a mel input alone
         # does not (mel-gd is classical).
-        learned = cls.learned_model is not _base_learned()
+        learned = cls.learned_model is not Inverter.learned_model
         rows.append({"name": name, "summary": cls.summary, "learned": learned, "options": options})
     return rows
-
-
-def _base_learned():
-    from vocoder.inversion.base import Inverter
-
-    return Inverter.learned_model
 
 
 def _type_name(hint: Any) -> str:
@@ -275,8 +257,6 @@ def _type_name(hint: Any) -> str:
 
 
 def backends_summary(rows: list[dict[str, Any]]) -> list[str]:
-    from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT
-
     lines = []
     for row in rows:
         mark = "  [learned]" if row["learned"] else ""

@@ -30,9 +30,10 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from vocoder.errors import VocoderError
+from vocoder.provenance import sha256_file
 
 FORCE_FLAG = "--force"
 # Write failures that are the user's environment, not a bug: said in one line.
@@ -169,8 +170,6 @@ class AtomicOutputs:
     def _check_not_source(self, target: str) -> None:
         if not self._sources or not os.path.isfile(target):
             return
-        from vocoder.provenance import sha256_file
-
         description = self._sources.get(sha256_file(target))
         if description is not None:
             raise VocoderError(f"output {target} is {description} (the same sha256): an output never replaces "
@@ -280,9 +279,6 @@ class AtomicOutputs:
 
     def write_text(self, target: str | os.PathLike, text: str) -> None:
         self.write_bytes(target, text.encode("utf-8"))
-
-    def write_with(self, target: str | os.PathLike, writer: Callable[[str], None]) -> None:
-        writer(self.reserve(target))
 
     # -- publishing ------------------------------------------------------------
 

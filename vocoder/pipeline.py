@@ -22,17 +22,18 @@ from vocoder.claims import CLAIMED_BY, LENGTH_CLAIM, ClaimReport, check_image_cl
 from vocoder.errors import VocoderError
 from vocoder.evaluation.fidelity import against_input
 from vocoder import budget
-from vocoder.frontend.audio import audio_info, audio_to_spectrogram, read_audio, write_audio
+from vocoder.frontend.audio import Audio, audio_info, audio_to_spectrogram, read_audio, write_audio
 from vocoder.frontend.audiofile import FLOAT_WAV, encode_audio, output_format
-from vocoder.frontend.image import (PictureOptions, embedded, image_to_spectrogram, metadata_decode_step,
-                                    picture_producer, picture_uses_metadata, plain_geometry, spectrogram_to_png,
-                                    warnings_of)
-from vocoder.frontend.picture import (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, PictureHeader, probe, read_metadata,
-                                     read_picture)
+from vocoder.frontend.image import (embedded, image_to_spectrogram, metadata_decode_step, picture_producer,
+                                    picture_uses_metadata, plain_geometry, spectrogram_to_png, warnings_of)
+from vocoder.frontend.picture import (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, PictureHeader, encode_png, probe,
+                                     read_metadata, read_picture)
+from vocoder.frontend.picture_options import PictureOptions
 from vocoder.inversion import create
 from vocoder.inversion.base import Inverter
 from vocoder.plots import plot_spectrogram
-from vocoder.provenance import AtomicOutputs, printable, sha256_file, to_json
+from vocoder.outputs import AtomicOutputs
+from vocoder.provenance import printable, sha256_file, to_json
 from vocoder.record import inversion_record, job_record
 from vocoder.spec import SpectrogramSpec, get_preset
 from vocoder.spectrogram import Spectrogram
@@ -458,7 +459,6 @@ def desonify_audio(audio_path: str, output: str, size: tuple[int, int] | None = 
     """
     import soundfile as sf
 
-    from vocoder.frontend.picture import encode_png
     from vocoder.frontend.sonify import desonify
 
     claimed: dict[str, Any] = {}
@@ -515,8 +515,6 @@ def make_pattern(kind: str, output: str, preset: str = "linear", overrides: Spec
     """A test-pattern spectrogram PNG (spec embedded) and, for audio patterns,
     its truth WAV beside it (OUT.png.truth.wav), with a record."""
     from vocoder.frontend import patterns
-    from vocoder.frontend.audio import Audio
-    from vocoder.spectrogram import Spectrogram
 
     if kind not in patterns.KINDS:
         raise VocoderError(f"unknown pattern {kind!r}; choose one of {', '.join(patterns.KINDS)}")

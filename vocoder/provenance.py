@@ -1,8 +1,4 @@
-"""Hashes and environment facts for provenance records.
-
-``AtomicOutputs`` (all-or-nothing output files) lives in ``vocoder.outputs``
-and is re-exported here for the modules that import it from this place.
-"""
+"""Hashes and environment facts for provenance records, and JSON that always loads."""
 
 from __future__ import annotations
 
@@ -16,7 +12,6 @@ from importlib import metadata
 from typing import Any
 
 from vocoder.lock import lock_status
-from vocoder.outputs import AtomicOutputs, umask  # noqa: F401  (re-exported)
 
 
 def sha256_file(path: str | os.PathLike) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from vocoder.errors import VocoderError
+from vocoder.frontend.filterbank import axis_fields, axis_problems, filterbank_for
 from vocoder.untrusted import brief, load_json, shown
 
 # The frequency axis; each has one class in vocoder/frontend/filterbank.py
@@ -149,8 +150,6 @@ class SpectrogramSpec:
         if self.scale not in SCALES:
             yield f"scale must be one of {', '.join(SCALES)} (got {shown(self.scale)})"
         else:
-            from vocoder.frontend.filterbank import axis_problems
-
             yield from axis_problems(self)
             if self.scale == "mel" and _is_number(self.n_mels) and not 1 <= self.n_mels <= self.n_stft_bins:
                 yield f"a mel spec needs 1 <= n_mels <= n_fft//2+1 = {self.n_stft_bins} (got {shown(self.n_mels)})"
@@ -174,8 +173,6 @@ class SpectrogramSpec:
     def filterbank(self):
         """The axis object (:mod:`vocoder.frontend.filterbank`): linear STFT
         magnitude ↔ this spec's rows, band centre frequencies, n_bins."""
-        from vocoder.frontend.filterbank import filterbank_for
-
         return filterbank_for(self)
 
     @property
@@ -230,8 +227,6 @@ class SpectrogramSpec:
     def as_linear(self) -> "SpectrogramSpec":
         """The plain linear-STFT spec under this one: same rate, framing and
         window, no filterbank, no log floor, no magnitude epsilon."""
-        from vocoder.frontend.filterbank import axis_fields
-
         return dataclasses.replace(
             self, scale="linear", **{name: None for name in axis_fields()},
             fmin=0.0, fmax=None, log_floor=None, magnitude_eps=0.0,
@@ -299,10 +294,6 @@ PRESETS: dict[str, SpectrogramSpec] = {
         padding="center", scale="linear",
     ),
 }
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def get_preset(name: str) -> SpectrogramSpec:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vocoder.errors import VocoderError
+from vocoder.frontend.filterbank import axis_fields
 from vocoder.spec import SpectrogramSpec, get_preset
 
 DEFAULT_PRESET = "linear"
@@ -123,8 +124,6 @@ def effective_spec(preset: str | None, overrides: SpecOverrides | None = None) -
         raise VocoderError("--fmin/--fmax set the band range of a mel or log axis; a linear axis always spans "
                            "0 Hz to Nyquist (add --scale mel or --scale log)")
     if scale != base.scale:
-        from vocoder.frontend.filterbank import axis_fields
-
         fresh: dict[str, Any] = {f: None for f in axis_fields()}
         fresh.update(scale=scale, fmin=0.0, fmax=None)
         if scale == "mel":

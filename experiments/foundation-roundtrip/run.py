@@ -18,8 +18,9 @@ from pathlib import Path
 import torch
 
 from vocoder.frontend.audio import Audio, audio_to_spectrogram, read_audio
-from vocoder.frontend.image import PictureOptions, image_to_spectrogram, spectrogram_to_png
+from vocoder.frontend.image import image_to_spectrogram, spectrogram_to_png
 from vocoder.frontend.picture import read_picture
+from vocoder.frontend.picture_options import PictureOptions
 from vocoder.frontend.stft import magnitude
 from vocoder.inversion import create
 from vocoder.spec import PRESETS

@@ -29,12 +29,14 @@ from vocoder.evaluation import hallucination as hal
 from vocoder.evaluation import perceptual
 from vocoder.evaluation.degrade import Degradation, write_input_picture
 from vocoder.evaluation.plots import plot_clip_row, plot_difference_map, plot_triptych
+from vocoder.evaluation.report import write_report
 from vocoder.frontend.audio import AUDIO_SUFFIXES, audio_info, audio_to_spectrogram, check_length, read_audio, resample
 from vocoder.frontend.audiofile import FLOAT_WAV, encode_audio
-from vocoder.frontend.image import PictureOptions, image_to_spectrogram
+from vocoder.frontend.image import image_to_spectrogram
 from vocoder.frontend.picture import read_picture
+from vocoder.frontend.picture_options import PictureOptions
 from vocoder.frontend.stft import magnitude
-from vocoder.inversion import create
+from vocoder.inversion import backend_class, create
 from vocoder.outputs import AtomicOutputs
 from vocoder.provenance import printable, sha256_file, to_json
 from vocoder.record import inversion_record
@@ -89,8 +91,6 @@ def parse_backends(text: str, iters: int | None = None, seed: int = 0) -> list[B
             if not eq or not key:
                 raise VocoderError(f"backend option {pair!r} in {entry!r} is not KEY=VALUE")
             own[key] = _option_value(value)
-        from vocoder.inversion import backend_class
-
         accepted = backend_class(name).options()
         options = {k: v for k, v in (("iters", iters), ("seed", seed)) if v is not None and k in accepted}
         options.update(own)
@@ -199,8 +199,6 @@ def run_bench(clips: list[Clip], backends: list[BackendChoice], preset: str, out
     line), the clips and any checkpoint are protected: ``out_dir`` may not be
     or hold any of them.
     """
-    from vocoder.evaluation.report import write_report
-
     degradation.validate()
     spec = spec if spec is not None else get_preset(preset)
     inverters = {choice.label: create(choice.name, **choice.options) for choice in backends}

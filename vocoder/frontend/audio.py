@@ -13,6 +13,7 @@ import torchaudio.functional as AF
 
 from vocoder.errors import VocoderError
 from vocoder.frontend import stft as stft_ops
+from vocoder.frontend.audiofile import encode_audio, output_format
 from vocoder.provenance import sha256_file
 from vocoder.spec import MAX_SAMPLE_RATE, SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
@@ -135,8 +136,6 @@ def audio_to_spectrogram(audio: Audio, spec: SpectrogramSpec) -> Spectrogram:
 def write_audio(path: str | os.PathLike, samples: torch.Tensor, sample_rate: int) -> None:
     """Write (channels × samples) in the format the extension names (.wav:
     16-bit PCM, .flac, .ogg); the caller makes it atomic (vocoder.outputs)."""
-    from vocoder.frontend.audiofile import encode_audio, output_format
-
     data = encode_audio(samples, sample_rate, output_format(path))
     with open(path, "wb") as fh:
         fh.write(data)

@@ -53,12 +53,6 @@ class ColormapFit:
                 "poor_fit_threshold": POOR_FIT_DELTA_E, "fits": self.fits}
 
 
-def known_maps() -> list[str]:
-    import matplotlib
-
-    return sorted(matplotlib.colormaps)
-
-
 def lut(name: str, size: int = LUT_SIZE) -> np.ndarray:
     """size × 3 sRGB colours in [0, 1] along matplotlib's map ``name``."""
     import matplotlib

@@ -3,7 +3,11 @@ spectrogram's rows and back.
 
 Every question "which axis is this?" is answered here, so a new axis is one
 class in :data:`AXES`. The spec owns its axis: ``spec.filterbank()`` returns
-the object, ``spec.is_linear`` and ``spec.n_bins`` ask it.
+the object, ``spec.is_linear`` and ``spec.n_bins`` ask it, and the spec's
+validation asks :func:`axis_problems`. So this module sits below
+:mod:`vocoder.spec`: it imports neither the spec nor the Spectrogram, it is
+handed them (a ``SpectrogramSpec`` and, for :meth:`Filterbank.inverse`, a
+``Spectrogram``).
 
 * ``linear``: the STFT's own bins, 0 Hz to Nyquist; forward and inverse are
   the identity.
@@ -23,14 +27,10 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import TYPE_CHECKING, ClassVar, Iterator
+from typing import ClassVar, Iterator
 
 import numpy as np
 import torch
-
-if TYPE_CHECKING:  # spec.py imports this module while it is being defined
-    from vocoder.spec import SpectrogramSpec
-    from vocoder.spectrogram import Spectrogram
 
 
 class Filterbank:
@@ -163,6 +163,8 @@ class MelAxis(Filterbank):
         return f"{spec.n_mels} {spec.mel_scale} mel bands, {spec.fmin:g}–{spec.f_max:g} Hz"
 
     def matrix(self) -> torch.Tensor:
+        # Here, not at the top: it imports librosa and torchaudio, which a spec (imported by the
+        # CLI at start-up) never needs unless a mel matrix is built.
         from vocoder.frontend.mel import filterbank
 
         return filterbank(self.spec)

@@ -19,31 +19,28 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from vocoder.errors import VocoderError
+from vocoder.frontend import colormap
+from vocoder.frontend.crop import find_plot_area
+from vocoder.frontend.display_axes import band_rows
 from vocoder.frontend.picture import METADATA_KEY, Picture, encode_png
-from vocoder.spec import SpectrogramSpec
+from vocoder.frontend.picture_options import MAX_DB, PictureOptions
+from vocoder.frontend.producers import recognise
+from vocoder.spec import PRESETS, SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 from vocoder.untrusted import brief, shown
 
 FORMAT_NAME = "vocoder.spectrogram"
 FORMAT_VERSION = 1
 DEFAULT_DYNAMIC_RANGE_DB = 100.0
-# Largest |dB| a mapping may name. 200 dB of amplitude is 10^10: beyond the
-# ~150 dB a float32 waveform can resolve, and its powers (10^20) still fit
-# float32 sums; a larger figure is a typo or a hostile file, not a recording.
-MAX_DB = 200.0
 # A picture is at least 2×2 pixels: one time and one frequency step.
 MIN_SIDE = 2
-# --duration above a day is a typo; the memory budget decides below that.
-MAX_DURATION = 86_400.0
-# A Gaussian wider than 1000 pixels flattens any spectrogram to a constant.
-MAX_BLUR = 1000.0
 CHANNEL_NAMES = {1: ["mono"], 2: ["left", "right"]}
 
 
@@ -257,88 +254,9 @@ def _metadata_spectrogram(picture: Picture, path: str) -> Spectrogram:
 # -- decoding: any picture -------------------------------------------------------
 
 
-ChannelChoice = Literal["grey", "r", "g", "b", "stereo"]
-PLANES = ("grey", "r", "g", "b")
-
-
-@dataclass(frozen=True)
-class PictureOptions:
-    """How an analyst turns a picture without metadata into a spectrogram.
-
-    The chain, in order: crop → values (a colour map, named planes, or
-    brightness) → polarity → flip → resize → blur → brightness → amplitude.
-    """
-
-    channel: ChannelChoice = "grey"
-    planes: tuple[str, ...] | None = None  # one plane per output channel, e.g. ("g", "b"); overrides channel
-    colormap: str | None = None  # a matplotlib map name or "auto": colours → values; None: brightness
-    colorbar: tuple[int, int, int, int] | None = None  # box of a colour bar to take the map from
-    crop: tuple[int, int, int, int] | str | None = None  # LEFT, TOP, RIGHT, BOTTOM pixels, or "auto"
-    duration: float | None = None  # seconds; None: one frame per image column
-    freq_range: tuple[float, float] | None = None  # Hz at the bottom and top rows (linear axis)
-    row_scale: str = "uniform"  # how the rows were drawn: evenly per band, or as librosa's specshow draws them
-    flip: bool = True  # image top = highest frequency
-    blur_sigma: float = 0.0  # Gaussian blur in output pixels; 0 = off
-    dark_is_loud: bool = False  # inverted polarity: black is the loudest value
-    mapping: Literal["db", "power"] = "db"
-    db_min: float = -80.0  # brightness 0+ (librosa's display default top_db=80)
-    db_max: float = 0.0  # brightness 1
-    power: float | None = None  # mapping "power": brightness = (amplitude / peak) ** power
-    quantisation: Literal["round", "truncate"] = "round"  # how the producer turned values into integers
-    level_reference: float | None = None  # amplitude of brightness 1 when the picture's producer says
-
-    def validate(self) -> None:
-        """The one check of an analyst's options (CLI, notebook or bench)."""
-        if self.channel not in ("grey", "r", "g", "b", "stereo"):
-            raise VocoderError(f"--channel must be grey, r, g, b or stereo (got {shown(self.channel)})")
-        numbers = {"--duration": self.duration, "--blur": self.blur_sigma, "--db-range MIN": self.db_min,
-                   "--db-range MAX": self.db_max}
-        for flag, value in numbers.items():
-            if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
-                                      or not math.isfinite(value)):
-                raise VocoderError(f"{flag} must be a finite number (got {shown(value)})")
-        if self.duration is not None and not 0 < self.duration <= MAX_DURATION:
-            raise VocoderError(f"--duration must be a positive number of seconds, at most {MAX_DURATION:g} "
-                               f"(one day; got {self.duration:g})")
-        if not 0 <= self.blur_sigma <= MAX_BLUR:
-            raise VocoderError(f"--blur must be in 0..{MAX_BLUR:g} pixels (got {self.blur_sigma:g})")
-        if not -MAX_DB <= self.db_min < self.db_max <= MAX_DB:
-            raise VocoderError(f"--db-range needs -{MAX_DB:g} <= MIN < MAX <= {MAX_DB:g} "
-                               f"(got {self.db_min:g} {self.db_max:g})")
-        if self.planes is not None and (not 1 <= len(self.planes) <= 2 or any(p not in PLANES for p in self.planes)):
-            raise VocoderError(f"--channels takes one or two of {', '.join(PLANES)}, e.g. g,b (got "
-                               f"{','.join(self.planes)})")
-        if self.planes is not None and self.colormap is not None:
-            raise VocoderError("--channels and --colormap exclude each other: a colour map reads all three planes")
-        if self.colorbar is not None and self.colormap not in (None, "colorbar"):
-            raise VocoderError("--colorbar takes the colour map from the picture; leave --colormap out")
-        if self.mapping not in ("db", "power"):
-            raise VocoderError(f"--mapping must be db or power (got {self.mapping!r})")
-        if self.mapping == "power" and not (self.power is not None and 0 < self.power <= 10
-                                            and math.isfinite(self.power)):
-            raise VocoderError(f"--mapping power needs --power P with 0 < P <= 10 (got {self.power})")
-        if self.mapping == "db" and self.power is not None:
-            raise VocoderError("--power goes with --mapping power")
-        if self.freq_range is not None:
-            low, high = self.freq_range
-            if not (math.isfinite(low) and math.isfinite(high) and 0 <= low < high):
-                raise VocoderError(f"--freq-range needs 0 <= LOW < HIGH in Hz (got {low:g} {high:g})")
-        from vocoder.frontend.display_axes import ROW_SCALES
-
-        if self.row_scale not in ROW_SCALES:
-            raise VocoderError(f"--row-scale must be one of {', '.join(ROW_SCALES)} (got {self.row_scale!r})")
-        if self.row_scale != "uniform" and self.freq_range is not None:
-            raise VocoderError("--row-scale and --freq-range exclude each other: the row scale fixes the range")
-        if self.level_reference is not None and not (self.level_reference > 0 and
-                                                     math.isfinite(self.level_reference)):
-            raise VocoderError(f"the picture's level reference must be a positive number (got {self.level_reference})")
-
-
 def _select_channels(pixels: np.ndarray, bands: str, options: PictureOptions, steps: list[dict],
                      full: np.ndarray) -> torch.Tensor:
     """Pixels (cropped) → (channels, H, W) values in [0, 1] before polarity."""
-    from vocoder.frontend import colormap
-
     colour = bands.startswith("RGB")
     if bands.endswith("A"):
         steps.append({"step": "drop_alpha", "note": "the alpha channel was ignored"})
@@ -420,8 +338,6 @@ def _crop(picture: Picture, options: PictureOptions, steps: list[dict]) -> np.nd
     if options.crop is None:
         return picture.pixels
     if options.crop == "auto":
-        from vocoder.frontend.crop import find_plot_area
-
         found = find_plot_area(picture.pixels)
         box = found.box
         step = {"step": "crop", "box": list(box), "method": "auto: " + found.method, "confidence": found.confidence}
@@ -478,7 +394,6 @@ def _to_magnitude(planes: torch.Tensor, options: PictureOptions, steps: list[dic
 def _sample_display_rows(planes: torch.Tensor, spec: SpectrogramSpec, row_scale: str,
                          steps: list[dict]) -> torch.Tensor:
     """One row per band, sampled where a plotting program drew that band (bottom row first)."""
-    from vocoder.frontend.display_axes import band_rows
 
     height = planes.shape[1]
     rows = torch.from_numpy(band_rows(spec, height, row_scale)).clamp(0, height - 1)
@@ -595,8 +510,6 @@ def picture_producer(picture: Picture, ignore_metadata: bool):
     """The known producer's reading of a picture without our metadata, or None."""
     if ignore_metadata or picture.metadata is not None:
         return None
-    from vocoder.frontend.producers import recognise
-
     return recognise(picture)
 
 
@@ -612,7 +525,5 @@ def image_to_spectrogram(picture: Picture, spec: SpectrogramSpec | None, options
         return picture_to_spectrogram(picture, reading.spec, reading.options,
                                       producer={"producer": reading.producer, "claims": reading.claims})
     if spec is None:
-        from vocoder.spec import PRESETS
-
         spec = PRESETS["linear"]
     return picture_to_spectrogram(picture, spec, options, path=path or "the picture")

@@ -1,7 +1,8 @@
 """Mel filterbanks, built by the library a spec names.
 
 The mel axis (:class:`vocoder.frontend.filterbank.MelAxis`) uses these
-matrices; its inverse is the NNLS every non-linear axis shares.
+matrices; its inverse is the NNLS every non-linear axis shares. Like the
+axes, this module is below :mod:`vocoder.spec` and is handed a spec.
 """
 
 from __future__ import annotations
@@ -13,12 +14,9 @@ import numpy as np
 import torch
 import torchaudio.functional as AF
 
-from vocoder.spec import SpectrogramSpec
-from vocoder.spectrogram import Spectrogram
-
 
 @lru_cache(maxsize=16)
-def _filterbank_cached(spec: SpectrogramSpec) -> torch.Tensor:
+def _filterbank_cached(spec: "SpectrogramSpec") -> torch.Tensor:
     if spec.mel_filterbank == "torchaudio":
         fb = AF.melscale_fbanks(spec.n_stft_bins, spec.fmin, spec.f_max, spec.n_mels, spec.sample_rate,
                                 norm=spec.mel_norm, mel_scale=spec.mel_scale)
@@ -30,7 +28,7 @@ def _filterbank_cached(spec: SpectrogramSpec) -> torch.Tensor:
     return torch.from_numpy(fb)
 
 
-def filterbank(spec: SpectrogramSpec) -> torch.Tensor:
+def filterbank(spec: "SpectrogramSpec") -> torch.Tensor:
     """The (n_mels × n_fft//2+1) mel matrix of a mel spec, as float64.
 
     Built by the library the spec names: librosa for HiFi-GAN and BigVGAN,
@@ -41,15 +39,7 @@ def filterbank(spec: SpectrogramSpec) -> torch.Tensor:
     return _filterbank_cached(spec)
 
 
-def linear_to_mel(linear_magnitude: torch.Tensor, spec: SpectrogramSpec) -> torch.Tensor:
+def linear_to_mel(linear_magnitude: torch.Tensor, spec: "SpectrogramSpec") -> torch.Tensor:
     """Apply the mel filterbank: (..., n_fft//2+1, frames) → (..., n_mels, frames)."""
     return torch.matmul(filterbank(spec).to(linear_magnitude.dtype), linear_magnitude)
 
-
-def mel_to_linear(spectrogram: Spectrogram) -> Spectrogram:
-    """Non-negative least-squares estimate of the linear magnitude behind a mel
-    (the mel axis's inverse, :func:`vocoder.frontend.filterbank.nnls_inverse`);
-    any other spectrogram is returned unchanged."""
-    if spectrogram.spec.scale != "mel":
-        return spectrogram
-    return spectrogram.spec.filterbank().inverse(spectrogram)

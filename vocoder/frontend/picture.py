@@ -21,7 +21,7 @@ import png  # pypng
 from PIL import Image, UnidentifiedImageError
 
 from vocoder.errors import VocoderError
-from vocoder.frontend.png_stream import idat_pieces
+from vocoder.frontend.png_stream import PngRowWriter, idat_pieces
 from vocoder.untrusted import brief, load_json, shown, sniff
 
 METADATA_KEY = "vocoder"
@@ -57,10 +57,6 @@ class Picture:
     @property
     def height(self) -> int:
         return self.pixels.shape[0]
-
-    def integer_pixels(self) -> np.ndarray:
-        """The stored integers (exact: pixels were made as int / (2^bits - 1))."""
-        return np.rint(self.pixels * (2**self.bit_depth - 1)).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -406,8 +402,6 @@ def encode_png(array: np.ndarray, text: dict[str, str] | None = None) -> bytes:
     uncompressed iTXt chunks placed before the image data (the same bytes as
     the row-by-row writer of ``png_stream`` gives)."""
     import io
-
-    from vocoder.frontend.png_stream import PngRowWriter
 
     if array.dtype == np.uint8:
         bits = 8

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from vocoder.errors import VocoderError
 from vocoder.frontend.picture import Picture
+from vocoder.frontend.picture_options import PictureOptions
 from vocoder.spec import SpectrogramSpec
 
 
@@ -26,7 +27,7 @@ from vocoder.spec import SpectrogramSpec
 class ProducerReading:
     producer: str
     spec: SpectrogramSpec
-    options: Any  # vocoder.frontend.image.PictureOptions
+    options: PictureOptions
     claims: dict[str, Any]  # the producer's own parameters, as read from the file
     n_samples: int | None  # waveform length the producer's frames describe
 
@@ -72,8 +73,6 @@ class Riffusion:
         return float(value)
 
     def read(self, picture: Picture) -> ProducerReading:
-        from vocoder.frontend.image import PictureOptions
-
         claims = {k: picture.exif[t] for k, t in self.TAGS.items() if t in picture.exif}
         sr = self._number(picture, "sample_rate")
         if not (1000 <= sr <= 384000 and sr == int(sr)):

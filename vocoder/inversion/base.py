@@ -10,9 +10,11 @@ from typing import Any, ClassVar
 
 import torch
 
+from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
+from vocoder.untrusted import shown
 
 # Said wherever a learned backend's output appears (record, stderr, report).
 LEARNED_OUTPUT_STATEMENT = (
@@ -72,8 +74,6 @@ class Inverter(ABC):
     def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
         """Bytes :meth:`invert` holds at its peak for this input (the memory
         budget asks before any work); learned backends add their activations."""
-        from vocoder import budget
-
         return budget.phase_retrieval(self.name, channels, spec.as_linear(), frames, samples)
 
     @classmethod
@@ -137,8 +137,6 @@ MAX_SEED = 2**63 - 1
 
 
 def _coerce(flag: str, key: str, value: Any, want: Any) -> Any:
-    from vocoder.untrusted import shown
-
     args = typing.get_args(want)
     if typing.get_origin(want) is typing.Literal:
         if value not in args:

@@ -3,7 +3,8 @@
 ``checkpoint`` is a pretrained name (``hifigan-v1-lj``, see `vocoder models`),
 a model file (``.safetensors`` from `vocoder export` or `vocoder import`) or a
 training checkpoint (``.ckpt`` from `vocoder fit`); :mod:`vocoder.models.store`
-reads all of them without running pickled code. The model's spec travels with
+reads the files without running pickled code, and
+:mod:`vocoder.models.loading` resolves a name or a file. The model's spec travels with
 it and is the only spec the backend accepts.
 """
 
@@ -14,9 +15,11 @@ from typing import Any, ClassVar
 
 import torch
 
+from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT, Inverter
-from vocoder.models import store
+from vocoder.models import loading, store
+from vocoder.models.inference import prepare_for_inference
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
@@ -36,7 +39,7 @@ class HiFiGAN(Inverter):
         if not self.checkpoint:
             raise VocoderError("backend 'hifigan' needs --checkpoint: a model name (`vocoder models`), a "
                                ".safetensors from `vocoder export`/`vocoder import`, or a .ckpt from `vocoder fit`")
-        self._model = store.load(self.checkpoint)
+        self._model = loading.load(self.checkpoint)
         self._forward = None  # the fast CPU path is built on first use (experiments/hifigan-v1-speed)
 
     @property
@@ -48,15 +51,11 @@ class HiFiGAN(Inverter):
         return self.model.spec
 
     def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
-        from vocoder import budget
-
         return budget.generator_activations(self.model.generator.config(), channels, frames)
 
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
         features = spectrogram.log_features()  # channels as batch
         if self._forward is None:
-            from vocoder.models.inference import prepare_for_inference
-
             # Same function as the generator to float32 rounding, ~1.5x faster on CPU (channels-last,
             # polyphase upsampling, fused kernels); measured in experiments/hifigan-v1-speed.
             self._forward = prepare_for_inference(self.model.generator)

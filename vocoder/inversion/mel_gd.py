@@ -26,6 +26,7 @@ from vocoder.inversion.base import Inverter
 from vocoder.inversion.griffinlim import check_options, fast_griffin_lim
 from vocoder.inversion.pghi import check_tol, gamma as pghi_gamma, pghi_phase
 from vocoder.inversion.pghi_fgla import HYBRID_TOL
+from vocoder.models.losses import LogMel
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
@@ -84,8 +85,6 @@ def fit_waveform(start: torch.Tensor, spectrogram: Spectrogram, iters: int,
     """Adam on the samples of ``start`` (channels × samples) against the
     log-mel L1 to ``spectrogram`` (a mel with a log floor); returns the
     waveform and the loss before each step and after the last."""
-    from vocoder.models.losses import LogMel
-
     spec = spectrogram.spec
     # The loss mel covers the target's band (fmin..fmax), not up to Nyquist
     # as HiFi-GAN's training loss does: above fmax the target says nothing,

@@ -45,6 +45,7 @@ import numpy as np
 import torch
 
 from vocoder.errors import VocoderError
+from vocoder.frontend.stft import istft
 from vocoder.inversion.base import Inverter
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
@@ -337,24 +338,6 @@ def real_bins(spec: SpectrogramSpec, bins: int) -> tuple[int, ...]:
     return (0, bins - 1) if spec.n_fft % 2 == 0 and bins > 1 else (0,)
 
 
-def snap_real(angle: np.ndarray) -> np.ndarray:
-    """The nearer of 0 and π to each angle: the phase of a real value with the
-    sign the integrated phase points to."""
-    return np.where(np.cos(angle) < 0.0, np.pi, 0.0)
-
-
-def pghi_phase_channel(magnitude: np.ndarray, spec: SpectrogramSpec, tol: float,
-                       rng: np.random.Generator) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Phase (bins × frames, float64, our STFT's convention) for one channel's
-    |X|, with the bookkeeping of :func:`integrate_channel`. DC and Nyquist are
-    0 or π, as :func:`pghi_phase` makes them."""
-    phase, info = integrate_channel(magnitude, spec, tol, rng)
-    phase = phase - frame_start_shift(spec) * np.arange(phase.shape[1])
-    for k in real_bins(spec, phase.shape[1]):
-        phase[:, k] = snap_real(phase[:, k])
-    return phase.T, info
-
-
 @numba.njit(cache=True, nogil=True)
 def _wrapped_angles(phase, shift, nyquist, out):
     """out[m, k] = (phase[m, k] − shift·k) mod 2π as float32, with DC (and
@@ -444,7 +427,5 @@ class PGHI(Inverter):
 
     def invert_from(self, spectrogram: Spectrogram, phase: torch.Tensor, callback=None) -> torch.Tensor:
         """Non-iterative: ``callback`` (for iterative backends) has nothing to see."""
-        from vocoder.frontend.stft import istft
-
         magnitude = spectrogram.magnitude.detach().to("cpu", torch.float32)
         return istft(magnitude * phase, spectrogram.spec, spectrogram.length)

@@ -15,7 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vocoder.errors import VocoderError
 from vocoder.models.norm import remove_weight_norm, weight_normed
+from vocoder.untrusted import shown
 
 # HiFi-GAN generator and discriminators use leaky ReLU with slope 0.1.
 LRELU_SLOPE = 0.1
@@ -60,9 +62,6 @@ _CONFIG_KEYS = ("in_channels", "upsample_rates", "upsample_kernel_sizes", "upsam
 def check_config(config: Any) -> dict[str, Any]:
     """A generator configuration from a file, type- and range-checked (raises
     VocoderError naming the first bad field); returns it as plain values."""
-    from vocoder.errors import VocoderError
-    from vocoder.untrusted import shown
-
     def whole(name: str, value: Any, low: int, high: int) -> int:
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             raise VocoderError(f"generator {name} must be a whole number in {low}..{high} (got {shown(value)})")

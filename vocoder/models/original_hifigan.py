@@ -24,6 +24,7 @@ import torch
 from vocoder.errors import VocoderError
 from vocoder.models.hifigan import HiFiGANGenerator
 from vocoder.models.store import torch_load_weights
+from vocoder.provenance import sha256_file
 from vocoder.spec import PRESETS, SpectrogramSpec
 
 MAX_CONFIG_BYTES = 1 << 20  # a HiFi-GAN config is under 1 kB
@@ -96,8 +97,6 @@ def read_generator_state(path: str) -> dict[str, torch.Tensor]:
 
 def import_generator(generator_path: str, config_path: str) -> tuple[HiFiGANGenerator, SpectrogramSpec, dict]:
     """(folded generator in eval mode, its spec, provenance of the import)."""
-    from vocoder.provenance import sha256_file
-
     config = read_config(config_path)
     spec = spec_from_config(config, config_path)
     arch = generator_config(config, spec.n_mels)

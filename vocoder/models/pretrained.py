@@ -19,6 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from vocoder.errors import VocoderError
+from vocoder.models import original_hifigan, store
+from vocoder.models.hifigan import VERSIONS
+from vocoder.provenance import sha256_file
+from vocoder.spec import get_preset
 
 CACHE_ENV = "VOCODER_CACHE_DIR"
 INSTALL_HINT = "pip install 'vocoder[pretrained]' (make demo and make test install it)"
@@ -39,9 +43,6 @@ class PretrainedModel:
     preset: str = "hifigan"  # the spec, checked at conversion
 
     def generator_config(self) -> dict[str, Any]:
-        from vocoder.models.hifigan import VERSIONS
-        from vocoder.spec import get_preset
-
         return {"in_channels": get_preset(self.preset).n_mels, **VERSIONS[self.version].to_dict()}
 
 
@@ -115,13 +116,11 @@ def availability(name: str) -> str:
 
 def _valid_cache(model: PretrainedModel) -> bool:
     """The cached file exists and says it was converted from the listed source."""
-    from vocoder.models.store import read_model_file
-
     path = cached_path(model)
     if not path.is_file():
         return False
     try:
-        meta, _ = read_model_file(str(path))
+        meta, _ = store.read_model_file(str(path))
     except VocoderError:
         return False
     return (meta.get("source") or {}).get("sha256") == model.sha256 and meta.get("name") == model.name
@@ -129,9 +128,6 @@ def _valid_cache(model: PretrainedModel) -> bool:
 
 def resolve(name: str) -> str:
     """Path of the model file for ``name``, converting the packaged weights once."""
-    from vocoder.models import original_hifigan, store
-    from vocoder.provenance import sha256_file
-
     model = _model(name)
     target = cached_path(model)
     if _valid_cache(model):
@@ -147,8 +143,6 @@ def resolve(name: str) -> str:
     if config is None:
         raise VocoderError(f"{model.package} is installed without its {model.config}: reinstall it")
     generator, spec, origin = original_hifigan.import_generator(str(source), str(config))
-    from vocoder.spec import get_preset
-
     if spec != get_preset(model.preset) or generator.config() != model.generator_config():
         raise VocoderError(f"{config} does not describe {name} as listed ({model.version}, preset {model.preset}); "
                            f"reinstall {model.package}")
@@ -166,17 +160,14 @@ def resolve(name: str) -> str:
 
 def describe() -> list[dict[str, Any]]:
     """One entry per named model, for `vocoder models`."""
-    from vocoder.models.store import describe_architecture, parameter_count
-    from vocoder.spec import get_preset
-
     rows = []
     for model in MODELS.values():
         spec = get_preset(model.preset)
         rows.append({
             "name": model.name, "summary": model.summary,
-            "architecture": f"{describe_architecture(model.architecture, model.generator_config())} "
+            "architecture": f"{store.describe_architecture(model.architecture, model.generator_config())} "
                             f"({model.architecture})",
-            "parameters": parameter_count(model.architecture, model.generator_config()),
+            "parameters": store.parameter_count(model.architecture, model.generator_config()),
             "spec": f"preset {model.preset} ({spec.sample_rate} Hz, n_fft {spec.n_fft}, hop {spec.hop_length}, "
                     f"{spec.n_mels} {spec.mel_scale} mels {spec.fmin:g}-{spec.f_max:g} Hz)",
             "training_data": model.training_data, "licence": model.licence,

@@ -12,14 +12,17 @@ Formats:
   read with ``torch.load(weights_only=True)``, so a pickled object is refused,
   never executed; the same metadata travels under its ``"vocoder"`` key.
 
-Pretrained names (``hifigan-v1-lj``) resolve through
-:mod:`vocoder.models.pretrained` to a cached model file. Nothing here imports
+This is the bottom of the model files: it reads and writes paths only.
+Published models' names (``hifigan-v1-lj``) become cached model files in
+:mod:`vocoder.models.pretrained`, above this module, and a reference that may
+be either is resolved by :mod:`vocoder.models.loading`. Nothing here imports
 Lightning.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import pickle
 import zipfile
@@ -30,9 +33,13 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from vocoder import budget
 from vocoder.errors import VocoderError
-from vocoder.models.hifigan import VERSIONS, HiFiGANGenerator
+from vocoder.models.hifigan import VERSIONS, HiFiGANGenerator, check_config
+from vocoder.outputs import AtomicOutputs
+from vocoder.provenance import sha256_file
 from vocoder.spec import PRESETS, SpectrogramSpec
+from vocoder.untrusted import brief, load_json, shown
 
 META_KEY = "vocoder"  # safetensors metadata key and training-checkpoint key
 FORMAT = 2  # 1: the first exports ({"model", "generator", "batches", "source_sha256"}), still read
@@ -101,8 +108,6 @@ def _upgrade(meta: Any, where: str) -> dict[str, Any]:
     if meta.get("format") != FORMAT:
         raise VocoderError(f"{where}: unknown model metadata format {meta.get('format')!r}")
     if meta.get("architecture") not in ARCHITECTURES:
-        from vocoder.untrusted import shown
-
         raise VocoderError(f"{where} holds a {shown(meta.get('architecture'))} model; vocoder knows "
                            f"{', '.join(ARCHITECTURES)}")
     if isinstance(meta.get("spec"), dict):
@@ -110,10 +115,6 @@ def _upgrade(meta: Any, where: str) -> dict[str, Any]:
     if not isinstance(meta.get("config"), dict) or not isinstance(meta.get("spec"), dict):
         raise VocoderError(f"{where}: its metadata lacks the model's config or spec")
     if meta["architecture"] == "hifigan":  # sizes come from the file: check them before anything is built
-        import math
-
-        from vocoder.models.hifigan import check_config
-
         try:
             config = check_config(meta["config"])
         except VocoderError as exc:
@@ -133,8 +134,6 @@ def build(meta: dict[str, Any], state: dict[str, torch.Tensor], where: str, weig
     ``weight_norm``: the state dict holds weight-norm parametrisations (training
     checkpoints) rather than folded weights (model files).
     """
-    from vocoder import budget
-
     if meta["architecture"] == "hifigan":
         budget.model_load(meta["config"], os.path.getsize(where) if os.path.isfile(where) else 0).check()
     try:
@@ -143,8 +142,6 @@ def build(meta: dict[str, Any], state: dict[str, torch.Tensor], where: str, weig
             generator.remove_weight_norm()
         generator.load_state_dict(state)
     except (TypeError, KeyError, ValueError, RuntimeError) as exc:
-        from vocoder.untrusted import brief
-
         raise VocoderError(f"{where}: weights do not fit the recorded architecture: {brief(exc, 200)}") from None
     if weight_norm:
         generator.remove_weight_norm()
@@ -167,8 +164,6 @@ def torch_load_weights(path: str, what: str) -> Any:
     A file that holds pickled Python objects (which would run as code) is
     refused, never executed.
     """
-    from vocoder import budget
-
     budget.checkpoint_read(path).check()
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
@@ -181,8 +176,6 @@ def torch_load_weights(path: str, what: str) -> Any:
             f"({detail.strip()}); vocoder loads weights only"
         ) from None
     except Exception as exc:  # noqa: BLE001 - any failure of the deserialiser on a user's file means unreadable
-        from vocoder.untrusted import brief
-
         raise VocoderError(f"cannot read checkpoint {path} ({what}): {brief(exc) or type(exc).__name__}") from None
 
 
@@ -207,8 +200,6 @@ def read_model_file(path: str) -> tuple[dict[str, Any], dict[str, torch.Tensor]]
     """(metadata, folded state dict) of a ``.safetensors`` model file."""
     from safetensors import SafetensorError, safe_open
 
-    from vocoder.untrusted import brief, load_json
-
     try:
         with safe_open(path, framework="pt") as fh:
             header = fh.metadata() or {}
@@ -222,19 +213,10 @@ def read_model_file(path: str) -> tuple[dict[str, Any], dict[str, torch.Tensor]]
     return meta, state
 
 
-def load(reference: str | os.PathLike) -> LoadedModel:
-    """A generator from a pretrained name, a model file or a training checkpoint."""
-    from vocoder.models import pretrained
-    from vocoder.provenance import sha256_file
-
-    reference = os.fspath(reference)
-    if reference in pretrained.MODELS:
-        path = pretrained.resolve(reference)
-    else:
-        path = reference
-        if not os.path.isfile(path):
-            raise VocoderError(f"checkpoint not found: {path} (neither a file nor a known model name; "
-                               "`vocoder models` lists the names)")
+def load_file(path: str | os.PathLike) -> LoadedModel:
+    """A generator from a model file (``.safetensors``) or a training checkpoint
+    (any other name); a published model's name is :func:`vocoder.models.loading.load`'s."""
+    path = os.fspath(path)
     if path.endswith(".safetensors"):
         meta, state = read_model_file(path)
         generator = build(meta, state, path, weight_norm=False)
@@ -259,8 +241,6 @@ def save(generator: nn.Module, spec: SpectrogramSpec, meta: dict[str, Any], path
     """
     from safetensors.torch import save_file
 
-    from vocoder.provenance import AtomicOutputs
-
     path = os.fspath(path)
     if not path.endswith(".safetensors"):
         raise VocoderError(f"a model file must be a .safetensors file (got {path})")
@@ -283,11 +263,9 @@ def export(checkpoint: str, output: str, overrides: dict[str, Any] | None = None
     ``overrides`` set provenance the checkpoint cannot know (name, training_data,
     licence); None values are ignored.
     """
-    from vocoder.provenance import sha256_file
-
     if not os.path.isfile(checkpoint):
         raise VocoderError(f"checkpoint not found: {checkpoint}")
-    loaded = load(checkpoint)
+    loaded = load_file(checkpoint)
     keep = {k: v for k, v in loaded.meta.items() if k not in ("format", "architecture", "config", "spec", "source")}
     keep.update({k: v for k, v in (overrides or {}).items() if v is not None})
     keep["source"] = {"kind": "vocoder fit checkpoint" if not checkpoint.endswith(".safetensors") else "model file",
@@ -357,19 +335,3 @@ def weight_norm_state(generator: nn.Module, folded: dict[str, torch.Tensor]) -> 
             folded_weights.add(prefix + "weight")
     state.update({k: v for k, v in folded.items() if k not in folded_weights})  # biases, plain layers
     return state
-
-
-def load_into_training_generator(generator: nn.Module, reference: str) -> LoadedModel:
-    """Copy a pretrained/exported generator's weights into ``generator`` (weight norm on)."""
-    loaded = load(reference)
-    if loaded.generator.config() != generator.config():
-        ours, theirs = generator.config(), loaded.generator.config()
-        diff = [k for k in sorted(set(ours) | set(theirs)) if ours.get(k) != theirs.get(k)]
-        raise VocoderError(f"--model.init_generator {reference}: its architecture differs from the configured "
-                           f"generator in {', '.join(diff)} (set the generator's init_args to match it)")
-    state = weight_norm_state(generator, loaded.generator.state_dict())
-    try:
-        generator.load_state_dict(state)
-    except RuntimeError as exc:
-        raise VocoderError(f"--model.init_generator {reference}: {str(exc).splitlines()[0]}") from None
-    return loaded

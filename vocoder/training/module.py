@@ -24,6 +24,7 @@ from vocoder.models import (
     discriminator_loss, feature_matching_loss, generator_adversarial_loss,
 )
 from vocoder.models.hifigan import HiFiGANGenerator
+from vocoder.models.loading import load_into_training_generator
 from vocoder.models.store import FORMAT, META_KEY  # checkpoint metadata (plain JSON types)
 from vocoder.spec import get_preset
 
@@ -88,8 +89,6 @@ class HiFiGANModule(L.LightningModule):
 
     def _load_initial_generator(self, reference: str) -> dict[str, Any]:
         import sys
-
-        from vocoder.models.store import load_into_training_generator
 
         loaded = load_into_training_generator(self.generator, reference)
         if loaded.spec != self.spec:

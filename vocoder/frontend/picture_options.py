@@ -1,0 +1,101 @@
+"""How an analyst says a picture without metadata becomes a spectrogram:
+:class:`PictureOptions`, and its one check.
+
+Its own module because both the picture chain (:mod:`vocoder.frontend.image`)
+and the known producers (:mod:`vocoder.frontend.producers`, whose readings are
+options like an analyst's) need it, and the chain asks the producers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from vocoder.errors import VocoderError
+from vocoder.frontend.display_axes import ROW_SCALES
+from vocoder.untrusted import shown
+
+# Largest |dB| a mapping may name. 200 dB of amplitude is 10^10: beyond the
+# ~150 dB a float32 waveform can resolve, and its powers (10^20) still fit
+# float32 sums; a larger figure is a typo or a hostile file, not a recording.
+MAX_DB = 200.0
+# --duration above a day is a typo; the memory budget decides below that.
+MAX_DURATION = 86_400.0
+# A Gaussian wider than 1000 pixels flattens any spectrogram to a constant.
+MAX_BLUR = 1000.0
+
+
+ChannelChoice = Literal["grey", "r", "g", "b", "stereo"]
+PLANES = ("grey", "r", "g", "b")
+
+
+@dataclass(frozen=True)
+class PictureOptions:
+    """How an analyst turns a picture without metadata into a spectrogram.
+
+    The chain, in order: crop → values (a colour map, named planes, or
+    brightness) → polarity → flip → resize → blur → brightness → amplitude.
+    """
+
+    channel: ChannelChoice = "grey"
+    planes: tuple[str, ...] | None = None  # one plane per output channel, e.g. ("g", "b"); overrides channel
+    colormap: str | None = None  # a matplotlib map name or "auto": colours → values; None: brightness
+    colorbar: tuple[int, int, int, int] | None = None  # box of a colour bar to take the map from
+    crop: tuple[int, int, int, int] | str | None = None  # LEFT, TOP, RIGHT, BOTTOM pixels, or "auto"
+    duration: float | None = None  # seconds; None: one frame per image column
+    freq_range: tuple[float, float] | None = None  # Hz at the bottom and top rows (linear axis)
+    row_scale: str = "uniform"  # how the rows were drawn: evenly per band, or as librosa's specshow draws them
+    flip: bool = True  # image top = highest frequency
+    blur_sigma: float = 0.0  # Gaussian blur in output pixels; 0 = off
+    dark_is_loud: bool = False  # inverted polarity: black is the loudest value
+    mapping: Literal["db", "power"] = "db"
+    db_min: float = -80.0  # brightness 0+ (librosa's display default top_db=80)
+    db_max: float = 0.0  # brightness 1
+    power: float | None = None  # mapping "power": brightness = (amplitude / peak) ** power
+    quantisation: Literal["round", "truncate"] = "round"  # how the producer turned values into integers
+    level_reference: float | None = None  # amplitude of brightness 1 when the picture's producer says
+
+    def validate(self) -> None:
+        """The one check of an analyst's options (CLI, notebook or bench)."""
+        if self.channel not in ("grey", "r", "g", "b", "stereo"):
+            raise VocoderError(f"--channel must be grey, r, g, b or stereo (got {shown(self.channel)})")
+        numbers = {"--duration": self.duration, "--blur": self.blur_sigma, "--db-range MIN": self.db_min,
+                   "--db-range MAX": self.db_max}
+        for flag, value in numbers.items():
+            if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
+                                      or not math.isfinite(value)):
+                raise VocoderError(f"{flag} must be a finite number (got {shown(value)})")
+        if self.duration is not None and not 0 < self.duration <= MAX_DURATION:
+            raise VocoderError(f"--duration must be a positive number of seconds, at most {MAX_DURATION:g} "
+                               f"(one day; got {self.duration:g})")
+        if not 0 <= self.blur_sigma <= MAX_BLUR:
+            raise VocoderError(f"--blur must be in 0..{MAX_BLUR:g} pixels (got {self.blur_sigma:g})")
+        if not -MAX_DB <= self.db_min < self.db_max <= MAX_DB:
+            raise VocoderError(f"--db-range needs -{MAX_DB:g} <= MIN < MAX <= {MAX_DB:g} "
+                               f"(got {self.db_min:g} {self.db_max:g})")
+        if self.planes is not None and (not 1 <= len(self.planes) <= 2 or any(p not in PLANES for p in self.planes)):
+            raise VocoderError(f"--channels takes one or two of {', '.join(PLANES)}, e.g. g,b (got "
+                               f"{','.join(self.planes)})")
+        if self.planes is not None and self.colormap is not None:
+            raise VocoderError("--channels and --colormap exclude each other: a colour map reads all three planes")
+        if self.colorbar is not None and self.colormap not in (None, "colorbar"):
+            raise VocoderError("--colorbar takes the colour map from the picture; leave --colormap out")
+        if self.mapping not in ("db", "power"):
+            raise VocoderError(f"--mapping must be db or power (got {self.mapping!r})")
+        if self.mapping == "power" and not (self.power is not None and 0 < self.power <= 10
+                                            and math.isfinite(self.power)):
+            raise VocoderError(f"--mapping power needs --power P with 0 < P <= 10 (got {self.power})")
+        if self.mapping == "db" and self.power is not None:
+            raise VocoderError("--power goes with --mapping power")
+        if self.freq_range is not None:
+            low, high = self.freq_range
+            if not (math.isfinite(low) and math.isfinite(high) and 0 <= low < high):
+                raise VocoderError(f"--freq-range needs 0 <= LOW < HIGH in Hz (got {low:g} {high:g})")
+        if self.row_scale not in ROW_SCALES:
+            raise VocoderError(f"--row-scale must be one of {', '.join(ROW_SCALES)} (got {self.row_scale!r})")
+        if self.row_scale != "uniform" and self.freq_range is not None:
+            raise VocoderError("--row-scale and --freq-range exclude each other: the row scale fixes the range")
+        if self.level_reference is not None and not (self.level_reference > 0 and
+                                                     math.isfinite(self.level_reference)):
+            raise VocoderError(f"the picture's level reference must be a positive number (got {self.level_reference})")
