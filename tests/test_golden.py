@@ -80,6 +80,7 @@ import soundfile as sf
 import torch
 
 from conftest import PROJECT, SAMPLES, run_cli
+from test_pretrained import _original_checkpoint
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "outputs.json"
 REGOLD = os.environ.get("VOCODER_REGOLD", "").strip() == "1"
@@ -161,20 +162,10 @@ def _make_inputs(folder: Path) -> None:
 
 
 def _original_generator(folder: Path) -> None:
-    """A generator saved as the original HiFi-GAN code saves it (weight_g / weight_v under 'generator')."""
-    from vocoder.models.hifigan import HiFiGANGenerator
-
-    c = SMALL_GENERATOR
+    """A generator saved as the original HiFi-GAN code saves it, with seeded
+    weights that leave the global random state as it was."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(3)
-        generator = HiFiGANGenerator(c["num_mels"], **{k: c[k] for k in (
-            "upsample_rates", "upsample_kernel_sizes", "upsample_initial_channel", "resblock",
-            "resblock_kernel_sizes", "resblock_dilation_sizes")})
-    state = {k.replace("parametrizations.weight.original0", "weight_g")
-              .replace("parametrizations.weight.original1", "weight_v"): v
-             for k, v in generator.state_dict().items()}
-    (folder / "config.json").write_text(json.dumps(c))
-    torch.save({"generator": state}, folder / "g_00012345")
+        _original_checkpoint(folder, SMALL_GENERATOR)
 
 
 # -- normalisation and hashing -----------------------------------------------------------------------------------
