@@ -108,7 +108,7 @@ def test_backends_show_every_option_with_its_default_and_mark_learned_ones():
         fields = {f.name: f.default for f in dataclasses.fields(cls) if f.init and not f.name.startswith("_")}
         assert {o["name"]: o["default"] for o in row["options"]} == fields
         header = next(line for line in result.out.splitlines() if line.startswith(f"{row['name']} "))
-        assert header.endswith("[learned]") == (row["name"] == "hifigan")
+        assert header.endswith("[learned]") == (row["name"] in ("hifigan", "learned"))
     assert row["learned"] and not rows[0]["learned"]
     fgla = result.out.split("\nfgla ", 1)[1]
     assert "momentum     float" in fgla and "default 0.99" in fgla

@@ -19,7 +19,7 @@ import math
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Iterable
 
 from vocoder.errors import VocoderError
 
@@ -233,8 +233,7 @@ def axis_inverse(channels: int, spec, frames: int) -> float:
     return spec.filterbank().inverse_cost(channels, frames)
 
 
-def phase_retrieval(backend: str, channels: int, spec, frames: int, samples: int,
-                    generator: dict[str, Any] | None = None) -> float:
+def phase_retrieval(backend: str, channels: int, spec, frames: int, samples: int) -> float:
     """The backend's own working set on a linear (or, for neural, mel) magnitude."""
     B, N, T = spec.n_stft_bins, spec.n_fft, frames
     P = samples + 2 * spec.side_padding + N
@@ -267,43 +266,15 @@ def phase_retrieval(backend: str, channels: int, spec, frames: int, samples: int
     if backend == "admm":
         # z, u, y = x + u and x (complex64) where FGLA has three spectra, the PGHI phase (init=pghi) held.
         return max(pghi, fgla + 3 * C64 * cells)
-    if generator is not None:
-        return generator_activations(generator, channels, frames)
     return max(fgla, pghi)  # an unknown classical backend: the larger known one
 
 
-def generator_parameters(config: dict[str, Any]) -> int:
-    """Parameters of a HiFi-GAN generator from its (validated) configuration."""
-    c0, n_in = config["upsample_initial_channel"], config["in_channels"]
-    total = n_in * c0 * 7 + c0  # conv_pre
-    ch = c0
-    convs_per_block = 2 if config["resblock"] == "1" else 1
-    for rate, kernel in zip(config["upsample_rates"], config["upsample_kernel_sizes"]):
-        total += ch * (ch // 2) * kernel + ch // 2
-        ch //= 2
-        for k, dilations in zip(config["resblock_kernel_sizes"], config["resblock_dilation_sizes"]):
-            total += convs_per_block * len(dilations) * (ch * ch * k + ch)
-    return total + ch * 7 + 1  # conv_post
-
-
-def generator_activations(config: dict[str, Any], channels: int, frames: int) -> float:
-    """Inference activations: at each upsampling level the input, the
-    upsampled signal, the running sum over resblocks and a resblock's two
-    intermediates (float32); the largest level dominates."""
-    ch, length, peak = config["upsample_initial_channel"], frames, 0.0
-    for rate in config["upsample_rates"]:
-        before = ch * length
-        ch, length = ch // 2, length * rate
-        peak = max(peak, F32 * channels * (before + 5 * ch * length))
-    return peak + F32 * channels * config["in_channels"] * frames * 3
-
-
-def model_load(config: dict[str, Any], stored_bytes: int) -> Estimate:
-    """Loading a generator: the file's tensors, the module built from the
-    configuration (weight norm doubles it), the state copied in."""
+def model_load(parameters: int, stored_bytes: int) -> Estimate:
+    """Loading a generator of ``parameters`` parameters (its architecture counts
+    them from the config): the file's tensors, the module built (weight norm
+    doubles it), the state copied in."""
     est = Estimate("loading the model")
-    params = F32 * generator_parameters(config)
-    est.add("building the model", stored_bytes + 3 * params)
+    est.add("building the model", stored_bytes + 3 * F32 * parameters)
     return est
 
 

@@ -434,11 +434,12 @@ def _provenance(args: argparse.Namespace) -> dict[str, str | None]:
 
 
 def _wrote_model(path: str, meta: dict) -> None:
-    from vocoder.models.store import card_path, describe_architecture
+    from vocoder.models import registry
+    from vocoder.models.store import card_path, read_spec
 
-    spec = meta["spec"]
-    print(f"wrote {path} ({describe_architecture(meta['architecture'], meta['config'])}, {spec['n_mels']} mel "
-          f"bands at {spec['sample_rate']} Hz)")
+    architecture, config = registry.get(meta["architecture"]), meta["config"]
+    print(f"wrote {path} ({architecture.describe(config)}, {architecture.parameters(config):,} parameters; reads "
+          f"{architecture.consumes(read_spec(meta, path))})")
     print(f"model card {card_path(path)}")
 
 
@@ -496,8 +497,13 @@ def _pattern(args: argparse.Namespace) -> int:
 
 def _models(args: argparse.Namespace) -> int:
     from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT
+    from vocoder.models import registry
     from vocoder.models.pretrained import INSTALL_HINT, cache_dir, describe
 
+    print("architectures (`invert --backend learned --checkpoint MODEL` runs any of them):")
+    for name in registry.names():
+        print(f"  {name:<12s}  {registry.get(name).summary}")
+    print()
     rows = describe()
     notes = {"cached": "cached", "installed": "installed (converted on first use)",
              "not installed": f"not installed: {INSTALL_HINT}"}

@@ -21,6 +21,7 @@ BACKENDS: dict[str, str] = {
     "admm": "vocoder.inversion.admm:ADMMPhaseRetrieval",
     "mel-gd": "vocoder.inversion.mel_gd:MelGradientDescent",
     "hifigan": "vocoder.inversion.hifigan:HiFiGAN",
+    "learned": "vocoder.inversion.learned:Learned",
 }
 
 

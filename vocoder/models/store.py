@@ -1,5 +1,7 @@
-"""One place for model files: architecture names → classes, and reading and
-writing every checkpoint format the project knows.
+"""One place for model files: reading and writing every checkpoint format the
+project knows. What an architecture is (its config check, size, how it is
+built and folded) comes from its declaration in :mod:`vocoder.models.registry`;
+nothing here names one.
 
 Formats:
 
@@ -22,7 +24,6 @@ Lightning.
 from __future__ import annotations
 
 import json
-import math
 import os
 import pickle
 import zipfile
@@ -35,7 +36,7 @@ from torch.nn.utils import parametrize
 
 from vocoder import budget
 from vocoder.errors import VocoderError
-from vocoder.models.hifigan import VERSIONS, HiFiGANGenerator, check_config
+from vocoder.models import registry
 from vocoder.outputs import AtomicOutputs
 from vocoder.provenance import sha256_file
 from vocoder.spec import PRESETS, SpectrogramSpec
@@ -43,14 +44,6 @@ from vocoder.untrusted import brief, load_json, shown
 
 META_KEY = "vocoder"  # safetensors metadata key and training-checkpoint key
 FORMAT = 2  # 1: the first exports ({"model", "generator", "batches", "source_sha256"}), still read
-
-# Architecture name → generator class. A new neural vocoder adds one line; the
-# class needs ``from_config(dict)``, ``config() -> dict`` and
-# ``remove_weight_norm()``.
-ARCHITECTURES: dict[str, type[nn.Module]] = {
-    "hifigan": HiFiGANGenerator,
-}
-
 
 @dataclass
 class LoadedModel:
@@ -67,32 +60,6 @@ class LoadedModel:
         return self.meta.get("name") or os.path.basename(self.path)
 
 
-def architecture_class(name: Any) -> type[nn.Module]:
-    try:
-        return ARCHITECTURES[name]
-    except (KeyError, TypeError):
-        raise VocoderError(f"unknown model architecture {name!r}; known: {', '.join(ARCHITECTURES)}") from None
-
-
-def describe_architecture(architecture: str, config: dict[str, Any]) -> str:
-    """'HiFi-GAN V1' when the config is a published version, else 'HiFi-GAN (custom)'."""
-    if architecture == "hifigan":
-        arch = {k: v for k, v in config.items() if k != "in_channels"}
-        for version, known in VERSIONS.items():
-            if arch == known.to_dict():
-                return f"HiFi-GAN {version.upper()}"
-        return "HiFi-GAN (custom layout)"
-    return architecture
-
-
-def parameter_count(architecture: str, config: dict[str, Any]) -> int:
-    """Parameters of the inference generator, counted without allocating weights."""
-    with torch.device("meta"):
-        model = architecture_class(architecture).from_config(config)
-        model.remove_weight_norm()
-    return sum(p.numel() for p in model.parameters())
-
-
 def preset_name(spec: SpectrogramSpec) -> str | None:
     return next((name for name, preset in PRESETS.items() if preset == spec), None)
 
@@ -107,25 +74,22 @@ def _upgrade(meta: Any, where: str) -> dict[str, Any]:
                 "source": {"kind": "vocoder fit checkpoint", "sha256": meta.get("source_sha256")}}
     if meta.get("format") != FORMAT:
         raise VocoderError(f"{where}: unknown model metadata format {meta.get('format')!r}")
-    if meta.get("architecture") not in ARCHITECTURES:
+    if meta.get("architecture") not in registry.names():
         raise VocoderError(f"{where} holds a {shown(meta.get('architecture'))} model; vocoder knows "
-                           f"{', '.join(ARCHITECTURES)}")
+                           f"{', '.join(registry.names())}")
     if isinstance(meta.get("spec"), dict):
         read_spec(meta, where)  # the spec first: its errors say the most
     if not isinstance(meta.get("config"), dict) or not isinstance(meta.get("spec"), dict):
         raise VocoderError(f"{where}: its metadata lacks the model's config or spec")
-    if meta["architecture"] == "hifigan":  # sizes come from the file: check them before anything is built
-        try:
-            config = check_config(meta["config"])
-        except VocoderError as exc:
-            raise VocoderError(f"{where}: {exc}") from None
-        spec = read_spec(meta, where)
-        hop = math.prod(config["upsample_rates"])
-        if config["in_channels"] != spec.n_bins or hop != spec.hop_length:
-            raise VocoderError(f"{where}: the generator ({config['in_channels']} bands, hop {hop}) does not fit "
-                               f"its spec ({spec.n_bins} bands, hop {spec.hop_length})")
-        meta = {**meta, "config": config}
-    return meta
+    architecture = registry.get(meta["architecture"])
+    try:  # sizes come from the file: check them before anything is built
+        config = architecture.check_config(meta["config"])
+    except VocoderError as exc:
+        raise VocoderError(f"{where}: {exc}") from None
+    misfit = architecture.fits(config, read_spec(meta, where))
+    if misfit:
+        raise VocoderError(f"{where}: {misfit}")
+    return {**meta, "config": config}
 
 
 def build(meta: dict[str, Any], state: dict[str, torch.Tensor], where: str, weight_norm: bool) -> nn.Module:
@@ -134,17 +98,18 @@ def build(meta: dict[str, Any], state: dict[str, torch.Tensor], where: str, weig
     ``weight_norm``: the state dict holds weight-norm parametrisations (training
     checkpoints) rather than folded weights (model files).
     """
-    if meta["architecture"] == "hifigan":
-        budget.model_load(meta["config"], os.path.getsize(where) if os.path.isfile(where) else 0).check()
+    architecture = registry.get(meta["architecture"])
+    budget.model_load(architecture.parameters(meta["config"]),
+                      os.path.getsize(where) if os.path.isfile(where) else 0).check()
     try:
-        generator = architecture_class(meta["architecture"]).from_config(meta["config"])
+        generator = architecture.build(meta["config"])
         if not weight_norm:
-            generator.remove_weight_norm()
+            architecture.fold(generator)
         generator.load_state_dict(state)
     except (TypeError, KeyError, ValueError, RuntimeError) as exc:
         raise VocoderError(f"{where}: weights do not fit the recorded architecture: {brief(exc, 200)}") from None
     if weight_norm:
-        generator.remove_weight_norm()
+        architecture.fold(generator)
     return generator.eval()
 
 
@@ -244,10 +209,8 @@ def save(generator: nn.Module, spec: SpectrogramSpec, meta: dict[str, Any], path
     path = os.fspath(path)
     if not path.endswith(".safetensors"):
         raise VocoderError(f"a model file must be a .safetensors file (got {path})")
-    architecture = next((name for name, cls in ARCHITECTURES.items() if isinstance(generator, cls)), None)
-    if architecture is None:
-        raise VocoderError(f"no registered architecture for {type(generator).__name__}")
-    full = {**meta, "format": FORMAT, "architecture": architecture, "config": generator.config(),
+    architecture = registry.of(generator)
+    full = {**meta, "format": FORMAT, "architecture": architecture.name, "config": architecture.config_of(generator),
             "spec": spec.to_dict()}
     state = {k: v.detach().contiguous().cpu() for k, v in generator.state_dict().items()}
     with AtomicOutputs(force=force) as outputs:
@@ -282,14 +245,15 @@ def model_card(meta: dict[str, Any], filename: str) -> str:
     """Markdown describing a model file: what it is, what it learnt from, where it came from."""
     source = meta.get("source") or {}
     config = meta["config"]
+    architecture = registry.get(meta["architecture"])
     spec = SpectrogramSpec.from_dict(meta["spec"])
     preset = preset_name(spec)
     lines = [
         f"# {meta.get('name') or filename}",
         "",
         f"- **File**: `{filename}` (safetensors: weights and JSON metadata, no pickled code)",
-        f"- **Architecture**: {describe_architecture(meta['architecture'], config)} "
-        f"(`{meta['architecture']}`), {parameter_count(meta['architecture'], config):,} parameters with weight "
+        f"- **Architecture**: {architecture.describe(config)} "
+        f"(`{meta['architecture']}`), {architecture.parameters(config):,} parameters with weight "
         "norm folded",
         f"- **Generator config**: `{json.dumps(config, sort_keys=True)}`",
         f"- **Spec**: {'preset `' + preset + '`, ' if preset else ''}{spec.sample_rate} Hz, n_fft {spec.n_fft}, "

@@ -31,6 +31,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 
 from vocoder import budget
 from vocoder.errors import VocoderError
+from vocoder.models import registry
 from vocoder.outputs import FORCE_FLAG, AtomicOutputs, inside
 from vocoder.training import memory
 from vocoder.training.data import AudioDataModule
@@ -38,6 +39,7 @@ from vocoder.training.media import run_log_folder
 from vocoder.training.module import HiFiGANModule
 from vocoder.training.paths import resolve_data_paths
 from vocoder.training.steps import BatchCheckpoint, count_batches, show_logging_step
+from vocoder.untrusted import shown
 
 SUBCOMMANDS = ("fit", "validate", "test")
 DEFAULT_CHECKPOINT_ROOT = "runs"  # gitignored; checkpoints/ holds the published, committed models
@@ -67,8 +69,9 @@ def check_checkpoint(path: str, resume: bool) -> dict[str, tuple[int, ...]]:
         raise VocoderError(f"{path} is not a vocoder training checkpoint (no '{META_KEY}' metadata or weights); "
                            "it may be from another project, or an export (.safetensors is for `invert`)")
     architecture = meta.get("architecture", meta.get("model"))  # format 2, or the first format's key
-    if architecture != "hifigan":
-        raise VocoderError(f"{path} holds a {architecture!r} model; vocoder trains hifigan")
+    if architecture not in registry.names():
+        raise VocoderError(f"{path} holds a {shown(architecture)} model; vocoder trains "
+                           f"{', '.join(registry.names())}")
     if resume and not all(k in checkpoint for k in ("optimizer_states", "loops")):
         raise VocoderError(f"{path} holds weights only (no optimiser or loop state); `fit --ckpt_path` resumes "
                            "from a full training checkpoint such as last.ckpt")

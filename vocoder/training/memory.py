@@ -17,7 +17,8 @@ A training process then holds, per device (DDP runs one process each):
 - per data-loading process, the longest training file decoded and resampled
   (each item reads a whole file, then cuts a segment);
 - at validation, the generator on the longest validation clip without
-  gradients.
+  gradients: the activations its architecture declares
+  (:mod:`vocoder.models.registry`; an unregistered generator is refused).
 
 Mixed precision would halve the activations; the estimate stays in float32
 (conservative). The figures are checked against measured peaks in
@@ -35,6 +36,7 @@ import torch
 
 from vocoder import budget
 from vocoder.errors import VocoderError
+from vocoder.models import registry
 from vocoder.spec import SpectrogramSpec, get_preset
 from vocoder.training.data import check_options, split_files
 
@@ -75,9 +77,8 @@ def _component(node: Any, default: Callable[..., torch.nn.Module]) -> Callable[.
 def build_on_meta(model: dict[str, Any], n_mels: int) -> Networks:
     """The configured generator and discriminators, on the meta device."""
     from vocoder.models import MultiPeriodDiscriminator, MultiScaleDiscriminator
-    from vocoder.models.hifigan import HiFiGANGenerator
 
-    generator = _component(model.get("generator"), lambda n: HiFiGANGenerator.from_version("v1", n))
+    generator = _component(model.get("generator"), registry.default_generator)
     mpd = _component(model.get("mpd"), MultiPeriodDiscriminator)
     msd = _component(model.get("msd"), MultiScaleDiscriminator)
     try:
@@ -167,6 +168,7 @@ def estimate(subcommand: str, config: dict[str, Any]) -> tuple[budget.Estimate, 
     model, data, trainer = (_as_dict(config.get(k)) for k in ("model", "data", "trainer"))
     spec = get_preset(data.get("preset") or model.get("preset") or "hifigan")
     networks = build_on_meta(model, spec.n_mels)
+    architecture = registry.of(networks.generator)  # an unregistered generator is refused before any estimate
     on_gpu = _on_gpu(trainer)
     check_options(*(data.get(k, default) for k, default in (
         ("segment", 8192), ("batch_size", 16), ("repeats", 1), ("num_workers", 0), ("val_count", 2),
@@ -200,13 +202,9 @@ def estimate(subcommand: str, config: dict[str, Any]) -> tuple[budget.Estimate, 
         step.add("a training batch (parameters, optimiser state, the graphs of G and both discriminators, "
                  "backward)", states + graphs + max(g_saved, d_saved) + 4 * audio)
 
-    # Validation/test: the generator alone on the longest clip, no gradients.
+    # Validation/test: the generator alone on the longest clip, no gradients, as its architecture declares.
     val_frames = max(1, val_samples // spec.hop_length)
-    generator = networks.generator
-    if hasattr(generator, "config"):
-        activations = budget.generator_activations(generator.config(), 1, val_frames)
-    else:  # an unknown generator: what its graph would save bounds what inference holds
-        activations = graph_bytes(generator, torch.empty(1, spec.n_mels, val_frames, device="meta"))[0]
+    activations = architecture.activations(architecture.config_of(networks.generator), 1, val_frames)
     held = params if subcommand != "fit" else OPTIMISER_COPIES * params
     step.add("validation on the longest clip", held + activations + 6 * F32 * val_samples + read_val)
 

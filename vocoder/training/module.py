@@ -21,15 +21,14 @@ from torch import nn
 from vocoder.errors import VocoderError
 from vocoder.models import (
     LogMel, MultiPeriodDiscriminator, MultiScaleDiscriminator,
-    discriminator_loss, feature_matching_loss, generator_adversarial_loss,
+    discriminator_loss, feature_matching_loss, generator_adversarial_loss, registry,
 )
-from vocoder.models.hifigan import HiFiGANGenerator
 from vocoder.models.loading import load_into_training_generator
 from vocoder.models.store import FORMAT, META_KEY  # checkpoint metadata (plain JSON types)
 from vocoder.spec import get_preset
 
-GeneratorFactory = Callable[[int], HiFiGANGenerator]
-
+# Builds a generator of a registered architecture from the number of input bands.
+GeneratorFactory = Callable[[int], nn.Module]
 
 
 class NonFiniteLossError(VocoderError):
@@ -39,10 +38,15 @@ class NonFiniteLossError(VocoderError):
 class HiFiGANModule(L.LightningModule):
     """Generator + MPD + MSD, trained as in HiFi-GAN (Kong et al. 2020).
 
+    The generator may be of any registered architecture
+    (:mod:`vocoder.models.registry`): its declaration says what it consumes,
+    how it is checked against the spec and what the checkpoints record.
+
     Args:
-        generator: builds the generator from the number of mel bands (a
-            ``class_path`` in YAML; ``init_args`` omit ``in_channels``, which
-            comes from ``preset``).
+        generator: builds the generator from the number of input bands (a
+            ``class_path`` in YAML; ``init_args`` omit the bands, which come
+            from ``preset``). None: the default architecture's default layout
+            (HiFi-GAN V1).
         mpd, msd: the discriminators (``class_path`` components).
         preset: the spectrogram spec the model consumes (linked to the data's).
         lr: AdamW learning rate, both networks (HiFi-GAN: 2e-4).
@@ -73,12 +77,15 @@ class HiFiGANModule(L.LightningModule):
         self.save_hyperparameters(ignore=["generator", "mpd", "msd"])
         self.automatic_optimization = False
         self.spec = get_preset(preset)
-        if self.spec.scale != "mel":
-            raise VocoderError(f"HiFi-GAN consumes mel spectrograms; preset {preset!r} is {self.spec.scale}")
-        self.generator = (generator or (lambda n: HiFiGANGenerator.from_version("v1", n)))(self.spec.n_mels)
-        if self.generator.hop_length != self.spec.hop_length:
-            raise VocoderError(f"the generator upsamples by {self.generator.hop_length} but preset {preset!r} "
-                               f"has hop {self.spec.hop_length}")
+        self.generator = (generator or registry.default_generator)(self.spec.n_bins)
+        self.architecture = registry.of(self.generator)
+        if self.spec.scale != self.architecture.scale:
+            raise VocoderError(f"{self.architecture.name} consumes {self.architecture.scale} spectrograms; preset "
+                               f"{preset!r} is {self.spec.scale}")
+        hop = self.architecture.hop_length(self.architecture.config_of(self.generator))
+        if hop != self.spec.hop_length:
+            raise VocoderError(f"the generator upsamples by {hop} but preset {preset!r} has hop "
+                               f"{self.spec.hop_length}")
         self.init_from: dict[str, Any] | None = None
         if init_generator:
             self.init_from = self._load_initial_generator(init_generator)
@@ -190,8 +197,9 @@ class HiFiGANModule(L.LightningModule):
         # and the inference backend needs no training code.
         datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
         describe = getattr(datamodule, "describe", None)
-        checkpoint[META_KEY] = {"format": FORMAT, "architecture": "hifigan", "spec": self.spec.to_dict(),
-                                "config": self.generator.config(), "trained_batches": self.batches,
+        checkpoint[META_KEY] = {"format": FORMAT, "architecture": self.architecture.name,
+                                "spec": self.spec.to_dict(), "config": self.architecture.config_of(self.generator),
+                                "trained_batches": self.batches,
                                 "training_data": describe() if describe else None, "init_from": self.init_from}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
