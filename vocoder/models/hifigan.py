@@ -8,7 +8,7 @@ configs; the number of input bands comes from the spectrogram spec.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Literal, Sequence
 
 import torch
