@@ -36,8 +36,8 @@ Markdown files are hashed byte for byte. Normalised before hashing:
   kept, ``indent=2``) after (a) removing every ``environment`` key (Python,
   platform, package versions, torch threads, lock status: differ per machine,
   not per behaviour); (b) removing every ``wall_seconds`` key (wall-clock
-  timings: differ per run; sonify always writes it, invert/bench only with
-  --timings, which is not used here); (c) replacing, inside every string, the
+  timings: differ per run; written only with --timings, which is not used
+  here; tests/test_records.py checks that); (c) replacing, inside every string, the
   run folder's absolute path by ``<run>`` (records hold absolute input/output
   paths; the folder is a new temporary each run) and the pretrained-model
   cache folder by ``<cache>`` (the hifigan record names the converted model
@@ -99,6 +99,11 @@ REGENERATED: list[tuple[str, str]] = [
      "were unstable (sf.write's timestamped PEAK chunk); sonify now writes through encode_audio: hashed since"),
     ("pat-chirp.png.json, pat-grid.png.json, pat-text.png.json, pat-tones.png.json",
      "the pattern record said vocoder_record 1; it now carries RECORD_VERSION (2), like every record"),
+    ("enc-*.png, pat-*.png, bench/images/short.png, info --json stdout; every inv-*.json, pat-*.png.json and "
+     "bench/audio/*.json",
+     "a vocoder PNG's metadata (encode's record) now carries vocoder_record = RECORD_VERSION like every record; "
+     "the records that hash the PNG or quote its metadata under claimed change with it. Audio, CSV and every "
+     "other record field are unchanged"),
 ]
 
 # (key, argv). Paths are relative to the run folder (the current folder while they run).
