@@ -36,8 +36,8 @@ Markdown files are hashed byte for byte. Normalised before hashing:
   kept, ``indent=2``) after (a) removing every ``environment`` key (Python,
   platform, package versions, torch threads, lock status: differ per machine,
   not per behaviour); (b) removing every ``wall_seconds`` key (wall-clock
-  timings: differ per run; sonify always writes it, invert/bench only with
-  --timings, which is not used here); (c) replacing, inside every string, the
+  timings: differ per run; written only with --timings, which is not used
+  here; tests/test_records.py checks that); (c) replacing, inside every string, the
   run folder's absolute path by ``<run>`` (records hold absolute input/output
   paths; the folder is a new temporary each run) and the pretrained-model
   cache folder by ``<cache>`` (the hifigan record names the converted model
@@ -102,6 +102,11 @@ REGENERATED: list[tuple[str, str]] = [
     ("stdout:backends --json",
      "one more backend listed: `learned`, the generic learned backend for any registered architecture; every "
      "other output, the hifigan records, exported and imported model files and cards included, is unchanged"),
+    ("enc-*.png, pat-*.png, bench/images/short.png, info --json stdout; every inv-*.json, pat-*.png.json and "
+     "bench/audio/*.json",
+     "a vocoder PNG's metadata (encode's record) now carries vocoder_record = RECORD_VERSION like every record; "
+     "the records that hash the PNG or quote its metadata under claimed change with it. Audio, CSV and every "
+     "other record field are unchanged"),
 ]
 
 # (key, argv). Paths are relative to the run folder (the current folder while they run).

@@ -64,3 +64,45 @@ def test_every_command_records_the_current_version(tmp_path):
         records[f"bench {path.name}"] = json.loads(path.read_text())
     assert len(records) == 6  # five commands, one bench output
     assert {name: r["vocoder_record"] for name, r in records.items()} == dict.fromkeys(records, RECORD_VERSION)
+
+
+def test_encode_embeds_the_record_version_in_the_png(tmp_path):
+    from vocoder.frontend.picture import read_metadata
+
+    speech, rate = sf.read(SAMPLES / "LJ001-0006.wav")
+    sf.write(tmp_path / "clip.wav", speech[: rate // 2], rate)
+    for name, extra in (("whole.png", []), ("blocks.png", ["--block-seconds", "0.2"])):
+        assert run_cli("encode", tmp_path / "clip.wav", "-o", tmp_path / name, *extra).code == 0
+        assert read_metadata(str(tmp_path / name))["vocoder_record"] == RECORD_VERSION
+
+
+def test_wall_seconds_only_with_timings(tmp_path):
+    speech, rate = sf.read(SAMPLES / "LJ001-0006.wav")
+    sf.write(tmp_path / "clip.wav", speech[rate: rate + rate // 2], rate)
+    assert run_cli("encode", tmp_path / "clip.wav", "-o", tmp_path / "e.png").code == 0
+    picture = _picture(tmp_path / "in.png")
+    jobs = {
+        "invert": ["invert", tmp_path / "e.png", "--iters", "2"],
+        "invert block-wise": ["invert", tmp_path / "e.png", "--iters", "2", "--block-seconds", "0.2"],
+        "sonify": ["sonify", picture],
+    }
+    for name, argv in jobs.items():
+        for timings in (False, True):
+            output = tmp_path / f"{name.replace(' ', '-')}-{timings}.wav"
+            assert run_cli(*argv, "-o", output, *(["--timings"] if timings else [])).code == 0, name
+            assert ("wall_seconds" in _record(output)) == timings, (name, timings)
+    for timings in (False, True):
+        out = tmp_path / f"bench-{timings}"
+        assert run_cli("bench", tmp_path / "clip.wav", "--out", out, "--backends", "fgla:iters=2", "--metrics",
+                       "sc_db", *(["--timings"] if timings else [])).code == 0
+        (record,) = [json.loads(p.read_text()) for p in (out / "audio").glob("*.json")]
+        assert ("wall_seconds" in record) == timings
+
+
+def test_model_provenance_record():
+    from vocoder.record import model_record
+
+    source = {"kind": "original HiFi-GAN generator", "file": "g_00012345", "sha256": "0" * 64}
+    meta = model_record({"name": "m", "training_data": None, "licence": "CC0"}, source, trained_batches=None)
+    assert meta == {"name": "m", "licence": "CC0", "source": source, "trained_batches": None,
+                    "vocoder_record": RECORD_VERSION}

@@ -20,29 +20,24 @@ import torch
 
 from vocoder.claims import CLAIMED_BY, LENGTH_CLAIM, ClaimReport, check_image_claims, pixels_summary
 from vocoder.errors import VocoderError
-from vocoder.evaluation.fidelity import against_input
 from vocoder import budget
 from vocoder.frontend.audio import Audio, audio_info, audio_to_spectrogram, read_audio, write_audio
 from vocoder.frontend.audiofile import FLOAT_WAV, encode_audio, output_format
 from vocoder.frontend.image import (embedded, image_to_spectrogram, metadata_decode_step, picture_producer,
-                                    picture_uses_metadata, plain_geometry, spectrogram_to_png, warnings_of)
+                                    plain_geometry, spectrogram_to_png, warnings_of)
 from vocoder.frontend.picture import (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, PictureHeader, encode_png, probe,
                                      read_metadata, read_picture)
 from vocoder.frontend.picture_options import PictureOptions
 from vocoder.inversion import create
 from vocoder.inversion.base import Inverter
+from vocoder.inverting import Inverted, blockwise_fidelity, invert_whole, level_rule
 from vocoder.plots import plot_spectrogram
 from vocoder.outputs import AtomicOutputs
 from vocoder.provenance import printable, sha256_file, to_json
-from vocoder.record import inversion_record, job_record
+from vocoder.record import audio_output, audio_source, inversion_record, job_record, picture_input
 from vocoder.spec import SpectrogramSpec, get_preset
 from vocoder.spectrogram import Spectrogram
 from vocoder.spec_overrides import SpecOverrides, effective_spec, spec_choice
-
-# Peak level for audio from a picture with no absolute level (-1 dBFS).
-PICTURE_PEAK = 10 ** (-1 / 20)
-# Largest peak written unscaled to 16-bit PCM; louder output is scaled down.
-CLIP_PEAK = 0.999
 
 
 def preview_path(output: str | os.PathLike) -> str:
@@ -122,9 +117,8 @@ def encode(audio_path: str, output: str, preset: str = "linear", bits: int = 16,
         if overrides:
             audio.provenance.append({"step": "spec_overrides", **spec_choice(preset, overrides)})
         spectrogram = audio_to_spectrogram(audio, spec)
-        source = {"path": printable(os.path.basename(audio_path)), "sha256": audio.provenance[0]["sha256"],
-                  "sample_rate": audio.sample_rate, "channels": int(audio.samples.shape[0]),
-                  "samples": int(audio.samples.shape[1])}
+        source = audio_source(audio_path, audio.provenance[0]["sha256"], audio.sample_rate,
+                              int(audio.samples.shape[0]), int(audio.samples.shape[1]))
         data, metadata = spectrogram_to_png(spectrogram, bits=bits, dynamic_range_db=dynamic_range_db,
                                             source=source)
         outputs.write_bytes(output, data)
@@ -154,32 +148,6 @@ class InvertRequest:
     max_side: int = DEFAULT_MAX_SIDE
     frame: int | None = None  # which frame of a multi-frame picture
     block_seconds: float | None = None  # invert block-wise with blocks this long (None: only when over the cap)
-
-
-def level_rule(peak: float, absolute: bool) -> tuple[float, dict[str, Any]]:
-    """The output's gain for its ``peak``, and what the record says of it.
-
-    With an absolute level (our own PNGs) only clipping is prevented; a
-    picture has no level, so it is peak-normalised to -1 dBFS.
-    """
-    if peak == 0.0:
-        return 1.0, {"rule": "silent output left as is", "gain_db": 0.0, "peak_before": 0.0}
-    if absolute:
-        target = min(peak, CLIP_PEAK)
-        rule = "absolute level kept; scaled down only if it would clip 16-bit PCM"
-    else:
-        target = PICTURE_PEAK
-        rule = "picture has no absolute level: peak-normalised to -1 dBFS"
-    gain = target / peak
-    return gain, {"rule": rule, "gain_db": float(20 * np.log10(gain)), "peak_before": peak}
-
-
-def _level(waveform: torch.Tensor, absolute: bool) -> tuple[torch.Tensor, dict[str, Any]]:
-    """Set the output level (``level_rule``), and say what was done."""
-    if not torch.isfinite(waveform).all():
-        raise VocoderError("the inversion produced non-finite samples; this is a bug, please report it")
-    gain, level = level_rule(float(waveform.abs().max()) if waveform.numel() else 0.0, absolute)
-    return waveform * gain, level
 
 
 def _refuse_contradictions(request: InvertRequest, whose: str) -> None:
@@ -275,47 +243,26 @@ def invert(request: InvertRequest) -> dict[str, Any]:
             spectrogram = replace(spectrogram, n_samples=None)  # the pixels decide the length, not the claim
         if preview_tmp:
             plot_spectrogram(spectrogram, preview_tmp, f"{printable(os.path.basename(request.image))} as decoded")
-        prepared = inverter.prepare(spectrogram)
-        inversion_started = time.perf_counter()
-        waveform = inverter.invert(prepared)
-        inversion_seconds = time.perf_counter() - inversion_started
-        # Measured before any gain: the energies are relative to the input's level.
-        fidelity = against_input(spectrogram, waveform)
         # Our PNGs and producers that record their peak (Riffusion) have an absolute level.
         has_level = uses_metadata or (producer is not None and producer.options.level_reference is not None)
-        waveform, level = _level(waveform, absolute=has_level)
-        sample_rate = prepared.spec.sample_rate
-        audio = encode_audio(waveform, sample_rate, audio_format)
+        waveform, inverted = invert_whole(inverter, spectrogram, absolute_level=has_level)
+        audio = encode_audio(waveform, inverted.prepared.spec.sample_rate, audio_format)
         outputs.write_bytes(request.output, audio)
-
-        input_sha256, output_sha256 = sha256_file(request.image), hashlib.sha256(audio).hexdigest()
-        record = inversion_record(
-            input={"path": os.path.abspath(request.image), "sha256": input_sha256,
-                   "kind": "vocoder spectrogram PNG (embedded metadata)" if uses_metadata else
-                           f"{producer.producer} spectrogram image (its own tags)" if producer is not None else
-                           "picture without metadata",
-                   "embedded_metadata_ignored": picture.metadata is not None and request.ignore_metadata,
-                   "frame": {"index": picture.frame, "of": picture.n_frames, "chosen_by": "--frame"}
-                   if request.frame is not None else None},
-            output={"path": os.path.abspath(request.output), "sha256": output_sha256,
-                    "format": audio_format.description, "sample_rate": sample_rate,
-                    "channels": int(waveform.shape[0]), "samples": int(waveform.shape[1]), "level": level,
-                    "preview": os.path.abspath(preview_path(request.output)) if preview_tmp else None},
-            sha256={"input": input_sha256, "output": output_sha256},
-            spec=spectrogram.spec, prepared=prepared, inverter=inverter, backend=request.backend,
-            claims=claims, pixels=pixels_summary(picture),
-            extra={"picture_options": None if uses_metadata else
-                   asdict(producer.options if producer else request.picture),
-                   "warnings": warnings_of(spectrogram),
-                   "spec_choice": "embedded in the input" if uses_metadata else
-                   f"{producer.producer}'s tags in the input" if producer else choice,
-                   "fidelity_vs_input": {**fidelity, "measured_against": (
-                       "the spectrogram as decoded from the picture: a self-check of the inversion, not evidence "
-                       "that the picture was decoded right (the preview shows the decoding)")}},
-            timings={"inversion": inversion_seconds, "total": time.perf_counter() - started}
-            if request.timings else None,
-        )
-        outputs.write_text(json_target, to_json(record))
+        kind = ("vocoder spectrogram PNG (embedded metadata)" if uses_metadata else
+                f"{producer.producer} spectrogram image (its own tags)" if producer is not None else
+                "picture without metadata")
+        frame = ({"index": picture.frame, "of": picture.n_frames, "chosen_by": "--frame"}
+                 if request.frame is not None else None)
+        record = _invert_record(
+            request, outputs, inverter, inverted, hashlib.sha256(audio).hexdigest(), spectrogram.spec,
+            picture_input(request.image, sha256_file(request.image), kind,
+                          picture.metadata is not None and request.ignore_metadata, frame),
+            claims, pixels_summary(picture), started,
+            picture_options=None if uses_metadata else asdict(producer.options if producer else request.picture),
+            warnings=warnings_of(spectrogram),
+            spec_choice="embedded in the input" if uses_metadata else
+            f"{producer.producer}'s tags in the input" if producer else choice,
+            preview=os.path.abspath(preview_path(request.output)) if preview_tmp else None)
     return record
 
 
@@ -347,12 +294,9 @@ def _invert_blockwise(request: InvertRequest, outputs: AtomicOutputs, header: Pi
         raise refuse_both(whole, f"one block of {seconds:g} s is over the limit too")
     block.check()
     target = outputs.reserve(request.output)
-    json_target = record_path(request.output)
     inversion_started = time.perf_counter()
     result = invert_blockwise(request.image, found, inverter, target, audio_format, plan,
                               lambda peak: level_rule(peak, absolute=True))
-    inversion_seconds = time.perf_counter() - inversion_started
-    input_sha256, output_sha256 = sha256_file(request.image), sha256_file(target)
     steps = found.provenance + (
         metadata_decode_step(found.mapping, ", read a row at a time"),
         {"step": "blockwise", "why": why, "block_frames": plan.block, "context_frames": plan.context,
@@ -361,29 +305,37 @@ def _invert_blockwise(request: InvertRequest, outputs: AtomicOutputs, header: Pi
                    "of the block before on the frames they share; cores cross-faded at frame centres "
                    "(vocoder/inversion/blockwise.py)"},
     )
-    prepared = Spectrogram(torch.zeros(found.channels, plan.spec.n_bins, 0), plan.spec, steps)
+    inverted = Inverted(Spectrogram(torch.zeros(found.channels, plan.spec.n_bins, 0), plan.spec, steps),
+                        found.channels, plan.length, result.level,
+                        blockwise_fidelity(found.spec.scale, result.consistency_db),
+                        time.perf_counter() - inversion_started)
+    input_sha256 = sha256_file(request.image)
+    record = _invert_record(
+        request, outputs, inverter, inverted, sha256_file(target), found.spec,
+        picture_input(request.image, input_sha256, "vocoder spectrogram PNG (embedded metadata)", False, None),
+        ClaimReport({"by": CLAIMED_BY, "metadata": header.metadata}), pixels_summary(header), started,
+        picture_options=None, warnings=[], spec_choice="embedded in the input",
+        blockwise={"why": why, "block_seconds": seconds}, preview=None)
+    return record
+
+
+def _invert_record(request: InvertRequest, outputs: AtomicOutputs, inverter: Inverter, inverted: Inverted,
+                   output_sha256: str, spec: SpectrogramSpec,
+                   input: dict[str, Any], claims: ClaimReport, pixels: dict[str, Any], started: float,
+                   picture_options: dict[str, Any] | None, warnings: list[str], spec_choice: Any,
+                   preview: str | None, blockwise: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`invert`'s record, whole or block-wise, written beside the output."""
+    output = audio_output(os.path.abspath(request.output), output_sha256, output_format(request.output).description,
+                          inverted.prepared.spec.sample_rate, inverted.channels, inverted.samples,
+                          level=inverted.level, preview=preview)
+    extra = {"picture_options": picture_options, "warnings": warnings, "spec_choice": spec_choice,
+             **({"blockwise": blockwise} if blockwise is not None else {}), "fidelity_vs_input": inverted.fidelity}
     record = inversion_record(
-        input={"path": os.path.abspath(request.image), "sha256": input_sha256,
-               "kind": "vocoder spectrogram PNG (embedded metadata)", "embedded_metadata_ignored": False,
-               "frame": None},
-        output={"path": os.path.abspath(request.output), "sha256": output_sha256,
-                "format": audio_format.description, "sample_rate": plan.spec.sample_rate,
-                "channels": found.channels, "samples": plan.length, "level": result.level, "preview": None},
-        sha256={"input": input_sha256, "output": output_sha256},
-        spec=found.spec, prepared=prepared, inverter=inverter, backend=request.backend,
-        claims=ClaimReport({"by": CLAIMED_BY, "metadata": header.metadata}), pixels=pixels_summary(header),
-        extra={"picture_options": None, "warnings": [], "spec_choice": "embedded in the input",
-               "blockwise": {"why": why, "block_seconds": seconds},
-               "fidelity_vs_input": {
-                   "domain": found.spec.scale, "consistency_db": result.consistency_db,
-                   "not_measured": "hallucinated, missing and out-of-band energy are measured on whole-signal "
-                                   "runs only",
-                   "measured_against": "the spectrogram as decoded from the picture: a self-check of the "
-                                       "inversion"}},
-        timings={"inversion": inversion_seconds, "total": time.perf_counter() - started}
-        if request.timings else None,
-    )
-    outputs.write_text(json_target, to_json(record))
+        input=input, output=output, sha256={"input": input["sha256"], "output": output_sha256}, spec=spec,
+        prepared=inverted.prepared, inverter=inverter, backend=request.backend, claims=claims,
+        pixels=pixels, extra=extra,
+        timings={"inversion": inverted.seconds, "total": time.perf_counter() - started} if request.timings else None)
+    outputs.write_text(record_path(request.output), to_json(record))
     return record
 
 

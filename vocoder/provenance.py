@@ -13,6 +13,12 @@ from typing import Any
 
 from vocoder.lock import lock_status
 
+# The version of every record vocoder writes (``vocoder.record``, and the
+# metadata ``frontend.image.png_metadata`` embeds in a PNG), under VERSION_KEY.
+# Defined here, below the front end, so the PNG's metadata carries the same number.
+RECORD_VERSION = 2
+VERSION_KEY = "vocoder_record"
+
 
 def sha256_file(path: str | os.PathLike) -> str:
     digest = hashlib.sha256()

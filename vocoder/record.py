@@ -1,6 +1,11 @@
-"""The provenance record beside every file vocoder writes, built in one
-place: :func:`inversion_record` for `invert` and `bench`, :func:`job_record`
-for the other jobs (`sonify`, `desonify`, `pattern`).
+"""The provenance record beside (or inside) every file vocoder writes, built
+in one place: :func:`inversion_record` for `invert` and `bench` (with the
+sections :func:`picture_input` and :func:`audio_output`), :func:`job_record`
+for `sonify`, `desonify` and `pattern`, :func:`audio_source` for the
+recording an encoded PNG names (the rest of a PNG's metadata is its format,
+``frontend.image.png_metadata``, below this module), :func:`model_record`
+for the provenance `export` and `import` write into a model file. Each
+carries ``vocoder_record``: RECORD_VERSION (``vocoder.provenance``).
 
 Everything in a record was computed by this run, except ``claimed``: what
 the input said about itself (a spectrogram PNG's embedded metadata), kept
@@ -14,15 +19,35 @@ rerun writes the same bytes.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from vocoder.claims import ClaimReport
 from vocoder.inversion.base import Inverter
-from vocoder.provenance import environment
+from vocoder.provenance import RECORD_VERSION, VERSION_KEY, environment, printable
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
-RECORD_VERSION = 2
+
+
+def picture_input(path: str, sha256: str, kind: str, metadata_ignored: bool,
+                  frame: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``input`` section of an inverted picture."""
+    return {"path": os.path.abspath(path), "sha256": sha256, "kind": kind, "embedded_metadata_ignored": metadata_ignored,
+            "frame": frame}
+
+
+def audio_output(path: str, sha256: str, format: str, sample_rate: int, channels: int, samples: int,
+                 **more: Any) -> dict[str, Any]:
+    """The ``output`` section of a written waveform (``more``: the command's own fields, e.g. level, preview)."""
+    return {"path": path, "sha256": sha256, "format": format, "sample_rate": sample_rate, "channels": channels,
+            "samples": samples, **more}
+
+
+def audio_source(path: str, sha256: str, sample_rate: int, channels: int, samples: int) -> dict[str, Any]:
+    """The recording an encoded PNG was made from (its ``source``), whole or block-wise encoding alike."""
+    return {"path": printable(os.path.basename(path)), "sha256": sha256, "sample_rate": sample_rate,
+            "channels": channels, "samples": samples}
 
 
 def this_run_steps(prepared: Spectrogram, claims: ClaimReport | None) -> list[dict]:
@@ -52,7 +77,7 @@ def inversion_record(*, input: dict[str, Any], output: dict[str, Any], sha256: d
     verified["claim_checks"] = claims.checks if claims else []
     parameters = inverter.parameters()
     record: dict[str, Any] = {
-        "vocoder_record": RECORD_VERSION,
+        VERSION_KEY: RECORD_VERSION,
         "input": input,
         "output": output,
         "claimed": claims.claimed if claims else None,
@@ -74,8 +99,17 @@ def inversion_record(*, input: dict[str, Any], output: dict[str, Any], sha256: d
 def job_record(job: str, sections: dict[str, Any], timings: dict[str, float] | None = None) -> dict[str, Any]:
     """The record of a job that inverts nothing: its ``sections`` (input,
     output, the job's own parameters) between the version and the environment."""
-    record: dict[str, Any] = {"vocoder_record": RECORD_VERSION, "job": job, **sections,
-                              "environment": environment()}
+    record: dict[str, Any] = {VERSION_KEY: RECORD_VERSION, "job": job, **sections, "environment": environment()}
     if timings is not None:
         record["wall_seconds"] = timings
     return record
+
+
+def model_record(provenance: dict[str, Any], source: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """The provenance `export` and `import` write into a model file's metadata
+    (``models.store.save`` adds architecture, config and spec): ``provenance``
+    (name, training data, licence; a field given as None is left out, not
+    written as null), the ``source`` file it came from, and ``more`` (kept
+    fields such as trained_batches, init_from) as given."""
+    return {**{k: v for k, v in provenance.items() if v is not None}, "source": source, **more,
+            VERSION_KEY: RECORD_VERSION}

@@ -33,14 +33,16 @@ from tqdm.auto import tqdm
 from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.frontend.audio import AudioHeader, check_length
-from vocoder.frontend.audiofile import AudioFormat
+from vocoder.frontend.audiofile import AudioFormat, open_stream
 from vocoder.frontend.image import DbMapping, Embedded, check_png_options, png_metadata
 from vocoder.frontend.picture import METADATA_KEY
 from vocoder.frontend.png_stream import PngRowWriter, iter_rows
 from vocoder.frontend.stft import magnitude_of, stft_padded
 from vocoder.inversion.base import Inverter
 from vocoder.inversion.blockwise import BlockPlan, block_frames, invert_blocks
+from vocoder.inverting import check_finite
 from vocoder.provenance import printable
+from vocoder.record import audio_source
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
@@ -203,8 +205,7 @@ def encode_blockwise(audio_path: str, target: str, header: AudioHeader, spec: Sp
             for row in range(rows):
                 zeros += int((mapping.to_pixels(torch.from_numpy(scratch.read_row(plane, row))) == 0).sum())
         below = zeros / (channels * rows * n_frames)
-        source = {"path": printable(os.path.basename(audio_path)), "sha256": sha256,
-                  "sample_rate": header.sample_rate, "channels": channels, "samples": length}
+        source = audio_source(audio_path, sha256, header.sample_rate, channels, length)
         steps = steps + [{"step": "stft", "spec": spec.to_dict(),
                           "computed_in_blocks": {"frames": block, "note": "each frame from the same samples as "
                                                  "a whole-file STFT: the values are the same"}}]
@@ -284,8 +285,7 @@ def invert_blockwise(image: str, found: Embedded, inverter: Inverter, target: st
         written, peak = 0, 0.0
         for piece in invert_blocks(plan, backend_frames, inverter.start_phase, inverter.invert_from,
                                    label=f"{inverter.name} blocks"):
-            if not np.isfinite(piece).all():
-                raise VocoderError("the inversion produced non-finite samples; this is a bug, please report it")
+            check_finite(piece)
             peak = max(peak, float(np.abs(piece).max(initial=0.0)))
             output.write_columns(written * channels, np.ascontiguousarray(piece.T).reshape(1, 1, -1))
             written += piece.shape[1]
@@ -306,8 +306,7 @@ def invert_blockwise(image: str, found: Embedded, inverter: Inverter, target: st
 
         # 4. The output file, at the level rule's gain.
         gain, level_record = level(peak)
-        with sf.SoundFile(target, "w", samplerate=spec.sample_rate, channels=channels,
-                          format=audio_format.container, subtype=audio_format.subtype) as sound:
+        with open_stream(target, spec.sample_rate, channels, audio_format) as sound:
             chunk = plan.block * spec.hop_length
             for a in range(0, length, chunk):
                 b = min(length, a + chunk)

@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -37,9 +36,10 @@ from vocoder.frontend.picture import read_picture
 from vocoder.frontend.picture_options import PictureOptions
 from vocoder.frontend.stft import magnitude
 from vocoder.inversion import backend_class, create
+from vocoder.inverting import run as run_inversion
 from vocoder.outputs import AtomicOutputs
 from vocoder.provenance import printable, sha256_file, to_json
-from vocoder.record import inversion_record
+from vocoder.record import audio_output, inversion_record
 from vocoder.spec import SpectrogramSpec, get_preset
 
 
@@ -252,10 +252,8 @@ def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[Backend
     for choice in backends:
         bar.set_postfix_str(f"{clip.name} · {choice.label}")
         inverter = inverters[choice.label]
-        started = time.perf_counter()
-        prepared = inverter.prepare(decoded)
-        waveform = inverter.invert(prepared).to(torch.float32)
-        seconds = time.perf_counter() - started
+        inverted = run_inversion(inverter, decoded)
+        waveform, seconds = inverted.waveform.to(torch.float32), inverted.seconds
         stem = f"{clip.name}__{choice.slug}"
         wav_path = staging / "audio" / f"{stem}.wav"
         wav_bytes = encode_audio(waveform, spec.sample_rate, FLOAT_WAV)
@@ -302,11 +300,10 @@ def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[Backend
             input={"clip": printable(str(clip.path)), "sha256": clip_sha256, "kind": clip.kind,
                    "encoded_png": f"images/{png_path.name}", "encoded_png_sha256": png_sha256,
                    "degradation": degradation.to_dict()},
-            output={"path": f"audio/{wav_path.name}", "sha256": wav_sha256, "format": FLOAT_WAV.description,
-                    "sample_rate": spec.sample_rate, "channels": int(waveform.shape[0]),
-                    "samples": int(waveform.shape[1])},
+            output=audio_output(f"audio/{wav_path.name}", wav_sha256, FLOAT_WAV.description, spec.sample_rate,
+                                int(waveform.shape[0]), int(waveform.shape[1])),
             sha256={"input": clip_sha256, "encoded_png": png_sha256, "output": wav_sha256},
-            spec=spec, prepared=prepared, inverter=inverter, backend=choice.name,
+            spec=spec, prepared=inverted.prepared, inverter=inverter, backend=choice.name,
             extra={"metrics": {k: v for k, v in row.items() if k in fidelity.CATALOGUE}},
             timings={"inversion": seconds} if timings else None,
         )

@@ -4,6 +4,12 @@ Two situations:
 * with reference audio (``vocoder bench``): every metric, against the truth;
 * with only the input spectrogram (``vocoder invert``): consistency and the
   energy measures, in the input's own domain (mel or linear).
+
+A metric is one catalogue entry: its name, unit, direction, description, the
+content kinds it means something for, and a function of a
+:class:`Comparison`, which computes what several metrics share (an STFT at
+a framing, the linear powers, the pitch tracks, the energy measures, the hum
+comparison) once, when first asked.
 """
 
 from __future__ import annotations
@@ -25,6 +31,113 @@ from vocoder.spec import PRESETS, SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
 KINDS = ("speech", "monophonic", "polyphonic")
+REFERENCE, ESTIMATE = "reference", "estimate"
+
+
+@dataclass(frozen=True)
+class Value:
+    """A metric's value, or why there is none (never a silent zero)."""
+
+    value: float | None
+    skipped: str = ""
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+class Spectra:
+    """Named waveforms (float64) and their STFT magnitudes, each computed once
+    per framing and magnitude epsilon: a metric asks for the framing it
+    needs and shares the transform with every other metric that needs it."""
+
+    def __init__(self, signals: dict[str, torch.Tensor]):
+        self.signals = {name: x.double() for name, x in signals.items()}
+        self._magnitudes: dict[tuple, torch.Tensor] = {}
+        self._own_domain: dict[tuple, torch.Tensor] = {}
+
+    def magnitude(self, which: str, spec: SpectrogramSpec) -> torch.Tensor:
+        """``stft_ops.magnitude`` of one signal under ``spec`` (only its framing and epsilon count)."""
+        key = (which, spec.as_linear(), spec.magnitude_eps)
+        if key not in self._magnitudes:
+            self._magnitudes[key] = stft_ops.magnitude(self.signals[which], spec)
+        return self._magnitudes[key]
+
+    def own_domain_power(self, which: str, spec: SpectrogramSpec) -> torch.Tensor:
+        """Power on ``spec``'s own axis (linear, mel or log rows)."""
+        key = (which, spec)
+        if key not in self._own_domain:
+            self._own_domain[key] = spec.filterbank().forward(self.magnitude(which, spec)) ** 2
+        return self._own_domain[key]
+
+
+class Comparison:
+    """One output against its reference: what every metric is a function of.
+
+    ``reference`` and ``estimate`` are (channels × samples) at the input
+    spec's rate, cut to the shorter; ``input_spectrogram`` is what the
+    backend was given (before any mel → linear step), which defines the
+    domain for consistency and the fmax for out-of-band energy.
+    ``linear_powers``, when the caller already has them, are |STFT|² of
+    reference and estimate under the input spec's linear framing, and
+    ``reference_pitch`` the reference's pitch track.
+    """
+
+    def __init__(self, reference: torch.Tensor, estimate: torch.Tensor, input_spectrogram: Spectrogram,
+                 kind: str = "speech", reference_pitch: p.PitchTrack | None = None,
+                 linear_powers: tuple[torch.Tensor, torch.Tensor] | None = None):
+        if kind not in KINDS:
+            raise VocoderError(f"unknown clip kind {kind!r}; choose from: {', '.join(KINDS)}")
+        self.input_spectrogram, self.kind = input_spectrogram, kind
+        self.spec = input_spectrogram.spec
+        self.rate = self.spec.sample_rate
+        n = min(reference.shape[-1], estimate.shape[-1])
+        self.spectra = Spectra({REFERENCE: reference[..., :n], ESTIMATE: estimate[..., :n]})
+        self.reference, self.estimate = self.spectra.signals[REFERENCE], self.spectra.signals[ESTIMATE]
+        self.linear = self.spec.as_linear()
+        self.band = m.spec_band(self.spec)
+        self.rows = m.band_bins(self.spec.n_fft, self.rate, self.band)
+        self._shared: dict[Any, Any] = {}
+        if linear_powers is not None:
+            self._shared["power", REFERENCE], self._shared["power", ESTIMATE] = linear_powers
+        if reference_pitch is not None:
+            self._shared["pitch", REFERENCE] = reference_pitch
+        self._values: dict[str, Value] = {}
+
+    def _once(self, key: Any, compute: Callable[[], Any]) -> Any:
+        if key not in self._shared:
+            self._shared[key] = compute()
+        return self._shared[key]
+
+    def magnitude(self, which: str, spec: SpectrogramSpec) -> torch.Tensor:
+        return self.spectra.magnitude(which, spec)
+
+    def linear_power(self, which: str) -> torch.Tensor:
+        """|STFT|² under the input spec's linear framing."""
+        return self._once(("power", which), lambda: self.magnitude(which, self.linear) ** 2)
+
+    def resolutions(self, which: str) -> list[torch.Tensor]:
+        """The M-STFT resolutions' magnitudes."""
+        return self._once(("mstft", which), lambda: m.multi_resolution_magnitudes(self.spectra.signals[which]))
+
+    def pitch(self, which: str) -> p.PitchTrack:
+        return self._once(("pitch", which), lambda: p.pitch_track(self.spectra.signals[which], self.rate, self.kind,
+                                                                  self.spec.hop_length))
+
+    def energy(self) -> hal.EnergyMeasures:
+        return self._once("energy", lambda: hal.energy_measures(self.linear_power(REFERENCE),
+                                                                self.linear_power(ESTIMATE)))
+
+    def hum(self) -> hum.HumComparison | hum.NotApplicable:
+        return self._once("hum", lambda: hum.compare(self.reference, self.estimate, self.rate, self.band))
+
+    def value(self, name: str) -> Value:
+        """The catalogue metric ``name`` for this output, computed once."""
+        if name not in self._values:
+            metric = CATALOGUE[name]
+            self._values[name] = (metric.compute(self) if self.kind in metric.kinds
+                                  else Value(None, metric.not_for_reason))
+        return self._values[name]
+
+
+Compute = Callable[[Comparison], Value]
 
 
 @dataclass(frozen=True)
@@ -33,46 +146,150 @@ class Metric:
     unit: str
     better: str  # "lower" or "higher"
     description: str
+    compute: Compute
     kinds: tuple[str, ...] = KINDS  # the content it is meaningful for
     not_for_reason: str = ""
+    full_band_of: str = ""  # the in-band metric this one is the 0..Nyquist twin of
+
+
+def _spectral_convergence(c: Comparison, full: bool) -> float:
+    R, E = c.linear_power(REFERENCE), c.linear_power(ESTIMATE)
+    if not full:
+        R, E = R[..., c.rows, :], E[..., c.rows, :]
+    return m.spectral_convergence_db(R.sqrt(), E.sqrt())
+
+
+def _lsd(c: Comparison, full: bool) -> float:
+    return m.log_spectral_distance_of_powers(c.linear_power(REFERENCE), c.linear_power(ESTIMATE), c.spec, full)
+
+
+def _mel_l1(c: Comparison, full: bool) -> float:
+    spec = mel_spec_for(c.spec, full_band=full)
+    return m.mel_l1_of_magnitudes(c.magnitude(REFERENCE, spec), c.magnitude(ESTIMATE, spec), spec)
+
+
+def _mstft(c: Comparison, full: bool) -> float:
+    band = (None, None) if full else (c.band, c.rate)
+    return m.multi_resolution_distance_of_magnitudes(c.resolutions(REFERENCE), c.resolutions(ESTIMATE),
+                                                     band=band[0], sample_rate=band[1])
+
+
+def _mcd(c: Comparison, full: bool) -> float:
+    spec = m.mcd_mel_spec(c.spec, full_band=full)
+    return m.mel_cepstral_distortion_of_magnitudes(c.magnitude(REFERENCE, spec), c.magnitude(ESTIMATE, spec), spec)
+
+
+def _in_band(measure: Callable[[Comparison, bool], float]) -> Compute:
+    return lambda c: Value(measure(c, False))
+
+
+def _full_band(in_band: str, measure: Callable[[Comparison, bool], float]) -> Compute:
+    """A full-band twin: the in-band value itself when the spec covers 0..Nyquist."""
+    return lambda c: c.value(in_band) if m.covers_full_band(c.spec) else Value(measure(c, True))
+
+
+def _refusable(compute: Compute) -> Compute:
+    """A reference package's metric: its refusal of an input (PESQ: "no utterances detected") is the reason."""
+    def guarded(c: Comparison) -> Value:
+        try:
+            return compute(c)
+        except Exception as exc:
+            return Value(None, f"{type(exc).__name__}: {exc}".strip())
+    return guarded
+
+
+def _snr_aligned(c: Comparison) -> Value:
+    value, lag, sign = m.aligned_snr_db(c.reference, c.estimate, c.spec.hop_length)
+    return Value(value, details={"lag_samples": lag, "sign": sign})
+
+
+def _f0_rmse(c: Comparison) -> Value:
+    value = p.f0_rmse_cents(c.pitch(REFERENCE), c.pitch(ESTIMATE))
+    if math.isnan(value):
+        return Value(None, "no frame is voiced in both reference and output")
+    return Value(value)
+
+
+def _out_of_band(c: Comparison) -> Value:
+    freqs = torch.fft.rfftfreq(c.spec.n_fft, 1.0 / c.rate)
+    value = hal.out_of_band_db(c.linear_power(ESTIMATE), freqs, c.spec.f_max)
+    if value is None:
+        return Value(None, f"the input describes the whole band (fmax {c.spec.f_max:g} Hz = Nyquist)")
+    return Value(value)
+
+
+def _hum(field: str) -> Compute:
+    def compute(c: Comparison) -> Value:
+        outcome = c.hum()
+        if isinstance(outcome, hum.NotApplicable):
+            return Value(None, outcome.reason, details=outcome.details)
+        if getattr(outcome, field) is None:
+            return Value(None, outcome.reason)
+        return Value(getattr(outcome, field), details=outcome.details())
+    return compute
+
+
+def _consistency(c: Comparison) -> Value:
+    return Value(_consistency_db(c.input_spectrogram, c.spectra.own_domain_power(ESTIMATE, c.spec)))
 
 
 CATALOGUE: dict[str, Metric] = {x.name: x for x in [
     Metric("sc_db", "dB", "lower", "spectral convergence of the output's linear STFT magnitude vs the reference's, "
-           "within the spec's band"),
-    Metric("sc_fullband_db", "dB", "lower", "sc_db over 0..Nyquist"),
+           "within the spec's band", _in_band(_spectral_convergence)),
+    Metric("sc_fullband_db", "dB", "lower", "sc_db over 0..Nyquist", _full_band("sc_db", _spectral_convergence),
+           full_band_of="sc_db"),
     Metric("consistency_db", "dB", "lower",
-           "spectral convergence of the output's spectrogram vs the input spectrogram, in the input's domain"),
-    Metric("snr_db", "dB", "higher", "waveform SNR, no alignment"),
-    Metric("snr_aligned_db", "dB", "higher", "waveform SNR after the best sign and integer lag within ±hop"),
-    Metric("si_sdr_db", "dB", "higher", "scale-invariant SDR"),
-    Metric("lsd_db", "dB", "lower", "log-spectral distance within the spec's band"),
-    Metric("lsd_fullband_db", "dB", "lower", "lsd_db over 0..Nyquist"),
-    Metric("mel_l1", "ln", "lower", "mean |Δ ln mel| (HiFi-GAN's mel loss), mel bands within the spec's band"),
-    Metric("mel_l1_fullband", "ln", "lower", "mel_l1 with the mel bands over 0..Nyquist"),
-    Metric("mstft", "", "lower", "multi-resolution STFT distance (BigVGAN's M-STFT resolutions) within the spec's band"),
-    Metric("mstft_fullband", "", "lower", "mstft over 0..Nyquist"),
-    Metric("mcd_db", "dB", "lower", "mel-cepstral distortion, c1..c13, 80 mel bands within the spec's band"),
-    Metric("mcd_fullband_db", "dB", "lower", "mcd_db with the mel bands over 0..Nyquist"),
-    Metric("pesq", "MOS", "higher", "wideband PESQ at 16 kHz", ("speech",), "PESQ is defined for speech only"),
-    Metric("stoi", "", "higher", "short-time objective intelligibility", ("speech",), "STOI is defined for speech only"),
-    Metric("estoi", "", "higher", "extended STOI", ("speech",), "ESTOI is defined for speech only"),
-    Metric("f0_rmse_cents", "cents", "lower", "F0 RMSE over frames voiced in both (pYIN)", ("speech", "monophonic"),
-           "F0 needs a single voice (not polyphonic music)"),
-    Metric("vuv_f1", "", "higher", "voiced/unvoiced F1 (pYIN)", ("speech", "monophonic"),
-           "voicing needs a single voice (not polyphonic music)"),
-    Metric("hallucinated_db", "dB", "lower", "output energy where the reference is > 60 dB below its max, re. reference energy"),
-    Metric("missing_db", "dB", "lower", "reference energy where the output is > 60 dB below the reference max, re. reference energy"),
-    Metric("out_of_band_db", "dB", "lower", "output energy above the input spectrogram's fmax, re. output energy"),
+           "spectral convergence of the output's spectrogram vs the input spectrogram, in the input's domain",
+           _consistency),
+    Metric("snr_db", "dB", "higher", "waveform SNR, no alignment", lambda c: Value(m.snr_db(c.reference, c.estimate))),
+    Metric("snr_aligned_db", "dB", "higher", "waveform SNR after the best sign and integer lag within ±hop",
+           _snr_aligned),
+    Metric("si_sdr_db", "dB", "higher", "scale-invariant SDR", lambda c: Value(m.si_sdr_db(c.reference, c.estimate))),
+    Metric("lsd_db", "dB", "lower", "log-spectral distance within the spec's band", _in_band(_lsd)),
+    Metric("lsd_fullband_db", "dB", "lower", "lsd_db over 0..Nyquist", _full_band("lsd_db", _lsd),
+           full_band_of="lsd_db"),
+    Metric("mel_l1", "ln", "lower", "mean |Δ ln mel| (HiFi-GAN's mel loss), mel bands within the spec's band",
+           _in_band(_mel_l1)),
+    Metric("mel_l1_fullband", "ln", "lower", "mel_l1 with the mel bands over 0..Nyquist",
+           _full_band("mel_l1", _mel_l1), full_band_of="mel_l1"),
+    Metric("mstft", "", "lower", "multi-resolution STFT distance (BigVGAN's M-STFT resolutions) within the spec's band",
+           _in_band(_mstft)),
+    Metric("mstft_fullband", "", "lower", "mstft over 0..Nyquist", _full_band("mstft", _mstft),
+           full_band_of="mstft"),
+    Metric("mcd_db", "dB", "lower", "mel-cepstral distortion, c1..c13, 80 mel bands within the spec's band",
+           _in_band(_mcd)),
+    Metric("mcd_fullband_db", "dB", "lower", "mcd_db with the mel bands over 0..Nyquist", _full_band("mcd_db", _mcd),
+           full_band_of="mcd_db"),
+    Metric("pesq", "MOS", "higher", "wideband PESQ at 16 kHz",
+           _refusable(lambda c: Value(p.pesq_wb(c.reference, c.estimate, c.rate))),
+           ("speech",), "PESQ is defined for speech only"),
+    Metric("stoi", "", "higher", "short-time objective intelligibility",
+           _refusable(lambda c: Value(p.stoi(c.reference, c.estimate, c.rate))),
+           ("speech",), "STOI is defined for speech only"),
+    Metric("estoi", "", "higher", "extended STOI",
+           _refusable(lambda c: Value(p.stoi(c.reference, c.estimate, c.rate, extended=True))),
+           ("speech",), "ESTOI is defined for speech only"),
+    Metric("f0_rmse_cents", "cents", "lower", "F0 RMSE over frames voiced in both (pYIN)", _f0_rmse,
+           ("speech", "monophonic"), "F0 needs a single voice (not polyphonic music)"),
+    Metric("vuv_f1", "", "higher", "voiced/unvoiced F1 (pYIN)",
+           lambda c: Value(p.voicing_f1(c.pitch(REFERENCE), c.pitch(ESTIMATE))),
+           ("speech", "monophonic"), "voicing needs a single voice (not polyphonic music)"),
+    Metric("hallucinated_db", "dB", "lower", "output energy where the reference is > 60 dB below its max, re. reference energy",
+           lambda c: Value(c.energy().hallucinated_db, details={"floor_db": c.energy().hallucinated_floor_db})),
+    Metric("missing_db", "dB", "lower", "reference energy where the output is > 60 dB below the reference max, re. reference energy",
+           lambda c: Value(c.energy().missing_db)),
+    Metric("out_of_band_db", "dB", "lower", "output energy above the input spectrogram's fmax, re. output energy",
+           _out_of_band),
     Metric("enf_error_mhz", "mHz", "lower", "median |output − reference| mains-hum (ENF) frequency over frames tracked "
-           "in both"),
-    Metric("enf_mean_error_mhz", "mHz", "lower", "mean |output − reference| ENF frequency over frames tracked in both"),
-    Metric("enf_tracked", "", "higher", "fraction of the reference's tracked hum frames also tracked in the output"),
+           "in both", _hum("median_error_mhz")),
+    Metric("enf_mean_error_mhz", "mHz", "lower", "mean |output − reference| ENF frequency over frames tracked in both",
+           _hum("mean_error_mhz")),
+    Metric("enf_tracked", "", "higher", "fraction of the reference's tracked hum frames also tracked in the output",
+           _hum("tracked_fraction")),
 ]}
 DEFAULT_METRICS = tuple(CATALOGUE)
 # In-band metric → its full-band twin (docs/metrics.md, "Bands").
-FULL_BAND_TWINS = {"sc_db": "sc_fullband_db", "lsd_db": "lsd_fullband_db", "mel_l1": "mel_l1_fullband",
-                   "mstft": "mstft_fullband", "mcd_db": "mcd_fullband_db"}
+FULL_BAND_TWINS = {x.full_band_of: x.name for x in CATALOGUE.values() if x.full_band_of}
 ENF_METRICS = ("enf_error_mhz", "enf_mean_error_mhz", "enf_tracked")
 
 
@@ -87,15 +304,6 @@ def parse_metrics(text: str | None) -> tuple[str, ...]:
     return names
 
 
-@dataclass(frozen=True)
-class Value:
-    """A metric's value, or why there is none (never a silent zero)."""
-
-    value: float | None
-    skipped: str = ""
-    details: dict[str, Any] = dataclasses.field(default_factory=dict)
-
-
 def mel_spec_for(spec: SpectrogramSpec, full_band: bool = False) -> SpectrogramSpec:
     """The mel spec mel_l1 uses: the input's own when it is a mel, else
     HiFi-GAN's 80 bands and log floor at the input's rate and framing over
@@ -108,148 +316,19 @@ def mel_spec_for(spec: SpectrogramSpec, full_band: bool = False) -> SpectrogramS
                                win_length=spec.win_length, padding=spec.padding, fmin=low, fmax=high)
 
 
-def _own_domain_power(waveform: torch.Tensor, spec: SpectrogramSpec) -> torch.Tensor:
-    return spec.filterbank().forward(stft_ops.magnitude(waveform.double(), spec)) ** 2
-
-
 def against_reference(reference: torch.Tensor, estimate: torch.Tensor, input_spectrogram: Spectrogram,
                       kind: str = "speech", selected: tuple[str, ...] = DEFAULT_METRICS,
                       reference_pitch: p.PitchTrack | None = None,
                       linear_powers: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict[str, Value]:
-    """Every selected metric for one output against its reference waveform.
-
-    ``reference`` and ``estimate`` are (channels × samples) at the input
-    spec's rate; ``input_spectrogram`` is what the backend was given (before
-    any mel → linear step), which defines the domain for consistency and the
-    fmax for out-of-band energy. ``linear_powers``, when the caller already
-    has them, are |STFT|² of reference and estimate under
-    ``input_spectrogram.spec.as_linear()`` (so they are not computed twice).
-    """
-    if kind not in KINDS:
-        raise VocoderError(f"unknown clip kind {kind!r}; choose from: {', '.join(KINDS)}")
-    spec = input_spectrogram.spec
-    rate = spec.sample_rate
-    n = min(reference.shape[-1], estimate.shape[-1])
-    reference, estimate = reference[..., :n].double(), estimate[..., :n].double()
-    linear = spec.as_linear()
-    cache: dict[str, Any] = {} if linear_powers is None else {"R": linear_powers[0], "E": linear_powers[1]}
-
-    def linear_power(which: str) -> torch.Tensor:
-        if which not in cache:
-            cache[which] = stft_ops.magnitude(reference if which == "R" else estimate, linear) ** 2
-        return cache[which]
-
-    def energy() -> hal.EnergyMeasures:
-        if "energy" not in cache:
-            cache["energy"] = hal.energy_measures(linear_power("R"), linear_power("E"))
-        return cache["energy"]
-
-    def pitch() -> tuple[p.PitchTrack, p.PitchTrack]:
-        if "pitch" not in cache:
-            ref_track = reference_pitch or p.pitch_track(reference, rate, kind, spec.hop_length)
-            cache["pitch"] = (ref_track, p.pitch_track(estimate, rate, kind, spec.hop_length))
-        return cache["pitch"]
-
-    def snr_aligned() -> Value:
-        value, lag, sign = m.aligned_snr_db(reference, estimate, spec.hop_length)
-        return Value(value, details={"lag_samples": lag, "sign": sign})
-
-    band = m.spec_band(spec)
-    rows = m.band_bins(spec.n_fft, rate, band)
-
-    def full_band(name: str, compute_full: Callable[[], float]) -> Callable[[], Value]:
-        """A full-band twin: the in-band value itself when the spec covers 0..Nyquist."""
-        in_band = next(k for k, v in FULL_BAND_TWINS.items() if v == name)
-        if m.covers_full_band(spec):
-            return lambda: results[in_band] if in_band in results else compute[in_band]()
-        return lambda: Value(compute_full())
-
-    def sc(full: bool) -> float:
-        R, E = linear_power("R"), linear_power("E")
-        if not full:
-            R, E = R[..., rows, :], E[..., rows, :]
-        return m.spectral_convergence_db(R.sqrt(), E.sqrt())
-
-    def enf() -> hum.HumComparison | hum.NotApplicable:
-        if "enf" not in cache:
-            cache["enf"] = hum.compare(reference, estimate, rate, band)
-        return cache["enf"]
-
-    def enf_value(field: str) -> Value:
-        outcome = enf()
-        if isinstance(outcome, hum.NotApplicable):
-            return Value(None, outcome.reason, details=outcome.details)
-        if getattr(outcome, field) is None:
-            return Value(None, outcome.reason)
-        return Value(getattr(outcome, field), details=outcome.details())
-
-    def out_of_band() -> Value:
-        freqs = torch.fft.rfftfreq(spec.n_fft, 1.0 / rate)
-        value = hal.out_of_band_db(linear_power("E"), freqs, spec.f_max)
-        if value is None:
-            return Value(None, f"the input describes the whole band (fmax {spec.f_max:g} Hz = Nyquist)")
-        return Value(value)
-
-    compute: dict[str, Callable[[], Value]] = {
-        "sc_db": lambda: Value(sc(False)),
-        "consistency_db": lambda: Value(consistency_db(input_spectrogram, estimate)),
-        "snr_db": lambda: Value(m.snr_db(reference, estimate)),
-        "snr_aligned_db": snr_aligned,
-        "si_sdr_db": lambda: Value(m.si_sdr_db(reference, estimate)),
-        "lsd_db": lambda: Value(m.log_spectral_distance_db(reference, estimate, spec)),
-        "mel_l1": lambda: Value(m.mel_l1(reference, estimate, mel_spec_for(spec))),
-        "mstft": lambda: Value(m.multi_resolution_stft_distance(reference, estimate, band=band, sample_rate=rate)),
-        "mcd_db": lambda: Value(m.mel_cepstral_distortion_db(reference, estimate, spec)),
-        "pesq": lambda: Value(p.pesq_wb(reference, estimate, rate)),
-        "stoi": lambda: Value(p.stoi(reference, estimate, rate)),
-        "estoi": lambda: Value(p.stoi(reference, estimate, rate, extended=True)),
-        "f0_rmse_cents": lambda: _f0_rmse(*pitch()),
-        "vuv_f1": lambda: Value(p.voicing_f1(*pitch())),
-        "hallucinated_db": lambda: Value(energy().hallucinated_db,
-                                         details={"floor_db": energy().hallucinated_floor_db}),
-        "missing_db": lambda: Value(energy().missing_db),
-        "out_of_band_db": out_of_band,
-        "enf_error_mhz": lambda: enf_value("median_error_mhz"),
-        "enf_mean_error_mhz": lambda: enf_value("mean_error_mhz"),
-        "enf_tracked": lambda: enf_value("tracked_fraction"),
-    }
-    compute.update({
-        "sc_fullband_db": full_band("sc_fullband_db", lambda: sc(True)),
-        "lsd_fullband_db": full_band("lsd_fullband_db",
-                                     lambda: m.log_spectral_distance_db(reference, estimate, spec, full_band=True)),
-        "mel_l1_fullband": full_band("mel_l1_fullband",
-                                     lambda: m.mel_l1(reference, estimate, mel_spec_for(spec, full_band=True))),
-        "mstft_fullband": full_band("mstft_fullband", lambda: m.multi_resolution_stft_distance(reference, estimate)),
-        "mcd_fullband_db": full_band("mcd_fullband_db",
-                                     lambda: m.mel_cepstral_distortion_db(reference, estimate, spec, full_band=True)),
-    })
-    results = {}
-    for name in selected:
-        metric = CATALOGUE[name]
-        if kind not in metric.kinds:
-            results[name] = Value(None, metric.not_for_reason)
-            continue
-        if name in ("pesq", "stoi", "estoi"):
-            try:
-                results[name] = compute[name]()
-            except Exception as exc:  # the library refuses this input (PESQ: "no utterances detected")
-                results[name] = Value(None, f"{type(exc).__name__}: {exc}".strip())
-        else:
-            results[name] = compute[name]()
-    return results
+    """Every selected metric for one output against its reference waveform
+    (the arguments are :class:`Comparison`'s)."""
+    comparison = Comparison(reference, estimate, input_spectrogram, kind, reference_pitch, linear_powers)
+    return {name: comparison.value(name) for name in selected}
 
 
-def _f0_rmse(reference: p.PitchTrack, estimate: p.PitchTrack) -> Value:
-    value = p.f0_rmse_cents(reference, estimate)
-    if math.isnan(value):
-        return Value(None, "no frame is voiced in both reference and output")
-    return Value(value)
-
-
-def consistency_db(input_spectrogram: Spectrogram, estimate: torch.Tensor) -> float:
-    """SC of the output's spectrogram against the input, in the input's domain."""
-    spec = input_spectrogram.spec
-    own = _own_domain_power(estimate, spec).sqrt()
+def _consistency_db(input_spectrogram: Spectrogram, own_power: torch.Tensor) -> float:
+    """SC of the output's spectrogram (``own_power``, on the input's axis) against the input."""
+    own = own_power.sqrt()
     target = input_spectrogram.magnitude.double()
     frames = min(own.shape[-1], target.shape[-1])
     return m.spectral_convergence_db(target[..., :frames], own[..., :frames])
@@ -260,12 +339,14 @@ def against_input(input_spectrogram: Spectrogram, estimate: torch.Tensor) -> dic
     spec = input_spectrogram.spec
     if float(input_spectrogram.magnitude.max()) <= 0:
         return {"skipped": "the input spectrogram is silent"}
-    measures = hal.energy_measures(input_spectrogram.magnitude.double() ** 2, _own_domain_power(estimate, spec))
-    linear_power = stft_ops.magnitude(estimate.double(), spec.as_linear()) ** 2
+    spectra = Spectra({ESTIMATE: estimate})
+    own_power = spectra.own_domain_power(ESTIMATE, spec)
+    measures = hal.energy_measures(input_spectrogram.magnitude.double() ** 2, own_power)
+    linear_power = spectra.magnitude(ESTIMATE, spec.as_linear()) ** 2
     oob = hal.out_of_band_db(linear_power, torch.fft.rfftfreq(spec.n_fft, 1.0 / spec.sample_rate), spec.f_max)
     return {
         "domain": spec.scale,
-        "consistency_db": consistency_db(input_spectrogram, estimate),
+        "consistency_db": _consistency_db(input_spectrogram, own_power),
         "hallucinated_db": measures.hallucinated_db,
         "hallucinated_floor_db": measures.hallucinated_floor_db,
         "missing_db": measures.missing_db,

@@ -149,9 +149,15 @@ def log_spectral_distance_db(reference: torch.Tensor, estimate: torch.Tensor, sp
     bandwidth extension (e.g. Kuleshov et al. 2017; Liu et al. 2022).
     """
     linear = spec.as_linear()
+    return log_spectral_distance_of_powers(stft_ops.magnitude(reference.double(), linear) ** 2,
+                                           stft_ops.magnitude(estimate.double(), linear) ** 2, spec, full_band)
+
+
+def log_spectral_distance_of_powers(reference_power: torch.Tensor, estimate_power: torch.Tensor,
+                                    spec: SpectrogramSpec, full_band: bool = False) -> float:
+    """:func:`log_spectral_distance_db` from the linear STFT powers under ``spec``'s framing."""
     rows = band_bins(spec.n_fft, spec.sample_rate, None if full_band else spec_band(spec))
-    log_p, log_e = _floored_log_pair((stft_ops.magnitude(reference.double(), linear) ** 2)[..., rows, :],
-                                     (stft_ops.magnitude(estimate.double(), linear) ** 2)[..., rows, :])
+    log_p, log_e = _floored_log_pair(reference_power[..., rows, :], estimate_power[..., rows, :])
     diff = (10 / math.log(10)) * (log_p - log_e)
     per_frame = torch.sqrt(torch.mean(diff**2, dim=-2))  # over bins
     return float(per_frame.mean())
@@ -160,10 +166,17 @@ def log_spectral_distance_db(reference: torch.Tensor, estimate: torch.Tensor, sp
 def mel_l1(reference: torch.Tensor, estimate: torch.Tensor, spec: SpectrogramSpec) -> float:
     """mean |ln max(mel(s), floor) − ln max(mel(ŝ), floor)|: HiFi-GAN's mel loss
     (Kong et al. 2020) under a mel ``spec`` with a log floor."""
+    return mel_l1_of_magnitudes(stft_ops.magnitude(reference.double(), spec),
+                                stft_ops.magnitude(estimate.double(), spec), spec)
+
+
+def mel_l1_of_magnitudes(reference_magnitude: torch.Tensor, estimate_magnitude: torch.Tensor,
+                         spec: SpectrogramSpec) -> float:
+    """:func:`mel_l1` from the STFT magnitudes under the mel ``spec``."""
     if spec.scale != "mel" or spec.log_floor is None:
         raise ValueError("mel_l1 needs a mel spec with a log floor")
-    a = mel_ops.linear_to_mel(stft_ops.magnitude(reference.double(), spec), spec)
-    b = mel_ops.linear_to_mel(stft_ops.magnitude(estimate.double(), spec), spec)
+    a = mel_ops.linear_to_mel(reference_magnitude, spec)
+    b = mel_ops.linear_to_mel(estimate_magnitude, spec)
     floor = spec.log_floor
     return float(torch.mean(torch.abs(torch.log(a.clamp_min(floor)) - torch.log(b.clamp_min(floor)))))
 
@@ -188,11 +201,27 @@ def multi_resolution_stft_distance(reference: torch.Tensor, estimate: torch.Tens
     """
     if band is not None and sample_rate is None:
         raise ValueError("a band needs the sample rate")
+    return multi_resolution_distance_of_magnitudes(multi_resolution_magnitudes(reference, resolutions),
+                                                   multi_resolution_magnitudes(estimate, resolutions),
+                                                   resolutions, eps, band, sample_rate)
+
+
+def multi_resolution_magnitudes(x: torch.Tensor, resolutions=MSTFT_RESOLUTIONS) -> list[torch.Tensor]:
+    """|STFT| of ``x`` at each resolution, as :func:`multi_resolution_stft_distance` computes them."""
+    return [_stft_magnitude(x.double(), *r) for r in resolutions]
+
+
+def multi_resolution_distance_of_magnitudes(reference_magnitudes: list[torch.Tensor],
+                                            estimate_magnitudes: list[torch.Tensor], resolutions=MSTFT_RESOLUTIONS,
+                                            eps: float = 1e-7, band: Band | None = None,
+                                            sample_rate: float | None = None) -> float:
+    """:func:`multi_resolution_stft_distance` from each resolution's magnitudes."""
+    if band is not None and sample_rate is None:
+        raise ValueError("a band needs the sample rate")
     total = 0.0
-    for n_fft, hop, win in resolutions:
+    for (n_fft, _, _), S, E in zip(resolutions, reference_magnitudes, estimate_magnitudes):
         rows = band_bins(n_fft, sample_rate or 1.0, band)
-        S = _stft_magnitude(reference.double(), n_fft, hop, win)[..., rows, :]
-        E = _stft_magnitude(estimate.double(), n_fft, hop, win)[..., rows, :]
+        S, E = S[..., rows, :], E[..., rows, :]
         sc = torch.linalg.vector_norm(S - E) / torch.linalg.vector_norm(S).clamp_min(_TINY)
         l1 = torch.mean(torch.abs(torch.log(S + eps) - torch.log(E + eps)))
         total += float(sc + l1)
@@ -210,9 +239,15 @@ def mel_cepstral_distortion_db(reference: torch.Tensor, estimate: torch.Tensor, 
     (energy) excluded, D = ``n_coefficients`` (Kubichek 1993's formula on
     MFCC-style cepstra; frames are already aligned, so no DTW).
     """
-    import scipy.fft
+    mel_spec = mcd_mel_spec(spec, n_mels, full_band)
+    return mel_cepstral_distortion_of_magnitudes(stft_ops.magnitude(reference.double(), mel_spec),
+                                                 stft_ops.magnitude(estimate.double(), mel_spec), mel_spec,
+                                                 n_coefficients)
 
-    mel_spec = SpectrogramSpec(
+
+def mcd_mel_spec(spec: SpectrogramSpec, n_mels: int = 80, full_band: bool = False) -> SpectrogramSpec:
+    """The mel bands MCD measures on: ``n_mels`` slaney bands under ``spec``'s framing."""
+    return SpectrogramSpec(
         sample_rate=spec.sample_rate, n_fft=spec.n_fft, hop_length=spec.hop_length, win_length=spec.win_length,
         window=spec.window, kaiser_beta=spec.kaiser_beta, gauss_gamma=spec.gauss_gamma, padding=spec.padding,
         scale="mel", n_mels=n_mels,
@@ -220,13 +255,19 @@ def mel_cepstral_distortion_db(reference: torch.Tensor, estimate: torch.Tensor, 
         fmin=0.0 if full_band else float(spec.fmin), fmax=None if full_band else spec.f_max,
     )
 
-    def mel_power(x: torch.Tensor) -> torch.Tensor:
-        return mel_ops.linear_to_mel(stft_ops.magnitude(x.double(), mel_spec) ** 2, mel_spec)
+
+def mel_cepstral_distortion_of_magnitudes(reference_magnitude: torch.Tensor, estimate_magnitude: torch.Tensor,
+                                          mel_spec: SpectrogramSpec, n_coefficients: int = 13) -> float:
+    """:func:`mel_cepstral_distortion_db` from the STFT magnitudes under ``mel_spec`` (:func:`mcd_mel_spec`)."""
+    import scipy.fft
+
+    def mel_power(magnitude: torch.Tensor) -> torch.Tensor:
+        return mel_ops.linear_to_mel(magnitude ** 2, mel_spec)
 
     def cepstra(log_power: torch.Tensor):
         return scipy.fft.dct(log_power.numpy(), type=2, norm="ortho", axis=-2)[..., 1: n_coefficients + 1, :]
 
-    log_reference, log_estimate = _floored_log_pair(mel_power(reference), mel_power(estimate))
+    log_reference, log_estimate = _floored_log_pair(mel_power(reference_magnitude), mel_power(estimate_magnitude))
     diff = cepstra(log_reference) - cepstra(log_estimate)
     per_frame = (10.0 / math.log(10.0)) * (2.0 * (diff**2).sum(axis=-2)) ** 0.5
     return float(per_frame.mean())

@@ -23,6 +23,7 @@ from vocoder.evaluation import stats
 from vocoder.evaluation.fidelity import CATALOGUE, FULL_BAND_TWINS
 from vocoder.evaluation.metrics import full_band_dominated
 from vocoder.evaluation.plots import plot_metric_boxes
+from vocoder.frontend.audiofile import FORMATS, encode_audio
 from vocoder.provenance import environment, json_safe, printable
 
 TIMING = {"seconds": ("s", "lower"), "rtf": ("× real time", "lower")}
@@ -268,9 +269,8 @@ def _audio_tag(wav: Path, folder: Path, mode: str) -> str:
     peak = float(abs(data).max()) if data.size else 0.0
     if peak > 1.0:
         data = data / peak
-    buffer = io.BytesIO()
-    sf.write(buffer, data, rate, format="FLAC", subtype="PCM_16")  # lossless at 16 bits, ~half a WAV's size
-    uri = "data:audio/flac;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    flac = encode_audio(data.T, rate, FORMATS[".flac"])  # lossless at 16 bits, ~half a WAV's size
+    uri = "data:audio/flac;base64," + base64.b64encode(flac).decode("ascii")
     return f'<audio controls preload="none" src="{uri}"></audio>'
 
 

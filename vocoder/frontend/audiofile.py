@@ -63,6 +63,16 @@ def encode_audio(samples: torch.Tensor | np.ndarray, sample_rate: int, fmt: Audi
     return raw
 
 
+def open_stream(path: str | os.PathLike, sample_rate: int, channels: int, fmt: AudioFormat) -> sf.SoundFile:
+    """A ``fmt`` file written a block of (samples × channels) at a time, for
+    output too long to hold: 16-bit WAV and FLAC only, whose bytes need no
+    fixing afterwards (no PEAK chunk, no stream serial)."""
+    if fmt not in (FORMATS[".wav"], FORMATS[".flac"]):
+        raise VocoderError(f"audio written a block at a time is .wav or .flac, not {fmt.description}")
+    return sf.SoundFile(path, "w", samplerate=sample_rate, channels=channels, format=fmt.container,
+                        subtype=fmt.subtype)
+
+
 def _without_riff_chunk(data: bytes, kind: bytes) -> bytes:
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise ValueError("not a RIFF/WAVE file")

@@ -32,6 +32,7 @@ from vocoder.frontend.display_axes import band_rows
 from vocoder.frontend.picture import METADATA_KEY, Picture, encode_png
 from vocoder.frontend.picture_options import MAX_DB, PictureOptions
 from vocoder.frontend.producers import recognise
+from vocoder.provenance import RECORD_VERSION, VERSION_KEY
 from vocoder.spec import PRESETS, SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 from vocoder.untrusted import brief, shown
@@ -143,8 +144,10 @@ def metadata_decode_step(mapping: DbMapping, how: str = "") -> dict[str, Any]:
 
 def png_metadata(spec: SpectrogramSpec, mapping: DbMapping, channels: int, n_samples: int, below: float,
                  source: dict[str, Any] | None, provenance) -> dict[str, Any]:
-    """The metadata a vocoder PNG carries (whole or block-wise encoding alike)."""
+    """The metadata a vocoder PNG carries (whole or block-wise encoding alike):
+    `encode`'s record, versioned like every other."""
     return {
+        VERSION_KEY: RECORD_VERSION,
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "spec": spec.to_dict(),
