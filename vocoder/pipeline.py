@@ -341,7 +341,7 @@ def _invert_blockwise(request: InvertRequest, outputs: AtomicOutputs, header: Pi
     block = budget.Estimate("block-wise inversion")
     block.add("one block's phase retrieval", inverter.working_set(found.channels, plan.spec, frames,
                                                                    plan.spec.n_samples(frames)))
-    if not found.spec.is_linear:
+    if not found.spec.axis.is_identity:
         block.add("one block's filterbank inverse", budget.axis_inverse(found.channels, found.spec, frames))
     if not asked and block.peak() > budget.limit()[0]:
         raise refuse_both(whole, f"one block of {seconds:g} s is over the limit too")
@@ -375,7 +375,7 @@ def _invert_blockwise(request: InvertRequest, outputs: AtomicOutputs, header: Pi
         extra={"picture_options": None, "warnings": [], "spec_choice": "embedded in the input",
                "blockwise": {"why": why, "block_seconds": seconds},
                "fidelity_vs_input": {
-                   "domain": found.spec.scale, "consistency_db": result.consistency_db,
+                   "domain": found.spec.axis.kind, "consistency_db": result.consistency_db,
                    "not_measured": "hallucinated, missing and out-of-band energy are measured on whole-signal "
                                    "runs only",
                    "measured_against": "the spectrogram as decoded from the picture: a self-check of the "

@@ -21,6 +21,7 @@ from vocoder.evaluation import hum
 from vocoder.evaluation import metrics as m
 from vocoder.evaluation import perceptual as p
 from vocoder.frontend import stft as stft_ops
+from vocoder.frontend.filterbank import MelAxis
 from vocoder.spec import PRESETS, SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
@@ -100,16 +101,17 @@ def mel_spec_for(spec: SpectrogramSpec, full_band: bool = False) -> SpectrogramS
     """The mel spec mel_l1 uses: the input's own when it is a mel, else
     HiFi-GAN's 80 bands and log floor at the input's rate and framing over
     the input's fmin..fmax; with ``full_band``, the same over 0..Nyquist."""
-    if spec.scale == "mel" and spec.log_floor is not None:
-        return dataclasses.replace(spec, fmin=0.0, fmax=None) if full_band else spec
+    if isinstance(spec.axis, MelAxis) and spec.log_floor is not None:
+        return dataclasses.replace(spec, axis=dataclasses.replace(spec.axis, fmin=0.0, fmax=None)) if full_band else spec
     base = PRESETS["hifigan"]
-    low, high = (0.0, None) if full_band else (float(spec.fmin), spec.f_max)
+    low, high = (0.0, None) if full_band else spec.axis.band(spec)
     return dataclasses.replace(base, sample_rate=spec.sample_rate, n_fft=spec.n_fft, hop_length=spec.hop_length,
-                               win_length=spec.win_length, padding=spec.padding, fmin=low, fmax=high)
+                               win_length=spec.win_length, padding=spec.padding,
+                               axis=dataclasses.replace(base.axis, fmin=low, fmax=high))
 
 
 def _own_domain_power(waveform: torch.Tensor, spec: SpectrogramSpec) -> torch.Tensor:
-    return spec.filterbank().forward(stft_ops.magnitude(waveform.double(), spec)) ** 2
+    return spec.axis.forward(spec, stft_ops.magnitude(waveform.double(), spec)) ** 2
 
 
 def against_reference(reference: torch.Tensor, estimate: torch.Tensor, input_spectrogram: Spectrogram,
@@ -185,9 +187,9 @@ def against_reference(reference: torch.Tensor, estimate: torch.Tensor, input_spe
 
     def out_of_band() -> Value:
         freqs = torch.fft.rfftfreq(spec.n_fft, 1.0 / rate)
-        value = hal.out_of_band_db(linear_power("E"), freqs, spec.f_max)
+        value = hal.out_of_band_db(linear_power("E"), freqs, spec.axis.band(spec)[1])
         if value is None:
-            return Value(None, f"the input describes the whole band (fmax {spec.f_max:g} Hz = Nyquist)")
+            return Value(None, f"the input describes the whole band (fmax {spec.axis.band(spec)[1]:g} Hz = Nyquist)")
         return Value(value)
 
     compute: dict[str, Callable[[], Value]] = {
@@ -262,9 +264,10 @@ def against_input(input_spectrogram: Spectrogram, estimate: torch.Tensor) -> dic
         return {"skipped": "the input spectrogram is silent"}
     measures = hal.energy_measures(input_spectrogram.magnitude.double() ** 2, _own_domain_power(estimate, spec))
     linear_power = stft_ops.magnitude(estimate.double(), spec.as_linear()) ** 2
-    oob = hal.out_of_band_db(linear_power, torch.fft.rfftfreq(spec.n_fft, 1.0 / spec.sample_rate), spec.f_max)
+    oob = hal.out_of_band_db(linear_power, torch.fft.rfftfreq(spec.n_fft, 1.0 / spec.sample_rate),
+                              spec.axis.band(spec)[1])
     return {
-        "domain": spec.scale,
+        "domain": spec.axis.kind,
         "consistency_db": consistency_db(input_spectrogram, estimate),
         "hallucinated_db": measures.hallucinated_db,
         "hallucinated_floor_db": measures.hallucinated_floor_db,

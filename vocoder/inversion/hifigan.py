@@ -29,7 +29,7 @@ class HiFiGAN(Inverter):
     name: ClassVar[str] = "hifigan"
     summary: ClassVar[str] = ("HiFi-GAN (Kong et al. 2020) generator; --checkpoint a model name (vocoder models), "
                               ".safetensors or .ckpt; learned, fixed spec")
-    input_scale: ClassVar[str] = "mel"
+    needs_stft_bins: ClassVar[bool] = False
 
     checkpoint: str | None = None
     _model: store.LoadedModel | None = field(default=None, init=False, repr=False, compare=False)

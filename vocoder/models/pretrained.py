@@ -43,7 +43,7 @@ class PretrainedModel:
     preset: str = "hifigan"  # the spec, checked at conversion
 
     def generator_config(self) -> dict[str, Any]:
-        return {"in_channels": get_preset(self.preset).n_mels, **VERSIONS[self.version].to_dict()}
+        return {"in_channels": get_preset(self.preset).n_bins, **VERSIONS[self.version].to_dict()}
 
 
 # The HiFi-GAN authors' V1 generators (Kong, Kim & Bae 2020; jik876/hifi-gan
@@ -169,7 +169,7 @@ def describe() -> list[dict[str, Any]]:
                             f"({model.architecture})",
             "parameters": store.parameter_count(model.architecture, model.generator_config()),
             "spec": f"preset {model.preset} ({spec.sample_rate} Hz, n_fft {spec.n_fft}, hop {spec.hop_length}, "
-                    f"{spec.n_mels} {spec.mel_scale} mels {spec.fmin:g}-{spec.f_max:g} Hz)",
+                    f"{spec.axis.describe(spec)})",
             "training_data": model.training_data, "licence": model.licence,
             "package": model.package, "available": availability(model.name),
         })

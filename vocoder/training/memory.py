@@ -166,7 +166,7 @@ def estimate(subcommand: str, config: dict[str, Any]) -> tuple[budget.Estimate, 
     """(host memory, accelerator memory or None) for ``vocoder SUBCOMMAND``."""
     model, data, trainer = (_as_dict(config.get(k)) for k in ("model", "data", "trainer"))
     spec = get_preset(data.get("preset") or model.get("preset") or "hifigan")
-    networks = build_on_meta(model, spec.n_mels)
+    networks = build_on_meta(model, spec.n_bins)
     on_gpu = _on_gpu(trainer)
     check_options(*(data.get(k, default) for k, default in (
         ("segment", 8192), ("batch_size", 16), ("repeats", 1), ("num_workers", 0), ("val_count", 2),
@@ -183,7 +183,7 @@ def estimate(subcommand: str, config: dict[str, Any]) -> tuple[budget.Estimate, 
     loading = (workers or 1) * read_train
 
     try:
-        g_saved, fake = graph_bytes(networks.generator, torch.empty(batch, spec.n_mels, frames, device="meta"))
+        g_saved, fake = graph_bytes(networks.generator, torch.empty(batch, spec.n_bins, frames, device="meta"))
         d_saved = 0
         real = torch.empty(batch, 1, segment, device="meta")
         for discriminator in networks.discriminators:
@@ -206,7 +206,7 @@ def estimate(subcommand: str, config: dict[str, Any]) -> tuple[budget.Estimate, 
     if hasattr(generator, "config"):
         activations = budget.generator_activations(generator.config(), 1, val_frames)
     else:  # an unknown generator: what its graph would save bounds what inference holds
-        activations = graph_bytes(generator, torch.empty(1, spec.n_mels, val_frames, device="meta"))[0]
+        activations = graph_bytes(generator, torch.empty(1, spec.n_bins, val_frames, device="meta"))[0]
     held = params if subcommand != "fit" else OPTIMISER_COPIES * params
     step.add("validation on the longest clip", held + activations + 6 * F32 * val_samples + read_val)
 

@@ -26,6 +26,7 @@ from vocoder.models import (
 from vocoder.models.hifigan import HiFiGANGenerator
 from vocoder.models.loading import load_into_training_generator
 from vocoder.models.store import FORMAT, META_KEY  # checkpoint metadata (plain JSON types)
+from vocoder.frontend.filterbank import MelAxis
 from vocoder.spec import get_preset
 
 GeneratorFactory = Callable[[int], HiFiGANGenerator]
@@ -73,9 +74,9 @@ class HiFiGANModule(L.LightningModule):
         self.save_hyperparameters(ignore=["generator", "mpd", "msd"])
         self.automatic_optimization = False
         self.spec = get_preset(preset)
-        if self.spec.scale != "mel":
-            raise VocoderError(f"HiFi-GAN consumes mel spectrograms; preset {preset!r} is {self.spec.scale}")
-        self.generator = (generator or (lambda n: HiFiGANGenerator.from_version("v1", n)))(self.spec.n_mels)
+        if not isinstance(self.spec.axis, MelAxis):
+            raise VocoderError(f"HiFi-GAN consumes mel spectrograms; preset {preset!r} is {self.spec.axis.kind}")
+        self.generator = (generator or (lambda n: HiFiGANGenerator.from_version("v1", n)))(self.spec.n_bins)
         if self.generator.hop_length != self.spec.hop_length:
             raise VocoderError(f"the generator upsamples by {self.generator.hop_length} but preset {preset!r} "
                                f"has hop {self.spec.hop_length}")
