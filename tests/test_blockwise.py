@@ -247,7 +247,7 @@ def test_a_log_axis_png_inverts_block_wise(tmp_path, cli):
     result = cli("invert", png, "-o", tmp_path / "o.wav", "--iters", "10", "--block-seconds", "0.5")
     assert result.code == 0, result
     record = json.loads((tmp_path / "o.wav.json").read_text())
-    assert record["spec"]["scale"] == "log" and record["blockwise"]["why"] == "--block-seconds was given"
+    assert record["spec"]["axis"]["kind"] == "log" and record["blockwise"]["why"] == "--block-seconds was given"
     assert next(s for s in record["steps"] if s["step"] == "blockwise")["blocks"] >= 3
     assert sf.info(str(tmp_path / "o.wav")).frames == record["output"]["samples"]
 

@@ -115,9 +115,10 @@ def test_a_log_axis_inverse_is_counted_as_a_mel_one_is(tmp_path):
     assert list(mel) == ["mel → linear"] and list(log) == ["log → linear"]
     assert 0.8 < log["log → linear"] / mel["mel → linear"] < 1.3
     # bench counts it too, for every backend that takes linear bins
-    spec = effective_spec("hifigan", SpecOverrides(scale="log", bands_per_octave=12, fmin=50.0, fmax=8000.0))
+    spec = effective_spec("hifigan", SpecOverrides(scale="log", axis={"bands_per_octave": 12, "fmin": 50.0,
+                                                                           "fmax": 8000.0}))
     bench = budget.bench_clip(1, rate, rate, spec, [("fgla", 0.0, True)], pitch=False)
-    assert bench.steps["fgla: log → linear"] >= spec.filterbank().inverse_cost(1, 80) > 0
+    assert bench.steps["fgla: log → linear"] >= spec.axis.inverse_cost(spec, 1, 80) > 0
 
 
 # -- calibration against measured peaks ------------------------------------------

@@ -49,11 +49,11 @@ def test_invert_needs_no_options_and_writes_a_full_record(encoded, tmp_path):
     record = json.loads((tmp_path / "speech.wav.json").read_text())
     assert record["input"]["sha256"] == sha256_file(encoded)
     assert record["output"]["sha256"] == sha256_file(out)
-    assert record["spec"]["n_mels"] == 80
+    assert record["spec"]["axis"]["n_mels"] == 80
     assert record["backend"] == {
         "name": "fgla", "parameters": {"iters": 20, "momentum": 0.99, "init": "random", "seed": 0},
         "input_spec": record["backend"]["input_spec"]}
-    assert record["backend"]["input_spec"]["scale"] == "linear"
+    assert record["backend"]["input_spec"]["axis"] == {"kind": "linear"}
     assert record["seed"] == 0
     assert record["environment"]["packages"]["torch"].startswith("2.11")
     assert record["wall_seconds"]["inversion"] > 0
@@ -144,7 +144,7 @@ def test_plain_picture_options_are_recorded(tmp_path):
     # Every other step of the chain is recorded too, at its default.
     assert record["picture_options"]["colormap"] is None and record["picture_options"]["mapping"] == "db"
     assert record["picture_options"]["crop"] is None and record["picture_options"]["dark_is_loud"] is False
-    assert record["spec"]["n_mels"] == 80
+    assert record["spec"]["axis"]["n_mels"] == 80
     assert sf.info(out).frames == round(2.5 * 22050)
     assert record["output"]["level"]["rule"].startswith("picture has no absolute level")
 

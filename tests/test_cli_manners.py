@@ -26,7 +26,7 @@ def test_info_is_a_short_summary_of_spec_mapping_size_and_claims(encoded):
     assert "22050 Hz, n_fft 1024, hop 256" in text and "mel, 80 bands" in text and "0 Hz to 8000 Hz" in text
     assert "from -100.0 to 0.0 dB" in text and "pixel 0 = silence" in text
     width = json.loads(run_cli("info", "--json", encoded).out)["spec"]  # the full record is still there
-    assert width["n_mels"] == 80
+    assert width["axis"]["n_mels"] == 80
     claims = lines.index("claimed by the file (written by whoever made it; checked only as listed under "
                          "'verified here'):")
     verified = next(i for i, line in enumerate(lines) if line.startswith("verified here: sha256 of this file "))

@@ -107,6 +107,14 @@ REGENERATED: list[tuple[str, str]] = [
      "a vocoder PNG's metadata (encode's record) now carries vocoder_record = RECORD_VERSION like every record; "
      "the records that hash the PNG or quote its metadata under claimed change with it. Audio, CSV and every "
      "other record field are unchanged"),
+    ("every encoded PNG (enc-*.png, pat-*.png, bench/images/short.png: metadata only), every record "
+     "(inv-*.json, pat-*.png.json, bench/audio/*.json), stdout:info --json, exported/imported.safetensors "
+     "(metadata only) and their .md model cards",
+     "the spec's JSON nests its frequency axis (\"axis\": {\"kind\": ...}) instead of flat scale/n_mels/fmin/"
+     "fmax/mel_*/bands_per_octave; records name the input PNGs' new sha256; model cards and mel-gd's 'start' "
+     "describe the axis through axis.describe / spec.axis.inverse. Checked against the previous outputs: "
+     "every .wav/.flac/.ogg byte-identical, every PNG's pixels identical, the safetensors' tensors identical, "
+     "and each JSON/metadata identical once its flat spec is upgraded, but for those hashes and that text"),
 ]
 
 # (key, argv). Paths are relative to the run folder (the current folder while they run).

@@ -66,14 +66,14 @@ def test_a_plain_picture_is_mapped_onto_the_models_spec(tmp_path, checkpoint):
     result = run_cli("invert", SAMPLES / "text.png", "-o", out, "--backend", "hifigan", "--checkpoint", checkpoint,
                      "--duration", "0.5")
     assert result.code == 0, result
-    assert json.loads((tmp_path / "text.wav.json").read_text())["spec"]["n_mels"] == 80
+    assert json.loads((tmp_path / "text.wav.json").read_text())["spec"]["axis"]["n_mels"] == 80
 
 
 def test_another_spec_is_refused_naming_the_difference(tmp_path, checkpoint, encoded):
     out = tmp_path / "x.wav"
     result = run_cli("invert", encoded["bigvgan-24k"], "-o", out, "--backend", "hifigan", "--checkpoint", checkpoint)
     assert result.code == 2
-    assert "n_mels: 80 vs 100" in result.err and "sample_rate: 22050 vs 24000" in result.err
+    assert "axis.n_mels: 80 vs 100" in result.err and "sample_rate: 22050 vs 24000" in result.err
     assert result.err.count("\n") == 1 and not out.exists()
 
 

@@ -121,8 +121,8 @@ def _cases() -> list[Case]:
     meta("spec-huge-rate", h.encoded_png(h.with_field("spec.sample_rate", 10**12)), "sample_rate must be in")
     meta("spec-zero-hop", h.encoded_png(h.with_field("spec.hop_length", 0)), "hop_length must be in")
     meta("spec-bool-hop", h.encoded_png(h.with_field("spec.hop_length", True)), "hop_length must be a whole")
-    meta("spec-list-fmax", h.encoded_png(h.with_field("spec.fmax", [1, 2])), "fmax must be a number")
-    meta("spec-huge-mels", h.encoded_png(h.with_field("spec.n_mels", 10**9)), "n_mels")
+    meta("spec-list-fmax", h.encoded_png(h.with_field("spec.axis.fmax", [1, 2])), "fmax must be a number")
+    meta("spec-huge-mels", h.encoded_png(h.with_field("spec.axis.n_mels", 10**9)), "n_mels")
     meta("spec-unknown-field", h.encoded_png(h.with_field("spec.evil", 1)), "unknown spectrogram spec field")
     meta("spec-bad-window", h.encoded_png(h.with_field("spec.window", "x" * 10_000)), "window must be one of")
     meta("mapping-missing", h.encoded_png(h.with_field("mapping", {})), "incomplete")
@@ -137,7 +137,7 @@ def _cases() -> list[Case]:
     meta("n-samples-negative", h.encoded_png(h.with_field("n_samples", -5)), "n_samples")
     meta("n-samples-string", h.encoded_png(h.with_field("n_samples", "11025")), "n_samples")
     meta("provenance-string", h.encoded_png(h.with_field("provenance", "trust me")), "provenance must be a list")
-    meta("spec-disagrees-with-height", h.encoded_png(h.with_field("spec.n_mels", 100)), "pixels tall")
+    meta("spec-disagrees-with-height", h.encoded_png(h.with_field("spec.axis.n_mels", 100)), "pixels tall")
 
     def option(id_, argv, expect, files=None):
         cases.append(Case(id_, "option", argv, expect, files or {"p.png": _tiny_picture(), "a.wav": good_wav}))

@@ -22,7 +22,7 @@ def test_descent_moves_the_log_mel_closer_than_its_start():
     start = start_backend.invert(start_backend.prepare(mel))
     fitted, losses = fit_waveform(start, mel, 40)
     target = torch.log(torch.clamp(mel.magnitude, min=mel.spec.log_floor))
-    distance = float(torch.nn.functional.l1_loss(LogMel(mel.spec, fmax=mel.spec.fmax)(fitted), target))
+    distance = float(torch.nn.functional.l1_loss(LogMel(mel.spec, fmax=mel.spec.axis.fmax)(fitted), target))
     assert distance == pytest.approx(losses[-1], rel=1e-5)
     # The loss is measured in the target's own band: the recording the mel was
     # made from scores (nearly) zero on it. Fitted up to Nyquist instead (the

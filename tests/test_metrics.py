@@ -76,8 +76,8 @@ def _librosa_log_mel(x, spec):
     padded = np.pad(x[0].numpy(), (pad, pad), mode="reflect")
     X = np.abs(librosa.stft(padded, n_fft=spec.n_fft, hop_length=spec.hop_length, window="hann", center=False))
     X = np.sqrt(X**2 + spec.magnitude_eps)
-    fb = librosa.filters.mel(sr=spec.sample_rate, n_fft=spec.n_fft, n_mels=spec.n_mels, fmin=spec.fmin,
-                             fmax=spec.fmax, norm="slaney", dtype=np.float64)
+    fb = librosa.filters.mel(sr=spec.sample_rate, n_fft=spec.n_fft, n_mels=spec.axis.n_mels, fmin=spec.axis.fmin,
+                             fmax=spec.axis.fmax, norm="slaney", dtype=np.float64)
     return np.log(np.clip(fb @ X, spec.log_floor, None))
 
 

@@ -224,7 +224,7 @@ def test_riffusion_images_invert_with_no_options_at_least_as_well_as_riffusion(n
     claims = next(s for s in record["steps"] if s["step"] == "producer_conventions")
     assert claims["producer"] == "riffusion" and claims["claims"]["sample_rate"] == 44100
     assert record["spec"]["n_fft"] == 17640 and record["spec"]["hop_length"] == 441
-    assert record["spec"]["win_length"] == 4410 and record["spec"]["mel_scale"] == "htk"
+    assert record["spec"]["win_length"] == 4410 and record["spec"]["axis"]["mel_scale"] == "htk"
     assert record["output"]["channels"] == (2 if "stereo" in name else 1)
     theirs = json.loads((RIFFUSION / "riffusion_inversion.json").read_text())["fixtures"][name]
     assert _riffusion_sc(name, out) <= theirs["riffusion_inversion_sc_db"]
@@ -291,7 +291,7 @@ def test_info_shows_a_producers_claims_and_the_options_it_implies():
     assert shown["format"] == "riffusion spectrogram image"
     assert shown["claims_from_file"]["power_for_image"] == 0.25 and shown["claims_from_file"]["stereo"] == 1
     assert shown["picture_options"]["planes"] == ["g", "b"] and shown["picture_options"]["dark_is_loud"]
-    assert shown["spec"]["n_mels"] == 512 and shown["spec"]["fmax"] == 10000
+    assert shown["spec"]["axis"]["n_mels"] == 512 and shown["spec"]["axis"]["fmax"] == 10000
 
 
 # -- test patterns ---------------------------------------------------------------------------------------------
@@ -331,5 +331,5 @@ def test_the_chirp_rises_and_the_text_pattern_has_no_waveform(tmp_path):
                    "--bands-per-octave", "12", "--fmin", "100").code == 0
     assert not (tmp_path / "t.png.truth.wav").exists()
     text = image_to_spectrogram(read_picture(str(tmp_path / "t.png")), None, PictureOptions())
-    assert text.spec.scale == "log" and 0.05 < float((text.magnitude > 0.5).float().mean()) < 0.6
+    assert text.spec.axis.kind == "log" and 0.05 < float((text.magnitude > 0.5).float().mean()) < 0.6
     assert run_cli("pattern", "chirp", "-o", tmp_path / "c.png").code == 2  # exists: no overwrite

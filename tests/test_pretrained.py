@@ -195,7 +195,7 @@ def test_import_converts_and_records_the_source(tmp_path):
     source = loaded.meta["source"]
     assert source["file"] == "g_00012345" and len(source["sha256"]) == 64 and source["config"] == SMALL_CONFIG
     assert loaded.meta["name"] == "my-vocoder" and loaded.meta["training_data"] == "my recordings"
-    assert loaded.spec.n_mels == 80 and loaded.spec.sample_rate == 22050 and loaded.spec.f_max == 8000
+    assert loaded.spec.axis.n_mels == 80 and loaded.spec.sample_rate == 22050 and loaded.spec.axis.fmax == 8000
     assert "my-vocoder" in Path(store.card_path(out)).read_text()
 
 
@@ -207,7 +207,7 @@ def test_imported_spec_follows_the_config(tmp_path):
     out = tmp_path / "m.safetensors"
     assert run_cli("import", original, "-o", out).code == 0
     spec = store.load_file(out).spec
-    assert (spec.sample_rate, spec.n_mels, spec.f_max, spec.padding) == (16000, 64, 8000.0, "same")
+    assert (spec.sample_rate, spec.axis.n_mels, spec.axis.band(spec)[1], spec.padding) == (16000, 64, 8000.0, "same")
 
 
 def test_import_refuses_what_is_not_an_original_generator(tmp_path):

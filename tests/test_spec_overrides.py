@@ -12,6 +12,7 @@ import torch
 from conftest import SAMPLES, run_cli
 from vocoder.errors import VocoderError
 from vocoder.frontend import stft as stft_ops
+from vocoder.frontend.filterbank import LinearAxis, LogAxis, MelAxis
 from vocoder.spec import PRESETS, WINDOWS, SpectrogramSpec
 from vocoder.spec_overrides import SpecOverrides, effective_spec
 
@@ -37,26 +38,33 @@ def test_kaiser_window_both_spellings():
 
 
 def test_changing_the_axis_starts_it_afresh():
-    log = effective_spec("hifigan", SpecOverrides(scale="log", bands_per_octave=36, fmin=50.0))
-    assert (log.scale, log.n_mels, log.mel_scale, log.fmin, log.f_max) == ("log", None, None, 50.0, 11025.0)
+    log = effective_spec("hifigan", SpecOverrides(scale="log", axis={"bands_per_octave": 36, "fmin": 50.0}))
+    assert log.axis == LogAxis(bands_per_octave=36, fmin=50.0, fmax=None) and log.axis.band(log) == (50.0, 11025.0)
     assert (log.padding, log.n_fft, log.hop_length, log.log_floor) == ("same", 1024, 256, 1e-5)  # framing kept
-    mel = effective_spec("linear", SpecOverrides(scale="mel", n_mels=64, fmax=8000.0))
-    assert (mel.n_mels, mel.mel_scale, mel.mel_norm, mel.mel_filterbank, mel.f_max) == \
-        (64, "slaney", "slaney", "librosa", 8000.0)
+    mel = effective_spec("linear", SpecOverrides(scale="mel", axis={"n_mels": 64, "fmax": 8000.0}))
+    assert mel.axis == MelAxis(n_mels=64, fmin=0.0, fmax=8000.0, mel_scale="slaney", mel_norm="slaney",
+                               mel_filterbank="librosa")
     linear = effective_spec("hifigan", SpecOverrides(scale="linear"))
-    assert linear.n_bins == 513 and linear.fmax is None and linear.n_mels is None
+    assert linear.n_bins == 513 and linear.axis == LinearAxis()
+
+
+def test_an_axis_option_changes_only_its_field():
+    spec = effective_spec("hifigan", SpecOverrides(axis={"fmax": 7000.0}))
+    assert spec.axis == dataclasses.replace(PRESETS["hifigan"].axis, fmax=7000.0)
 
 
 @pytest.mark.parametrize("preset, overrides, message", [
     ("linear", dict(hop_length=2048), "hop_length must be in 1..win_length=1024"),
     ("linear", dict(n_fft=512, win_length=1024), "win_length must be in 1..n_fft=512"),
     ("bigvgan-24k", dict(sample_rate=16000), "fmax <= Nyquist"),
-    ("linear", dict(n_mels=80), "a linear axis takes no n_mels"),
-    ("linear", dict(bands_per_octave=12), "a linear axis takes no bands_per_octave"),
-    ("hifigan", dict(bands_per_octave=12), "a mel axis takes no bands_per_octave"),
-    ("linear", dict(fmax=8000.0), "a linear axis always spans 0 Hz to Nyquist"),
-    ("linear", dict(scale="mel"), "n_mels"),
-    ("linear", dict(scale="log", bands_per_octave=36), "fmin > 0"),
+    ("linear", dict(axis={"n_mels": 80}), "a linear axis takes no --n-mels .an option of the mel axis: add --scale mel"),
+    ("linear", dict(axis={"bands_per_octave": 12}), "a linear axis takes no --bands-per-octave"),
+    ("hifigan", dict(axis={"bands_per_octave": 12}), "a mel axis takes no --bands-per-octave"),
+    ("linear", dict(axis={"fmax": 8000.0}), "a linear axis takes no --fmax .an option of the mel and log axes: add "
+                                            "--scale mel or --scale log"),
+    ("linear", dict(scale="mel"), "a mel axis needs --n-mels"),
+    ("linear", dict(scale="log", axis={"bands_per_octave": 36}), "a log axis needs --fmin"),
+    ("linear", dict(scale="log", axis={"bands_per_octave": 36, "fmin": 0.0}), "fmin > 0"),
     ("linear", dict(window="kaiser"), "kaiser window needs its beta"),
     ("linear", dict(window="kaiser:8", kaiser_beta=9.0), "disagree"),
     ("linear", dict(window="hann:3"), "only the kaiser and gauss windows take a parameter"),
@@ -99,9 +107,10 @@ def _one_line_error(result, *fragments):
     (["--hop", "2048"], "hop_length must be in 1..win_length=1024"),
     (["--n-fft", "512", "--win-length", "1024"], "win_length must be in 1..n_fft=512"),
     (["--preset", "hifigan", "--fmax", "12000"], "fmax <= Nyquist"),
-    (["--n-mels", "80"], "a linear axis takes no n_mels"),
+    (["--n-mels", "80"], "a linear axis takes no --n-mels"),
     (["--window", "kaiser"], "needs its beta"),
-    (["--scale", "log", "--bands-per-octave", "24"], "fmin > 0"),
+    (["--scale", "log", "--bands-per-octave", "24"], "a log axis needs --fmin"),
+    (["--scale", "log", "--bands-per-octave", "24", "--fmin", "0"], "fmin > 0"),
 ])
 def test_cli_refuses_inconsistent_specs_in_one_line(tmp_path, args, fragment):
     out = tmp_path / "x.png"
@@ -129,7 +138,7 @@ def _sc_db(reference: np.ndarray, estimate: np.ndarray, spec: SpectrogramSpec) -
     (["--window", "kaiser:8", "--hop", "128"], "fgla", dict(window="kaiser", kaiser_beta=8.0)),
     (["--window", "gauss", "--hop", "128"], "pghi", dict(window="gauss", gauss_gamma=128.0 * 1024)),
     (["--preset", "hifigan", "--scale", "log", "--bands-per-octave", "36", "--fmin", "50"], "pghi",
-     dict(scale="log", bands_per_octave=36, fmin=50.0, fmax=None, padding="same")),
+     {"axis": {"kind": "log", "bands_per_octave": 36, "fmin": 50.0, "fmax": None}, "padding": "same"}),
 ], ids=["4096-128", "256-64", "kaiser8", "gauss", "log36"])
 def test_encode_info_invert_round_trip_with_overrides(tmp_path, args, backend, expected):
     png, wav = tmp_path / "s.png", tmp_path / "s.wav"
@@ -170,7 +179,7 @@ def test_invert_records_the_overrides_for_a_plain_picture(tmp_path):
     record = json.loads((tmp_path / "t.wav.json").read_text())
     assert record["spec_choice"] == {"preset": "linear", "overrides": {
         "--sr": 16000, "--scale": "log", "--bands-per-octave": 12, "--fmin": 100.0}}
-    assert record["spec"]["bands_per_octave"] == 12 and record["output"]["sample_rate"] == 16000
+    assert record["spec"]["axis"]["bands_per_octave"] == 12 and record["output"]["sample_rate"] == 16000
     assert [s["step"] for s in record["steps"]][-1] == "log_to_linear"
 
 
@@ -190,7 +199,7 @@ def test_bench_takes_overrides_and_records_them(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert "--scale log" in summary["preset"] and "--bands-per-octave 24" in summary["preset"]
     record = json.loads((out / "audio" / "LJ001-0006__pghi.wav.json").read_text())
-    assert record["spec"]["scale"] == "log" and record["spec"]["bands_per_octave"] == 24
+    assert record["spec"]["axis"]["kind"] == "log" and record["spec"]["axis"]["bands_per_octave"] == 24
     assert record["steps"][-1]["step"] == "log_to_linear"
     assert record["metrics"]["sc_db"] < -8
 

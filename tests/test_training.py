@@ -182,7 +182,7 @@ def test_the_model_takes_its_bands_from_the_data_preset(tmp_path, clips):
                  limit_val_batches=1)
     assert result.code == 0, result
     ckpt = torch.load(tmp_path / "ckpt" / "b100" / "last.ckpt", weights_only=True)
-    assert ckpt["vocoder"]["spec"]["n_mels"] == 100 and ckpt["vocoder"]["spec"]["sample_rate"] == 24000
+    assert ckpt["vocoder"]["spec"]["axis"]["n_mels"] == 100 and ckpt["vocoder"]["spec"]["sample_rate"] == 24000
     assert ckpt["vocoder"]["config"]["in_channels"] == 100 and ckpt["vocoder"]["format"] == 2
 
 

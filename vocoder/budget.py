@@ -230,7 +230,7 @@ def nnls_inverse(channels: int, stft_bins: int, rows: int, frames: int) -> float
 def axis_inverse(channels: int, spec, frames: int) -> float:
     """The spec's axis → linear bins, as the axis itself states its cost
     (nothing for a linear axis)."""
-    return spec.filterbank().inverse_cost(channels, frames)
+    return spec.axis.inverse_cost(spec, channels, frames)
 
 
 def phase_retrieval(backend: str, channels: int, spec, frames: int, samples: int) -> float:
@@ -291,8 +291,8 @@ def invert(header, spec, channels: int, frames: int, samples: int, backend: str,
     held += F32 * C * F * T
     if preview:
         est.add("preview", held + preview_cost(C, F, T))
-    if converts_axis and not spec.is_linear:
-        est.add(f"{spec.scale} → linear", held + axis_inverse(C, spec, T))
+    if converts_axis and not spec.axis.is_identity:
+        est.add(f"{spec.axis.kind} → linear", held + axis_inverse(C, spec, T))
         held += F32 * C * B * T
     est.add("phase retrieval", held + working_set)
     held += F32 * C * samples
@@ -320,8 +320,8 @@ def bench_clip(channels: int, samples: int, rate: int, spec, backends: Iterable[
         est.add("pitch tracking", held + 400 * channels * L)
     for label, working_set, converts_axis in backends:
         step = held
-        if converts_axis and not spec.is_linear:
-            est.add(f"{label}: {spec.scale} → linear", step + axis_inverse(channels, spec, T))
+        if converts_axis and not spec.axis.is_identity:
+            est.add(f"{label}: {spec.axis.kind} → linear", step + axis_inverse(channels, spec, T))
             step += F32 * channels * B * T
         est.add(f"{label}: phase retrieval", step + working_set)
         step += F32 * channels * L

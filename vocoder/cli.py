@@ -92,17 +92,27 @@ def _spec_options(p: argparse.ArgumentParser) -> None:
                    help="hann, hamming, blackman, kaiser:BETA, rectangular or gauss[:GAMMA] (PGHI is exact for gauss)")
     g.add_argument("--kaiser-beta", type=float, metavar="BETA",
                    help="the kaiser window's beta (or --window kaiser:BETA)")
-    g.add_argument("--scale", choices=("linear", "mel", "log"), help="frequency axis")
-    g.add_argument("--n-mels", type=_positive_int, metavar="N", help="mel bands (mel axis)")
-    g.add_argument("--bands-per-octave", type=_positive_int, metavar="N", help="bands per octave (log axis)")
-    g.add_argument("--fmin", type=float, metavar="HZ", help="lowest frequency: mel edge, or log axis's lowest centre")
-    g.add_argument("--fmax", type=float, metavar="HZ", help="highest frequency (default: the preset's; Nyquist)")
+    from vocoder.frontend.filterbank import AXES, axis_options
+
+    g.add_argument("--scale", choices=tuple(AXES), help="frequency axis")
+    for option, kinds in axis_options():  # declared by the axes (vocoder/frontend/filterbank.py)
+        def parse(text: str, option=option):
+            try:
+                return option.parse(text)
+            except ValueError as exc:
+                raise argparse.ArgumentTypeError(str(exc)) from None
+
+        g.add_argument(option.flag, type=parse, metavar=option.metavar, dest=f"axis_{option.field}",
+                       help=f"{option.help} ({' and '.join(kinds)} ax{'es' if len(kinds) > 1 else 'is'})")
 
 
 def _spec_overrides(args: argparse.Namespace):
+    from vocoder.frontend.filterbank import axis_options
+
+    axis = {option.field: getattr(args, f"axis_{option.field}") for option, _ in axis_options()
+            if getattr(args, f"axis_{option.field}", None) is not None}
     return SpecOverrides(sample_rate=args.sr, n_fft=args.n_fft, hop_length=args.hop, win_length=args.win_length,
-                         window=args.window, kaiser_beta=args.kaiser_beta, scale=args.scale, n_mels=args.n_mels,
-                         bands_per_octave=args.bands_per_octave, fmin=args.fmin, fmax=args.fmax)
+                         window=args.window, kaiser_beta=args.kaiser_beta, scale=args.scale, axis=axis)
 
 
 def _memory_size(text: str) -> int:
@@ -366,7 +376,7 @@ def _encode(args: argparse.Namespace) -> int:
     if blocks:
         print(f"vocoder: note: encoded block-wise ({blocks['why']}); the pixels are those of a whole-file "
               "encoding", file=sys.stderr)
-    print(f"wrote {args.output} ({metadata['spec']['scale']} spectrogram, "
+    print(f"wrote {args.output} ({metadata['spec']['axis']['kind']} spectrogram, "
           f"{'+'.join(metadata['layout']['channels'])}, {args.bits}-bit, preset {args.preset}"
           + (f" with {overrides.describe()})" if overrides else ")"))
     if args.preview:
@@ -489,7 +499,7 @@ def _pattern(args: argparse.Namespace) -> int:
     from vocoder.pipeline import make_pattern
 
     record = make_pattern(args.kind, args.output, args.preset, _spec_overrides(args), args.duration, args.text)
-    print(f"wrote {args.output} ({args.kind}, {record['spec']['scale']} axis, {args.duration:g} s)")
+    print(f"wrote {args.output} ({args.kind}, {record['spec']['axis']['kind']} axis, {args.duration:g} s)")
     if record["truth"]:
         print(f"truth {record['truth']['path']} (bench it: vocoder bench {record['truth']['path']} ...)")
     return 0

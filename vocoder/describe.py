@@ -20,6 +20,7 @@ from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT, Inverter
 from vocoder.inversion.registry import BACKENDS, backend_class
 from vocoder.lock import differences_line, lock_status, summary_line
 from vocoder.provenance import sha256_file
+from vocoder.spec import SpectrogramSpec
 from vocoder.untrusted import load_json, shown, sniff
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
@@ -105,27 +106,21 @@ def _hz(value: Any) -> str:
 
 
 def spec_line(spec: dict[str, Any]) -> str:
-    """One line: rate, framing and the frequency axis of a spec dict."""
+    """One line: rate, framing and the frequency axis of a spec dict (of any
+    version; the axis describes itself, or why the spec cannot be read)."""
     sr = spec.get("sample_rate")
     hop = spec.get("hop_length")
     ms = f" ({1000 * hop / sr:.1f} ms)" if isinstance(hop, int) and isinstance(sr, (int, float)) and sr else ""
     window = spec.get("window")
     if window == "kaiser" and spec.get("kaiser_beta") is not None:
         window = f"kaiser beta {spec['kaiser_beta']:g}"
-    fmax = spec.get("fmax")
-    top = _hz(fmax) if fmax is not None else (f"{sr / 2:g} Hz (Nyquist)" if isinstance(sr, (int, float)) else "?")
-    scale = spec.get("scale")
-    if scale == "mel":
-        axis = (f"mel, {spec.get('n_mels')} bands ({spec.get('mel_scale')} scale, {spec.get('mel_norm')} norm, "
-                f"{spec.get('mel_filterbank')})")
-    elif scale == "log":
-        axis = f"log, {spec.get('bands_per_octave')} bands per octave"
-    else:
-        n_fft = spec.get("n_fft")
-        axis = f"linear, {n_fft // 2 + 1 if isinstance(n_fft, int) else '?'} bins"
+    try:
+        parsed = SpectrogramSpec.from_dict(spec)
+        axis = parsed.axis.describe(parsed)
+    except VocoderError as exc:
+        axis = f"frequency axis not readable: {exc}"
     return _t(f"spec: {_hz(sr)}, n_fft {_t(spec.get('n_fft'))}, hop {_t(hop)}{ms}, window {_t(window)} "
-              f"{_t(spec.get('win_length'))}, padding {_t(spec.get('padding'))}; {_t(axis, 120)}, "
-              f"{_hz(spec.get('fmin'))} to {top}", 300)
+              f"{_t(spec.get('win_length'))}, padding {_t(spec.get('padding'))}; {_t(axis, 160)}", 300)
 
 
 def _mapping_line(meta: dict[str, Any]) -> str:

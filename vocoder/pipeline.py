@@ -288,7 +288,7 @@ def _invert_blockwise(request: InvertRequest, outputs: AtomicOutputs, header: Pi
     block = budget.Estimate("block-wise inversion")
     block.add("one block's phase retrieval", inverter.working_set(found.channels, plan.spec, frames,
                                                                    plan.spec.n_samples(frames)))
-    if not found.spec.is_linear:
+    if not found.spec.axis.is_identity:
         block.add("one block's filterbank inverse", budget.axis_inverse(found.channels, found.spec, frames))
     if not asked and block.peak() > budget.limit()[0]:
         raise refuse_both(whole, f"one block of {seconds:g} s is over the limit too")
@@ -307,7 +307,7 @@ def _invert_blockwise(request: InvertRequest, outputs: AtomicOutputs, header: Pi
     )
     inverted = Inverted(Spectrogram(torch.zeros(found.channels, plan.spec.n_bins, 0), plan.spec, steps),
                         found.channels, plan.length, result.level,
-                        blockwise_fidelity(found.spec.scale, result.consistency_db),
+                        blockwise_fidelity(found.spec.axis.kind, result.consistency_db),
                         time.perf_counter() - inversion_started)
     input_sha256 = sha256_file(request.image)
     record = _invert_record(

@@ -37,7 +37,8 @@ def frame_times(spectrogram: Spectrogram) -> tuple[float, float]:
 
 def _band_ticks(spectrogram: Spectrogram) -> tuple[list[float], list[str]]:
     """Row positions of round frequencies on a band axis (mel, log)."""
-    centres = spectrogram.spec.filterbank().centre_frequencies()
+    spec = spectrogram.spec
+    centres = spec.axis.centre_frequencies(spec)
     ticks, labels = [], []
     for hz in (0, 50, 100, 250, 500, 1000, 2000, 4000, 8000, 12000, 16000, 20000):
         if centres[0] <= hz <= centres[-1] or (hz == 0 and centres[0] < 50):
@@ -63,11 +64,11 @@ def plot_spectrogram(spectrogram: Spectrogram, path: str | os.PathLike, title: s
     fig, axes = plt.subplots(spectrogram.channels, 1, figsize=(10, 3.2 * spectrogram.channels + 0.6),
                              squeeze=False, constrained_layout=True)
     for ax, plane, name in zip(axes[:, 0], db, names):
-        if not spec.is_linear:  # one row per band, labelled at round frequencies
+        if not spec.axis.is_identity:  # one row per band, labelled at round frequencies
             extent = (t0, t1, -0.5, spec.n_bins - 0.5)
             ticks, labels = _band_ticks(spectrogram)
             ax.set_yticks(ticks, labels)
-            ax.set_ylabel(f"frequency (Hz; {spec.n_bins} {spec.scale} bands)")
+            ax.set_ylabel(f"frequency (Hz; {spec.n_bins} {spec.axis.kind} bands)")
         else:
             extent = (t0, t1, 0.0, spec.sample_rate / 2)
             ax.set_ylabel("frequency (Hz)")

@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from vocoder.errors import VocoderError
-from vocoder.frontend.filterbank import axis_fields, axis_problems, filterbank_for
-from vocoder.untrusted import brief, load_json, shown
+from vocoder.frontend.filterbank import AXES, FrequencyAxis, LinearAxis, MelAxis, axis_from_dict
+from vocoder.untrusted import brief, is_number, is_whole, load_json, shown
 
-# The frequency axis; each has one class in vocoder/frontend/filterbank.py
-# that maps linear STFT magnitudes onto its rows and back.
-Scale = Literal["linear", "mel", "log"]
-SCALES = ("linear", "mel", "log")
 # How frames sit on the waveform:
 #   "center": torch.stft(center=True) / librosa's default. n_fft//2 samples of
 #             padding on each side; frame k is centred on sample k*hop.
@@ -42,22 +37,16 @@ MAX_SAMPLE_RATE = 1_000_000
 MAX_N_FFT = 2**18
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    """A finite int or float (not a bool, not NaN or infinite)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 @dataclass(frozen=True)
 class SpectrogramSpec:
     """Everything needed to compute, or invert, one kind of spectrogram.
 
     Values held in a :class:`~vocoder.spectrogram.Spectrogram` with this spec
-    are *linear amplitudes* (|STFT|, or a mel filterbank applied to |STFT|);
-    ``log_floor`` says how a model's log features are made from them.
+    are *linear amplitudes* (|STFT|, or the axis's filterbank applied to
+    |STFT|); ``log_floor`` says how a model's log features are made from them.
+    ``log_floor`` and ``magnitude_eps`` are conventions of the values, not of
+    the frequency axis: a log floor applies to linear bins as much as to mel
+    bands, and HiFi-GAN's epsilon is added to |X|² before any filterbank.
     """
 
     sample_rate: int
@@ -73,18 +62,8 @@ class SpectrogramSpec:
     gauss_gamma: float | None = None
     padding: Padding = "center"
     pad_mode: str = "reflect"
-    scale: Scale = "linear"
-    n_mels: int | None = None
-    fmin: float = 0.0
-    fmax: float | None = None  # None: Nyquist
-    mel_scale: Literal["slaney", "htk"] | None = None
-    mel_norm: Literal["slaney"] | None = None
-    # Whose filterbank code builds the triangles. librosa (float64) and
-    # torchaudio (float32) differ by ~1e-5 per weight: enough to move the log
-    # of quiet bands by 1e-4, so each preset names the one its peer used.
-    mel_filterbank: Literal["librosa", "torchaudio"] | None = None
-    # Log axis: bands per octave, centres from fmin up to at most fmax.
-    bands_per_octave: int | None = None
+    # What the rows are (vocoder/frontend/filterbank.py): the STFT's bins, mel or log bands, ...
+    axis: FrequencyAxis = LinearAxis()
     # Natural-log features are ln(max(x, log_floor)); None: no log convention.
     log_floor: float | None = None
     # Added to |X|^2 before the square root, as HiFi-GAN's mel code does (1e-9).
@@ -100,15 +79,14 @@ class SpectrogramSpec:
         # checkpoints) that anyone can write, so nothing is assumed.
         ints = ("sample_rate", "n_fft", "hop_length", "win_length")
         wrong = [f"{name} must be a whole number (got {shown(getattr(self, name))})" for name in ints
-                 if not _is_int(getattr(self, name))]
-        wrong += [f"{name} must be a number (got {shown(getattr(self, name))})"
-                  for name in ("fmin", "magnitude_eps") if not _is_number(getattr(self, name))]
-        wrong += [f"{name} must be a number or null (got {shown(getattr(self, name))})"
-                  for name in ("fmax", "log_floor") if getattr(self, name) is not None
-                  and not _is_number(getattr(self, name))]
-        if self.n_mels is not None and not _is_int(self.n_mels):
-            wrong.append(f"n_mels must be a whole number or null (got {shown(self.n_mels)})")
-        for name in ("window", "padding", "pad_mode", "scale", "mel_scale", "mel_norm", "mel_filterbank"):
+                 if not is_whole(getattr(self, name))]
+        if not is_number(self.magnitude_eps):
+            wrong.append(f"magnitude_eps must be a number (got {shown(self.magnitude_eps)})")
+        if self.log_floor is not None and not is_number(self.log_floor):
+            wrong.append(f"log_floor must be a number or null (got {shown(self.log_floor)})")
+        if not isinstance(self.axis, FrequencyAxis):
+            wrong.append(f"axis must be a frequency axis (got {shown(self.axis)})")
+        for name in ("window", "padding", "pad_mode"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
                 wrong.append(f"{name} must be a string (got {shown(value)})")
@@ -132,27 +110,19 @@ class SpectrogramSpec:
         if self.pad_mode not in ("reflect", "constant"):
             yield f"pad_mode must be 'reflect' or 'constant' (got {shown(self.pad_mode)})"
         if self.window == "kaiser":
-            if not _is_number(self.kaiser_beta) or not 0 <= self.kaiser_beta <= 100:
+            if not is_number(self.kaiser_beta) or not 0 <= self.kaiser_beta <= 100:
                 yield f"a kaiser window needs kaiser_beta in 0..100 (got {shown(self.kaiser_beta)})"
         elif self.kaiser_beta is not None:
             yield f"kaiser_beta is only for the kaiser window (window is {shown(self.window)})"
         if self.window == "gauss":
-            if self.gauss_gamma is not None and (not _is_number(self.gauss_gamma) or not 0 < self.gauss_gamma
+            if self.gauss_gamma is not None and (not is_number(self.gauss_gamma) or not 0 < self.gauss_gamma
                                                  <= 16.0 * self.win_length ** 2):
                 yield (f"a gauss window needs gauss_gamma in (0, 16·win_length²] samples² or null "
                        f"(got {shown(self.gauss_gamma)})")
         elif self.gauss_gamma is not None:
             yield f"gauss_gamma is only for the gauss window (window is {shown(self.window)})"
-        nyquist = self.sample_rate / 2
-        top = self.fmax if self.fmax is not None else nyquist
-        if not 0 <= self.fmin < top <= nyquist:  # False for NaN, so NaN is refused too
-            yield f"need 0 <= fmin < fmax <= Nyquist ({nyquist:g} Hz); got fmin={self.fmin}, fmax={self.fmax}"
-        if self.scale not in SCALES:
-            yield f"scale must be one of {', '.join(SCALES)} (got {shown(self.scale)})"
-        else:
-            yield from axis_problems(self)
-            if self.scale == "mel" and _is_number(self.n_mels) and not 1 <= self.n_mels <= self.n_stft_bins:
-                yield f"a mel spec needs 1 <= n_mels <= n_fft//2+1 = {self.n_stft_bins} (got {shown(self.n_mels)})"
+        if 2 <= self.n_fft <= MAX_N_FFT and 1 <= self.sample_rate <= MAX_SAMPLE_RATE:
+            yield from self.axis.problems(self)
         if self.log_floor is not None and not 0 < self.log_floor < 1:
             yield f"log_floor must be in (0, 1) (got {shown(self.log_floor)})"
         if not 0 <= self.magnitude_eps < 1:
@@ -166,24 +136,9 @@ class SpectrogramSpec:
         return self.n_fft // 2 + 1
 
     @property
-    def is_linear(self) -> bool:
-        """True when the rows are the STFT's own bins (no filterbank to undo)."""
-        return self.filterbank().is_linear
-
-    def filterbank(self):
-        """The axis object (:mod:`vocoder.frontend.filterbank`): linear STFT
-        magnitude ↔ this spec's rows, band centre frequencies, n_bins."""
-        return filterbank_for(self)
-
-    @property
     def n_bins(self) -> int:
-        """Rows of this spectrogram: mel or log bands, or linear STFT bins."""
-        return self.filterbank().n_bins
-
-    @property
-    def f_max(self) -> float:
-        """The highest frequency this spectrogram describes, in Hz."""
-        return float(self.fmax) if self.fmax is not None else self.sample_rate / 2
+        """Rows of this spectrogram, as its axis says."""
+        return self.axis.n_rows(self)
 
     @property
     def redundancy(self) -> float:
@@ -227,29 +182,33 @@ class SpectrogramSpec:
     def as_linear(self) -> "SpectrogramSpec":
         """The plain linear-STFT spec under this one: same rate, framing and
         window, no filterbank, no log floor, no magnitude epsilon."""
-        return dataclasses.replace(
-            self, scale="linear", **{name: None for name in axis_fields()},
-            fmin=0.0, fmax=None, log_floor=None, magnitude_eps=0.0,
-        )
+        return dataclasses.replace(self, axis=LinearAxis(), log_floor=None, magnitude_eps=0.0)
 
     # -- (de)serialisation ---------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """JSON-typed fields, the axis nested as ``{"kind": ..., its fields}``."""
+        return {f.name: self.axis.to_dict() if f.name == "axis" else getattr(self, f.name)
+                for f in dataclasses.fields(self)}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "SpectrogramSpec":
+        """A spec from JSON of any version (the flat form through :func:`upgrade_flat_axis`)."""
         if not isinstance(data, dict):
             raise VocoderError("a spectrogram spec must be a JSON object")
+        data = upgrade_flat_axis(data)
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise VocoderError(f"unknown spectrogram spec field(s): {shown(', '.join(map(str, unknown)))}")
+        fields = dict(data)
+        if "axis" in fields:
+            fields["axis"] = axis_from_dict(fields["axis"])
         try:
-            return cls(**data)
+            return cls(**fields)
         except TypeError as exc:
             raise VocoderError(f"incomplete spectrogram spec: {brief(exc, 120)}") from None
 
@@ -258,9 +217,54 @@ class SpectrogramSpec:
         return cls.from_dict(load_json(text, "spectrogram spec"))
 
     def differences(self, other: "SpectrogramSpec") -> list[str]:
-        """Human-readable list of fields where ``other`` differs from self."""
-        mine, theirs = self.to_dict(), other.to_dict()
-        return [f"{k}: {mine[k]!r} vs {theirs[k]!r}" for k in mine if mine[k] != theirs[k]]
+        """Human-readable list of fields where ``other`` differs from self (axis fields as axis.NAME)."""
+        mine, theirs = _flat(self.to_dict()), _flat(other.to_dict())
+
+        def value(data: dict[str, Any], key: str) -> str:
+            return repr(data[key]) if key in data else "(none)"
+
+        return [f"{k}: {value(mine, k)} vs {value(theirs, k)}"
+                for k in list(mine) + [k for k in theirs if k not in mine] if value(mine, k) != value(theirs, k)]
+
+
+def _flat(data: dict[str, Any]) -> dict[str, Any]:
+    return {**{k: v for k, v in data.items() if k != "axis"},
+            **{f"axis.{k}": v for k, v in data["axis"].items()}}
+
+
+# The frequency axis as flat spec fields, as vocoder wrote specs before the
+# axis was nested (PNG metadata, records, model files, training checkpoints).
+FLAT_AXIS_FIELDS = ("scale", "n_mels", "fmin", "fmax", "mel_scale", "mel_norm", "mel_filterbank",
+                    "bands_per_octave")
+# What the flat form held for a field its axis does not use.
+_FLAT_UNUSED = {"fmin": 0.0}
+
+
+def upgrade_flat_axis(data: dict[str, Any]) -> dict[str, Any]:
+    """The one upgrade of an earlier spec JSON: flat axis fields → ``"axis"``.
+
+    ``scale`` names the kind (absent: linear, its old default); the kind's own
+    fields move into the axis, and every other flat field must hold the value
+    the flat form wrote for an unused field (None; fmin 0), else the spec
+    contradicts itself. A spec that gives both forms is refused.
+    """
+    flat = [name for name in FLAT_AXIS_FIELDS if name in data]
+    if not flat:
+        return data
+    if "axis" in data:
+        raise VocoderError(f"the spectrogram spec gives its axis twice: as 'axis' and as the earlier flat "
+                           f"{', '.join(flat)}")
+    kind = data.get("scale", "linear")
+    if kind not in ("linear", "mel", "log"):  # the kinds the flat form had
+        raise VocoderError(f"scale must be one of linear, mel, log (got {shown(kind)})")
+    own = AXES[kind].field_names()
+    contradictions = [f"{name} {shown(data[name])}" for name in flat
+                      if name != "scale" and name not in own and data[name] != _FLAT_UNUSED.get(name)]
+    if contradictions:
+        raise VocoderError(f"the spectrogram spec contradicts itself: a {kind} axis takes no "
+                           f"{', '.join(contradictions)}")
+    axis = {"kind": kind, **{name: data[name] for name in flat if name in own}}
+    return {**{k: v for k, v in data.items() if k not in FLAT_AXIS_FIELDS}, "axis": axis}
 
 
 PRESETS: dict[str, SpectrogramSpec] = {
@@ -270,28 +274,31 @@ PRESETS: dict[str, SpectrogramSpec] = {
     # center=False, sqrt(|X|^2 + 1e-9), ln(clamp(x, 1e-5)).
     "hifigan": SpectrogramSpec(
         sample_rate=22050, n_fft=1024, hop_length=256, win_length=1024,
-        padding="same", scale="mel", n_mels=80, fmin=0.0, fmax=8000.0,
-        mel_scale="slaney", mel_norm="slaney", mel_filterbank="librosa", log_floor=1e-5, magnitude_eps=1e-9,
+        padding="same", axis=MelAxis(n_mels=80, fmin=0.0, fmax=8000.0, mel_scale="slaney", mel_norm="slaney",
+                                     mel_filterbank="librosa"),
+        log_floor=1e-5, magnitude_eps=1e-9,
     ),
     # BigVGAN v1 24 kHz (Lee et al. 2023, bigvgan_24khz_100band config): same
     # recipe as HiFi-GAN with 100 bands up to 12 kHz.
     "bigvgan-24k": SpectrogramSpec(
         sample_rate=24000, n_fft=1024, hop_length=256, win_length=1024,
-        padding="same", scale="mel", n_mels=100, fmin=0.0, fmax=12000.0,
-        mel_scale="slaney", mel_norm="slaney", mel_filterbank="librosa", log_floor=1e-5, magnitude_eps=1e-9,
+        padding="same", axis=MelAxis(n_mels=100, fmin=0.0, fmax=12000.0, mel_scale="slaney", mel_norm="slaney",
+                                     mel_filterbank="librosa"),
+        log_floor=1e-5, magnitude_eps=1e-9,
     ),
     # Vocos 24 kHz (Siuzdak 2023, vocos-mel-24khz config): torchaudio
     # MelSpectrogram with center=True, power 1, HTK scale, no norm,
     # ln(clip(x, 1e-7)).
     "vocos-24k": SpectrogramSpec(
         sample_rate=24000, n_fft=1024, hop_length=256, win_length=1024,
-        padding="center", scale="mel", n_mels=100, fmin=0.0, fmax=12000.0,
-        mel_scale="htk", mel_norm=None, mel_filterbank="torchaudio", log_floor=1e-7,
+        padding="center", axis=MelAxis(n_mels=100, fmin=0.0, fmax=12000.0, mel_scale="htk", mel_norm=None,
+                                       mel_filterbank="torchaudio"),
+        log_floor=1e-7,
     ),
     # Plain linear STFT magnitude at HiFi-GAN's rate and framing sizes.
     "linear": SpectrogramSpec(
         sample_rate=22050, n_fft=1024, hop_length=256, win_length=1024,
-        padding="center", scale="linear",
+        padding="center", axis=LinearAxis(),
     ),
 }
 

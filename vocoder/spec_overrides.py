@@ -9,10 +9,13 @@ Rules that are not obvious from the flags:
 * ``--n-fft`` without ``--win-length`` makes the window as long as the frame
   (the usual meaning of "FFT size 4096"); a preset's window length would
   otherwise refuse any n_fft below it.
-* ``--scale`` that differs from the preset's axis starts the axis afresh: the
-  preset's mel fields and band range (fmin, fmax) are dropped, fmin becomes 0
-  and fmax Nyquist, and a new mel axis gets HiFi-GAN's slaney scale, slaney
-  norm and librosa filterbank. Framing, window and log floor are kept.
+* ``--scale`` that differs from the preset's axis starts the axis afresh from
+  the options given and the new axis's defaults (a new mel axis: HiFi-GAN's
+  slaney scale, slaney norm and librosa filterbank, 0 Hz to Nyquist); the
+  preset's axis fields are dropped. Framing, window and log floor are kept.
+* An axis option (``--n-mels``, ``--fmin``, ...) is declared by the axis
+  classes (vocoder/frontend/filterbank.py); one the effective axis does not
+  take is refused, naming the axes that do.
 * ``--window kaiser:8`` is ``--window kaiser --kaiser-beta 8``.
 * ``--window gauss`` is the Gaussian exp(−π t²/γ) with γ = hop × n_fft of the
   effective spec (Průša et al. 2017's λ = aM/L), written into the spec as a
@@ -26,21 +29,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from vocoder.errors import VocoderError
-from vocoder.frontend.filterbank import axis_fields
+from vocoder.frontend.filterbank import axis_class, axis_options, flag_of
 from vocoder.spec import SpectrogramSpec, get_preset
 
 DEFAULT_PRESET = "linear"
 
-# Override field → the command-line flag that sets it (for messages and records).
+# Override field → the command-line flag that sets it (for messages and records);
+# the axis options' flags are the axes' own (filterbank.axis_options).
 FLAGS = {
     "sample_rate": "--sr", "n_fft": "--n-fft", "hop_length": "--hop", "win_length": "--win-length",
-    "window": "--window", "kaiser_beta": "--kaiser-beta", "scale": "--scale", "n_mels": "--n-mels",
-    "bands_per_octave": "--bands-per-octave", "fmin": "--fmin", "fmax": "--fmax",
+    "window": "--window", "kaiser_beta": "--kaiser-beta", "scale": "--scale",
 }
-
-# A new mel axis chosen with --scale mel: HiFi-GAN's filterbank recipe
-# (Kong et al. 2020, meldataset.py: librosa, slaney scale and norm).
-NEW_MEL_AXIS = {"mel_scale": "slaney", "mel_norm": "slaney", "mel_filterbank": "librosa"}
 
 
 @dataclass(frozen=True)
@@ -54,15 +53,17 @@ class SpecOverrides:
     window: str | None = None  # a name, or "kaiser:BETA"
     kaiser_beta: float | None = None
     scale: str | None = None
-    n_mels: int | None = None
-    bands_per_octave: int | None = None
-    fmin: float | None = None
-    fmax: float | None = None
+    # Axis field → value, from the axis options (--n-mels, --fmin, ...); the axis checks them.
+    axis: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def given(self) -> dict[str, Any]:
         """{flag: value} for every override set, in flag order (for records)."""
-        return {FLAGS[f.name]: getattr(self, f.name) for f in dataclasses.fields(self)
-                if getattr(self, f.name) is not None}
+        given = {FLAGS[f.name]: getattr(self, f.name) for f in dataclasses.fields(self)
+                 if f.name != "axis" and getattr(self, f.name) is not None}
+        order = [option.field for option, _ in axis_options()]
+        for field in sorted(self.axis, key=lambda f: order.index(f) if f in order else len(order)):
+            given[flag_of(field)] = self.axis[field]
+        return given
 
     def __bool__(self) -> bool:
         return bool(self.given())
@@ -105,6 +106,22 @@ def _window(overrides: SpecOverrides, base: SpectrogramSpec) -> dict[str, Any]:
     return {"window": name, "kaiser_beta": beta, "gauss_gamma": None}
 
 
+def _axis(overrides: SpecOverrides, base: SpectrogramSpec):
+    """The axis after --scale and the axis options: the preset's with the
+    options applied, or a new one of the kind --scale names."""
+    cls = axis_class(overrides.scale or base.axis.kind)
+    foreign = [field for field in overrides.axis if field not in cls.field_names()]
+    if foreign:
+        takers = {option.field: kinds for option, kinds in axis_options()}
+        field = foreign[0]
+        kinds = takers.get(field, ())
+        raise VocoderError(f"a {cls.kind} axis takes no {flag_of(field)} (an option of the {' and '.join(kinds)} "
+                           f"ax{'es' if len(kinds) > 1 else 'is'}: add {' or '.join('--scale ' + k for k in kinds)})")
+    if cls.kind != base.axis.kind:
+        return cls.from_values(dict(overrides.axis), flag_of)
+    return dataclasses.replace(base.axis, **overrides.axis)
+
+
 def effective_spec(preset: str | None, overrides: SpecOverrides | None = None) -> SpectrogramSpec:
     """The preset (``linear`` when None) with ``overrides`` applied, validated as one spec."""
     name = preset or DEFAULT_PRESET
@@ -112,23 +129,13 @@ def effective_spec(preset: str | None, overrides: SpecOverrides | None = None) -
     overrides = overrides or SpecOverrides()
     if not overrides:
         return base
-    changes: dict[str, Any] = {k: getattr(overrides, k) for k in
-                               ("sample_rate", "n_fft", "hop_length", "win_length", "n_mels",
-                                "bands_per_octave", "fmin", "fmax")
+    changes: dict[str, Any] = {k: getattr(overrides, k) for k in ("sample_rate", "n_fft", "hop_length", "win_length")
                                if getattr(overrides, k) is not None}
     if overrides.n_fft is not None and overrides.win_length is None:
         changes["win_length"] = overrides.n_fft
     changes.update(_window(overrides, base))
-    scale = overrides.scale or base.scale
-    if scale == "linear" and (overrides.fmin is not None or overrides.fmax is not None):
-        raise VocoderError("--fmin/--fmax set the band range of a mel or log axis; a linear axis always spans "
-                           "0 Hz to Nyquist (add --scale mel or --scale log)")
-    if scale != base.scale:
-        fresh: dict[str, Any] = {f: None for f in axis_fields()}
-        fresh.update(scale=scale, fmin=0.0, fmax=None)
-        if scale == "mel":
-            fresh.update(NEW_MEL_AXIS)
-        changes = {**fresh, **changes}
+    if overrides.scale is not None or overrides.axis:
+        changes["axis"] = _axis(overrides, base)
     try:
         spec = dataclasses.replace(base, **changes)
         if spec.window == "gauss" and spec.gauss_gamma is None:  # record the default as a number

@@ -142,7 +142,7 @@ def frames_of(stretch: torch.Tensor, spec: SpectrogramSpec) -> torch.Tensor:
     ``audio_to_spectrogram`` computes them: float64 |STFT| cast to float32,
     then the filterbank."""
     mag = magnitude_of(stft_padded(stretch.to(torch.float64), spec), spec).to(torch.float32)
-    return spec.filterbank().forward(mag)
+    return spec.axis.forward(spec, mag)
 
 
 # -- encode ---------------------------------------------------------------------------

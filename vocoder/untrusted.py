@@ -5,6 +5,7 @@ for one-line messages, and what a file really is, for a useful refusal."""
 from __future__ import annotations
 
 import json
+import math
 import os
 from typing import Any
 
@@ -39,6 +40,16 @@ def shown(value: Any, limit: int = 60) -> str:
     if len(text) > limit:
         text = text[: limit - 5] + " …" + text[-2:]
     return text.replace("\n", "\\n")
+
+
+def is_whole(value: Any) -> bool:
+    """An int, not a bool (JSON's true would otherwise pass as 1)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    """A finite int or float (not a bool, not NaN or infinite)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def brief(text: str, limit: int = 120) -> str:

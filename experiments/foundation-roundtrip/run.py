@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from vocoder.frontend.audio import Audio, audio_to_spectrogram, read_audio
+from vocoder.frontend.filterbank import MelAxis
 from vocoder.frontend.image import image_to_spectrogram, spectrogram_to_png
 from vocoder.frontend.picture import read_picture
 from vocoder.frontend.picture_options import PictureOptions
@@ -49,7 +50,7 @@ def round_trip(path: Path, preset: str, folder: Path) -> dict:
     linear = PRESETS["linear"]
     row = {"clip": path.stem, "preset": preset, "seconds": seconds, "audio_s": audio.samples.shape[1] / audio.sample_rate,
            "sc_db": sc_db(magnitude(waveform, linear), magnitude(audio.samples, linear))}
-    if spec.scale == "mel":
+    if isinstance(spec.axis, MelAxis):
         again = audio_to_spectrogram(Audio(waveform, spec.sample_rate), spec)
         row["mel_l1"] = float((again.log_features() - original.log_features()).abs().mean())
     return row

@@ -374,7 +374,8 @@ def fullband_mel_l1(runs: Path, rows: list[dict]) -> list[dict]:
     """mel L1 as the HiFi-GAN authors' validation computes it (config_v1.json: fmax_for_loss null, so the
     loss mel spans 0–11025 Hz, not the input mel's 0–8000 Hz), for every LJ clip in the clean run: the
     number their README's validation curve reports for V1 on the LJ validation list."""
-    spec = dataclasses.replace(get_preset("hifigan"), fmax=None)
+    hifigan = get_preset("hifigan")
+    spec = dataclasses.replace(hifigan, axis=dataclasses.replace(hifigan.axis, fmax=None))
     out = []
     for row in rows:
         if row["condition"] != "clean" or not row["clip"].startswith("LJ"):

@@ -53,6 +53,7 @@ import torch
 
 from vocoder.evaluation.fidelity import against_reference
 from vocoder.frontend.audio import Audio, audio_to_spectrogram, read_audio, resample
+from vocoder.frontend.filterbank import MelAxis
 from vocoder.frontend.stft import istft
 from vocoder.inversion import create
 from vocoder.inversion.admm import admm_phase_retrieval
@@ -169,7 +170,7 @@ def run_config(label, preset, hop, clips, args, log) -> list[dict]:
         spectrogram = audio_to_spectrogram(audio, spec)
         kind = KIND.get(clip, "speech")
         for method, name, options, where in METHODS:
-            if where == "mel" and spec.scale != "mel":
+            if where == "mel" and not isinstance(spec.axis, MelAxis):
                 continue
             if name == "pghi":
                 t, wave = timed(name, options, spectrogram, 0, args.repeats)

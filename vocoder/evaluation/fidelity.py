@@ -27,6 +27,7 @@ from vocoder.evaluation import hum
 from vocoder.evaluation import metrics as m
 from vocoder.evaluation import perceptual as p
 from vocoder.frontend import stft as stft_ops
+from vocoder.frontend.filterbank import MelAxis
 from vocoder.spec import PRESETS, SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
@@ -64,7 +65,7 @@ class Spectra:
         """Power on ``spec``'s own axis (linear, mel or log rows)."""
         key = (which, spec)
         if key not in self._own_domain:
-            self._own_domain[key] = spec.filterbank().forward(self.magnitude(which, spec)) ** 2
+            self._own_domain[key] = spec.axis.forward(spec, self.magnitude(which, spec)) ** 2
         return self._own_domain[key]
 
 
@@ -212,9 +213,9 @@ def _f0_rmse(c: Comparison) -> Value:
 
 def _out_of_band(c: Comparison) -> Value:
     freqs = torch.fft.rfftfreq(c.spec.n_fft, 1.0 / c.rate)
-    value = hal.out_of_band_db(c.linear_power(ESTIMATE), freqs, c.spec.f_max)
+    value = hal.out_of_band_db(c.linear_power(ESTIMATE), freqs, c.spec.axis.band(c.spec)[1])
     if value is None:
-        return Value(None, f"the input describes the whole band (fmax {c.spec.f_max:g} Hz = Nyquist)")
+        return Value(None, f"the input describes the whole band (fmax {c.spec.axis.band(c.spec)[1]:g} Hz = Nyquist)")
     return Value(value)
 
 
@@ -308,12 +309,13 @@ def mel_spec_for(spec: SpectrogramSpec, full_band: bool = False) -> SpectrogramS
     """The mel spec mel_l1 uses: the input's own when it is a mel, else
     HiFi-GAN's 80 bands and log floor at the input's rate and framing over
     the input's fmin..fmax; with ``full_band``, the same over 0..Nyquist."""
-    if spec.scale == "mel" and spec.log_floor is not None:
-        return dataclasses.replace(spec, fmin=0.0, fmax=None) if full_band else spec
+    if isinstance(spec.axis, MelAxis) and spec.log_floor is not None:
+        return dataclasses.replace(spec, axis=dataclasses.replace(spec.axis, fmin=0.0, fmax=None)) if full_band else spec
     base = PRESETS["hifigan"]
-    low, high = (0.0, None) if full_band else (float(spec.fmin), spec.f_max)
+    low, high = (0.0, None) if full_band else spec.axis.band(spec)
     return dataclasses.replace(base, sample_rate=spec.sample_rate, n_fft=spec.n_fft, hop_length=spec.hop_length,
-                               win_length=spec.win_length, padding=spec.padding, fmin=low, fmax=high)
+                               win_length=spec.win_length, padding=spec.padding,
+                               axis=dataclasses.replace(base.axis, fmin=low, fmax=high))
 
 
 def against_reference(reference: torch.Tensor, estimate: torch.Tensor, input_spectrogram: Spectrogram,
@@ -343,9 +345,10 @@ def against_input(input_spectrogram: Spectrogram, estimate: torch.Tensor) -> dic
     own_power = spectra.own_domain_power(ESTIMATE, spec)
     measures = hal.energy_measures(input_spectrogram.magnitude.double() ** 2, own_power)
     linear_power = spectra.magnitude(ESTIMATE, spec.as_linear()) ** 2
-    oob = hal.out_of_band_db(linear_power, torch.fft.rfftfreq(spec.n_fft, 1.0 / spec.sample_rate), spec.f_max)
+    oob = hal.out_of_band_db(linear_power, torch.fft.rfftfreq(spec.n_fft, 1.0 / spec.sample_rate),
+                              spec.axis.band(spec)[1])
     return {
-        "domain": spec.scale,
+        "domain": spec.axis.kind,
         "consistency_db": _consistency_db(input_spectrogram, own_power),
         "hallucinated_db": measures.hallucinated_db,
         "hallucinated_floor_db": measures.hallucinated_floor_db,

@@ -20,8 +20,8 @@ import math
 import torch
 
 from vocoder.errors import VocoderError
-from vocoder.frontend import mel as mel_ops
 from vocoder.frontend import stft as stft_ops
+from vocoder.frontend.filterbank import MelAxis
 from vocoder.spec import SpectrogramSpec
 
 # Multi-resolution STFT settings of BigVGAN's M-STFT evaluation (Lee et al.
@@ -33,13 +33,14 @@ Band = tuple[float, float]
 
 
 def spec_band(spec: SpectrogramSpec) -> Band:
-    """(fmin, fmax) in Hz that ``spec`` describes (fmax = Nyquist when unset)."""
-    return float(spec.fmin), spec.f_max
+    """(lowest, highest) frequency in Hz that ``spec``'s axis describes."""
+    return spec.axis.band(spec)
 
 
 def covers_full_band(spec: SpectrogramSpec) -> bool:
     """True when the spec describes 0..Nyquist, so in-band equals full-band."""
-    return spec.fmin <= 0 and spec.f_max >= spec.sample_rate / 2
+    low, high = spec.axis.band(spec)
+    return low <= 0 and high >= spec.sample_rate / 2
 
 
 def band_bins(n_fft: int, sample_rate: float, band: Band | None) -> torch.Tensor:
@@ -173,10 +174,10 @@ def mel_l1(reference: torch.Tensor, estimate: torch.Tensor, spec: SpectrogramSpe
 def mel_l1_of_magnitudes(reference_magnitude: torch.Tensor, estimate_magnitude: torch.Tensor,
                          spec: SpectrogramSpec) -> float:
     """:func:`mel_l1` from the STFT magnitudes under the mel ``spec``."""
-    if spec.scale != "mel" or spec.log_floor is None:
+    if not isinstance(spec.axis, MelAxis) or spec.log_floor is None:
         raise ValueError("mel_l1 needs a mel spec with a log floor")
-    a = mel_ops.linear_to_mel(reference_magnitude, spec)
-    b = mel_ops.linear_to_mel(estimate_magnitude, spec)
+    a = spec.axis.forward(spec, reference_magnitude)
+    b = spec.axis.forward(spec, estimate_magnitude)
     floor = spec.log_floor
     return float(torch.mean(torch.abs(torch.log(a.clamp_min(floor)) - torch.log(b.clamp_min(floor)))))
 
@@ -246,13 +247,14 @@ def mel_cepstral_distortion_db(reference: torch.Tensor, estimate: torch.Tensor, 
 
 
 def mcd_mel_spec(spec: SpectrogramSpec, n_mels: int = 80, full_band: bool = False) -> SpectrogramSpec:
-    """The mel bands MCD measures on: ``n_mels`` slaney bands under ``spec``'s framing."""
+    """The mel bands MCD measures on: ``n_mels`` slaney bands under ``spec``'s
+    framing, over its band (or 0..Nyquist with ``full_band``)."""
+    low, high = (0.0, None) if full_band else spec.axis.band(spec)
     return SpectrogramSpec(
         sample_rate=spec.sample_rate, n_fft=spec.n_fft, hop_length=spec.hop_length, win_length=spec.win_length,
         window=spec.window, kaiser_beta=spec.kaiser_beta, gauss_gamma=spec.gauss_gamma, padding=spec.padding,
-        scale="mel", n_mels=n_mels,
-        mel_scale="slaney", mel_norm="slaney", mel_filterbank="librosa",
-        fmin=0.0 if full_band else float(spec.fmin), fmax=None if full_band else spec.f_max,
+        axis=MelAxis(n_mels=n_mels, fmin=low, fmax=high, mel_scale="slaney", mel_norm="slaney",
+                     mel_filterbank="librosa"),
     )
 
 
@@ -262,7 +264,7 @@ def mel_cepstral_distortion_of_magnitudes(reference_magnitude: torch.Tensor, est
     import scipy.fft
 
     def mel_power(magnitude: torch.Tensor) -> torch.Tensor:
-        return mel_ops.linear_to_mel(magnitude ** 2, mel_spec)
+        return mel_spec.axis.forward(mel_spec, magnitude ** 2)
 
     def cepstra(log_power: torch.Tensor):
         return scipy.fft.dct(log_power.numpy(), type=2, norm="ortho", axis=-2)[..., 1: n_coefficients + 1, :]

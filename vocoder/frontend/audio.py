@@ -126,7 +126,7 @@ def audio_to_spectrogram(audio: Audio, spec: SpectrogramSpec) -> Spectrogram:
     n = audio.samples.shape[-1]
     check_length(n, spec)
     mag = stft_ops.magnitude(audio.samples, spec)
-    mag = spec.filterbank().forward(mag)
+    mag = spec.axis.forward(spec, mag)
     return Spectrogram(
         magnitude=mag.contiguous(), spec=spec, n_samples=n,
         provenance=tuple(audio.provenance) + ({"step": "stft", "spec": spec.to_dict()},),

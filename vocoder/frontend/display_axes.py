@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from vocoder.errors import VocoderError
+from vocoder.frontend.filterbank import LinearAxis, MelAxis
 from vocoder.spec import SpectrogramSpec
 
 ROW_SCALES = ("uniform", "librosa", "librosa-log")
@@ -32,27 +33,27 @@ def _centres(spec: SpectrogramSpec) -> np.ndarray:
     """The band centre frequencies librosa's specshow uses for this spec's axis."""
     import librosa
 
-    if spec.scale == "mel":
-        return librosa.mel_frequencies(spec.n_mels, fmin=spec.fmin, fmax=spec.f_max,
-                                       htk=spec.mel_scale == "htk")
-    if spec.scale == "linear":
+    if isinstance(spec.axis, MelAxis):
+        low, high = spec.axis.band(spec)
+        return librosa.mel_frequencies(spec.axis.n_mels, fmin=low, fmax=high, htk=spec.axis.mel_scale == "htk")
+    if isinstance(spec.axis, LinearAxis):
         return librosa.fft_frequencies(sr=spec.sample_rate, n_fft=spec.n_fft)
-    raise VocoderError(f"--row-scale librosa knows mel and linear axes, not {spec.scale!r}")
+    raise VocoderError(f"--row-scale librosa knows mel and linear axes, not {spec.axis.kind!r}")
 
 
 def _transform(spec: SpectrogramSpec, row_scale: str):
     from matplotlib.scale import SymmetricalLogTransform
 
-    if row_scale == "librosa" and spec.scale == "mel":
+    if row_scale == "librosa" and isinstance(spec.axis, MelAxis):
         return SymmetricalLogTransform(base=2, linthresh=1000.0, linscale=1.0)  # librosa: y_axis="mel"
-    if row_scale == "librosa" and spec.scale == "linear":
+    if row_scale == "librosa" and isinstance(spec.axis, LinearAxis):
         return None  # y_axis="linear"/"hz": plain Hz
-    if row_scale == "librosa-log" and spec.scale == "linear":
+    if row_scale == "librosa-log" and isinstance(spec.axis, LinearAxis):
         import librosa
 
         # y_axis="log": symlog, threshold C2, linscale 0.5
         return SymmetricalLogTransform(base=2, linthresh=float(librosa.note_to_hz("C2")), linscale=0.5)
-    raise VocoderError(f"--row-scale {row_scale} does not apply to a {spec.scale} axis "
+    raise VocoderError(f"--row-scale {row_scale} does not apply to a {spec.axis.kind} axis "
                        "(librosa-log is for linear spectrograms shown with y_axis='log')")
 
 

@@ -1,18 +1,26 @@
-"""Frequency axes: one class per axis maps linear STFT magnitudes onto a
-spectrogram's rows and back.
+"""Frequency axes: what a spectrogram's rows are, one frozen dataclass per kind.
 
-Every question "which axis is this?" is answered here, so a new axis is one
-class in :data:`AXES`. The spec owns its axis: ``spec.filterbank()`` returns
-the object, ``spec.is_linear`` and ``spec.n_bins`` ask it, and the spec's
-validation asks :func:`axis_problems`. So this module sits below
-:mod:`vocoder.spec`: it imports neither the spec nor the Spectrogram, it is
-handed them (a ``SpectrogramSpec`` and, for :meth:`Filterbank.inverse`, a
-``Spectrogram``).
+A spec holds one axis (``spec.axis``): :class:`LinearAxis`, :class:`MelAxis`
+or :class:`LogAxis`, or any class given to :func:`register_axis`. The axis
+owns everything about its rows: its fields and their checks (a spec arrives
+as JSON from files anyone can write), its description, its row count, centre
+frequencies and band, the matrix that maps linear STFT magnitudes onto its
+rows and the inverse of that matrix with the memory the inverse needs, its
+JSON form (``{"kind": "mel", ...}``) and its command-line options. Code
+elsewhere asks the axis (``axis.is_identity``, ``axis.n_rows(spec)``,
+``axis.band(spec)``, ``axis.describe(spec)``) and never its kind; code that
+only works for one kind (mel-gd, HiFi-GAN's log-mel, librosa's display axes)
+asks ``isinstance(spec.axis, MelAxis)``. So a new axis is one class plus one
+``register_axis`` call.
+
+This module sits below :mod:`vocoder.spec`: it imports neither the spec nor
+the Spectrogram, it is handed them. Methods that need the framing (sample
+rate, FFT size) take the spec.
 
 * ``linear``: the STFT's own bins, 0 Hz to Nyquist; forward and inverse are
   the identity.
-* ``mel``: the mel filterbank of the spec's library (librosa or torchaudio,
-  :mod:`vocoder.frontend.mel`), as the HiFi-GAN, BigVGAN and Vocos recipes use.
+* ``mel``: the mel filterbank of the axis's library (librosa or torchaudio),
+  as the HiFi-GAN, BigVGAN and Vocos recipes use.
 * ``log``: ``bands_per_octave`` bands with geometrically spaced centres from
   ``fmin`` up to at most ``fmax`` (the layout of constant-Q displays),
   triangular on the STFT bins (see :class:`LogAxis`).
@@ -25,149 +33,296 @@ invented where the spectrogram says nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import ClassVar, Iterator
+from typing import Any, Callable, ClassVar, Iterator
 
 import numpy as np
 import torch
 
+from vocoder.errors import VocoderError
+from vocoder.untrusted import is_number, is_whole, shown
 
-class Filterbank:
-    """One frequency axis under one spec."""
 
-    name: ClassVar[str]
-    # Spec fields only this axis uses; every other axis requires them None.
-    fields: ClassVar[tuple[str, ...]] = ()
-    is_linear: ClassVar[bool] = False
+# -- command-line options ---------------------------------------------------------
 
-    def __init__(self, spec: "SpectrogramSpec"):
-        self.spec = spec
 
-    @classmethod
-    def problems(cls, spec: "SpectrogramSpec") -> Iterator[str]:
-        """What is wrong with ``spec``'s fields for this axis (nothing: empty)."""
+@dataclass(frozen=True)
+class AxisOption:
+    """A command-line option that sets one field of an axis.
+
+    ``parse`` turns the option's text into the field's value and raises
+    ValueError with a short reason; the range is the axis's check. An option
+    shared by several axes (``--fmin``) is one object they all list.
+    """
+
+    flag: str
+    field: str
+    parse: Callable[[str], Any]
+    metavar: str
+    help: str
+
+
+def whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"expected a whole number, got {text!r}") from None
+
+
+def hertz(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"expected a frequency in Hz, got {text!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"expected a finite frequency in Hz, got {text!r}")
+    return value
+
+
+FMIN = AxisOption("--fmin", "fmin", hertz, "HZ", "lowest frequency: a mel axis's lower edge, a log axis's lowest centre")
+FMAX = AxisOption("--fmax", "fmax", hertz, "HZ", "highest frequency (default: the preset's; Nyquist)")
+
+
+# -- the axes ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FrequencyAxis:
+    """What a spectrogram's rows are. Subclasses are frozen dataclasses whose
+    fields are the axis's own parameters; they set ``kind`` and ``options``
+    and implement the methods that raise NotImplementedError here."""
+
+    kind: ClassVar[str]
+    # Rows are the STFT's own bins: nothing to undo before phase retrieval.
+    is_identity: ClassVar[bool] = False
+    options: ClassVar[tuple[AxisOption, ...]] = ()
+
+    # -- checks and JSON
+
+    def problems(self, spec: "SpectrogramSpec") -> Iterator[str]:
+        """What is wrong with this axis under ``spec``'s framing, one line each
+        (types first: the values may come from a file anyone can write)."""
         return iter(())
 
-    @property
-    def n_bins(self) -> int:
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **dataclasses.asdict(self)}
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def from_values(cls, values: dict[str, Any], named: Callable[[str], str]) -> "FrequencyAxis":
+        """The axis from field values (JSON or options); ``named`` says how a
+        missing or foreign field is called to the user (a key or a flag)."""
+        foreign = [name for name in values if name not in cls.field_names()]
+        if foreign:
+            raise VocoderError(f"a {cls.kind} axis takes no {', '.join(named(str(n)) for n in foreign)}")
+        missing = [f.name for f in dataclasses.fields(cls) if f.name not in values
+                   and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+        if missing:
+            raise VocoderError(f"a {cls.kind} axis needs {' and '.join(named(n) for n in missing)}")
+        return cls(**values)
+
+    # -- rows
+
+    def n_rows(self, spec: "SpectrogramSpec") -> int:
         raise NotImplementedError
 
-    def centre_frequencies(self) -> np.ndarray:
+    def centre_frequencies(self, spec: "SpectrogramSpec") -> np.ndarray:
         """Centre frequency (Hz) of every row, lowest first."""
         raise NotImplementedError
 
-    def describe(self) -> str:
-        """The axis in words, for axis labels and messages."""
+    def band(self, spec: "SpectrogramSpec") -> tuple[float, float]:
+        """(lowest, highest) frequency in Hz the rows describe."""
+        return 0.0, spec.sample_rate / 2
+
+    def describe(self, spec: "SpectrogramSpec") -> str:
+        """The axis in words, for `info`, plots and messages."""
         raise NotImplementedError
 
-    def matrix(self) -> torch.Tensor:
-        """(n_bins × n_fft//2+1) float64 weights: row = Σ weight · |STFT bin|."""
+    # -- mapping and its inverse
+
+    def matrix(self, spec: "SpectrogramSpec") -> torch.Tensor:
+        """(rows × n_fft//2+1) float64 weights: row = Σ weight · |STFT bin|."""
         raise NotImplementedError
 
-    def forward(self, linear_magnitude: torch.Tensor) -> torch.Tensor:
-        """(..., n_fft//2+1, frames) linear magnitude → (..., n_bins, frames)."""
-        return torch.matmul(self.matrix().to(linear_magnitude.dtype), linear_magnitude)
+    def forward(self, spec: "SpectrogramSpec", linear_magnitude: torch.Tensor) -> torch.Tensor:
+        """(..., n_fft//2+1, frames) linear magnitude → (..., rows, frames)."""
+        return torch.matmul(self.matrix(spec).to(linear_magnitude.dtype), linear_magnitude)
 
     def inverse(self, spectrogram: "Spectrogram") -> "Spectrogram":
         """The linear STFT magnitude behind ``spectrogram`` (recorded as one step)."""
-        estimate, iterations, residual = nnls_inverse(self.matrix(), spectrogram.magnitude)
-        spec = self.spec
+        spec = spectrogram.spec
+        estimate, iterations, residual = nnls_inverse(self.matrix(spec), spectrogram.magnitude)
+        low, high = self.reached_hz(spec)
         return spectrogram.with_step(
-            f"{self.name}_to_linear",
+            f"{self.kind}_to_linear",
             magnitude=estimate.to(torch.float32),
             spec=spec.as_linear(),
             method="non-negative least squares, FISTA from clipped pseudo-inverse",
             iterations=iterations,
             relative_residual=residual,
-            note=f"bins above {self.top_hz():g} Hz and below {self.bottom_hz():g} Hz are not described by the "
-                 f"{self.name} axis and are left at zero",
+            note=f"bins above {high:g} Hz and below {low:g} Hz are not described by the "
+                 f"{self.kind} axis and are left at zero",
         )
 
-    def inverse_cost(self, channels: int, frames: int) -> float:
+    def inverse_cost(self, spec: "SpectrogramSpec", channels: int, frames: int) -> float:
         """Bytes :meth:`inverse` holds at its peak (the memory budget asks first)."""
         from vocoder import budget
 
-        return budget.nnls_inverse(channels, self.spec.n_stft_bins, self.n_bins, frames)
+        return budget.nnls_inverse(channels, spec.n_stft_bins, self.n_rows(spec), frames)
 
-    def bottom_hz(self) -> float:
-        """Lowest frequency any row has weight at."""
-        nonzero = np.flatnonzero(self.matrix().abs().sum(0).numpy())
-        return float(nonzero[0] * self.spec.sample_rate / self.spec.n_fft) if nonzero.size else 0.0
-
-    def top_hz(self) -> float:
-        """Highest frequency any row has weight at."""
-        nonzero = np.flatnonzero(self.matrix().abs().sum(0).numpy())
-        return float(nonzero[-1] * self.spec.sample_rate / self.spec.n_fft) if nonzero.size else 0.0
+    def reached_hz(self, spec: "SpectrogramSpec") -> tuple[float, float]:
+        """(lowest, highest) STFT bin frequency any row has weight at."""
+        nonzero = np.flatnonzero(self.matrix(spec).abs().sum(0).numpy())
+        if not nonzero.size:
+            return 0.0, 0.0
+        return float(nonzero[0] * spec.sample_rate / spec.n_fft), float(nonzero[-1] * spec.sample_rate / spec.n_fft)
 
 
-class LinearAxis(Filterbank):
+@dataclass(frozen=True)
+class LinearAxis(FrequencyAxis):
     """The STFT's own bins, 0 Hz to Nyquist."""
 
-    name = "linear"
-    is_linear = True
+    kind: ClassVar[str] = "linear"
+    is_identity: ClassVar[bool] = True
 
-    @property
-    def n_bins(self) -> int:
-        return self.spec.n_stft_bins
+    def n_rows(self, spec):
+        return spec.n_stft_bins
 
-    def centre_frequencies(self) -> np.ndarray:
-        return np.arange(self.n_bins) * self.spec.sample_rate / self.spec.n_fft
+    def centre_frequencies(self, spec):
+        return np.arange(self.n_rows(spec)) * spec.sample_rate / spec.n_fft
 
-    def describe(self) -> str:
-        return f"{self.n_bins} linear bins, {self.spec.sample_rate / self.spec.n_fft:.3g} Hz apart"
+    def describe(self, spec):
+        return (f"linear, {self.n_rows(spec)} bins {spec.sample_rate / spec.n_fft:.3g} Hz apart, "
+                f"0 Hz to {spec.sample_rate / 2:g} Hz (Nyquist)")
 
-    def matrix(self) -> torch.Tensor:
-        return torch.eye(self.n_bins, dtype=torch.float64)
+    def matrix(self, spec):
+        return torch.eye(self.n_rows(spec), dtype=torch.float64)
 
-    def forward(self, linear_magnitude: torch.Tensor) -> torch.Tensor:
+    def forward(self, spec, linear_magnitude):
         return linear_magnitude
 
-    def inverse(self, spectrogram: "Spectrogram") -> "Spectrogram":
+    def inverse(self, spectrogram):
         return spectrogram
 
-    def inverse_cost(self, channels: int, frames: int) -> float:
+    def inverse_cost(self, spec, channels, frames):
         return 0.0
 
 
-class MelAxis(Filterbank):
-    """Mel bands, built by the library the spec names (librosa or torchaudio)."""
+def _band_problems(axis: "MelAxis | LogAxis", spec: "SpectrogramSpec") -> Iterator[str]:
+    """The checks of an axis with an ``fmin``..``fmax`` band (fmax None: Nyquist)."""
+    if not is_number(axis.fmin):
+        yield f"fmin must be a number (got {shown(axis.fmin)})"
+    elif axis.fmax is not None and not is_number(axis.fmax):
+        yield f"fmax must be a number or null (got {shown(axis.fmax)})"
+    else:
+        nyquist = spec.sample_rate / 2
+        top = axis.fmax if axis.fmax is not None else nyquist
+        if not 0 <= axis.fmin < top <= nyquist:
+            yield f"need 0 <= fmin < fmax <= Nyquist ({nyquist:g} Hz); got fmin={axis.fmin}, fmax={axis.fmax}"
 
-    name = "mel"
-    fields = ("n_mels", "mel_scale", "mel_norm", "mel_filterbank")
 
-    @classmethod
-    def problems(cls, spec):
-        if not isinstance(spec.n_mels, int) or spec.n_mels < 1:
-            yield "a mel spec needs n_mels >= 1"
-        if spec.mel_scale not in ("slaney", "htk"):
-            yield f"mel_scale must be 'slaney' or 'htk' (got {spec.mel_scale!r})"
-        if spec.mel_norm not in ("slaney", None):
-            yield f"mel_norm must be 'slaney' or null (got {spec.mel_norm!r})"
-        if spec.mel_filterbank not in ("librosa", "torchaudio"):
-            yield f"mel_filterbank must be 'librosa' or 'torchaudio' (got {spec.mel_filterbank!r})"
+def _band(axis: "MelAxis | LogAxis", spec: "SpectrogramSpec") -> tuple[float, float]:
+    return float(axis.fmin), float(axis.fmax) if axis.fmax is not None else spec.sample_rate / 2
 
-    @property
-    def n_bins(self) -> int:
-        return self.spec.n_mels
 
-    def centre_frequencies(self) -> np.ndarray:
+MEL_SCALES = ("slaney", "htk")
+MEL_NORMS = ("slaney", None)
+MEL_LIBRARIES = ("librosa", "torchaudio")
+
+
+@dataclass(frozen=True)
+class MelAxis(FrequencyAxis):
+    """Mel bands, built by the library the axis names (librosa or torchaudio).
+
+    A new mel axis (``--scale mel``) gets HiFi-GAN's recipe for the rest
+    (Kong et al. 2020, meldataset.py: librosa, slaney scale and norm, 0 Hz to
+    Nyquist).
+    """
+
+    kind: ClassVar[str] = "mel"
+    options: ClassVar[tuple[AxisOption, ...]] = (
+        AxisOption("--n-mels", "n_mels", whole_number, "N", "mel bands"), FMIN, FMAX)
+
+    n_mels: int
+    fmin: float = 0.0
+    fmax: float | None = None  # None: Nyquist
+    mel_scale: str = "slaney"
+    mel_norm: str | None = "slaney"
+    # Whose filterbank code builds the triangles. librosa (float64) and
+    # torchaudio (float32) differ by ~1e-5 per weight: enough to move the log
+    # of quiet bands by 1e-4, so each preset names the one its peer used.
+    mel_filterbank: str = "librosa"
+
+    def problems(self, spec):
+        if not is_whole(self.n_mels) or not 1 <= self.n_mels <= spec.n_stft_bins:
+            yield f"a mel axis needs n_mels, a whole number in 1..n_fft//2+1 = {spec.n_stft_bins} (got {shown(self.n_mels)})"
+        yield from _band_problems(self, spec)
+        if self.mel_scale not in MEL_SCALES:
+            yield f"mel_scale must be 'slaney' or 'htk' (got {shown(self.mel_scale)})"
+        if self.mel_norm not in MEL_NORMS:
+            yield f"mel_norm must be 'slaney' or null (got {shown(self.mel_norm)})"
+        if self.mel_filterbank not in MEL_LIBRARIES:
+            yield f"mel_filterbank must be 'librosa' or 'torchaudio' (got {shown(self.mel_filterbank)})"
+
+    def n_rows(self, spec):
+        return self.n_mels
+
+    def band(self, spec):
+        return _band(self, spec)
+
+    def centre_frequencies(self, spec):
         import librosa
 
-        spec = self.spec
-        return librosa.mel_frequencies(spec.n_mels + 2, fmin=spec.fmin, fmax=spec.f_max,
-                                       htk=spec.mel_scale == "htk")[1:-1]
+        low, high = self.band(spec)
+        return librosa.mel_frequencies(self.n_mels + 2, fmin=low, fmax=high, htk=self.mel_scale == "htk")[1:-1]
 
-    def describe(self) -> str:
-        spec = self.spec
-        return f"{spec.n_mels} {spec.mel_scale} mel bands, {spec.fmin:g}–{spec.f_max:g} Hz"
+    def describe(self, spec):
+        low, high = self.band(spec)
+        return (f"mel, {self.n_mels} bands ({self.mel_scale} scale, {self.mel_norm} norm, {self.mel_filterbank}), "
+                f"{low:g} Hz to {high:g} Hz")
 
-    def matrix(self) -> torch.Tensor:
-        # Here, not at the top: it imports librosa and torchaudio, which a spec (imported by the
-        # CLI at start-up) never needs unless a mel matrix is built.
-        from vocoder.frontend.mel import filterbank
+    def matrix(self, spec):
+        return _mel_matrix(self, spec.sample_rate, spec.n_fft)
 
-        return filterbank(self.spec)
+
+@lru_cache(maxsize=16)
+def _mel_matrix(axis: MelAxis, sample_rate: int, n_fft: int) -> torch.Tensor:
+    """The (n_mels × n_fft//2+1) mel matrix as float64, built by the library the
+    axis names: librosa for HiFi-GAN and BigVGAN, torchaudio (whose float32
+    weights we keep exactly) for Vocos."""
+    # Imported here: librosa and torchaudio cost seconds, which a spec (imported by the CLI at
+    # start-up) never needs unless a mel matrix is built.
+    low, high = _band(axis, _Framing(sample_rate, n_fft))
+    if axis.mel_filterbank == "torchaudio":
+        import torchaudio.functional as AF
+
+        fb = AF.melscale_fbanks(n_fft // 2 + 1, low, high, axis.n_mels, sample_rate, norm=axis.mel_norm,
+                                mel_scale=axis.mel_scale)
+        return fb.T.to(torch.float64).contiguous()
+    import librosa
+
+    fb = librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=axis.n_mels, fmin=low, fmax=high,
+                             htk=axis.mel_scale == "htk", norm=axis.mel_norm, dtype=np.float64)
+    return torch.from_numpy(fb)
+
+
+@dataclass(frozen=True)
+class _Framing:
+    """The two spec numbers a cached matrix depends on (the cache key is the
+    axis plus these, so specs that differ only in hop or window share it)."""
+
+    sample_rate: int
+    n_fft: int
+
+    @property
+    def n_stft_bins(self) -> int:
+        return self.n_fft // 2 + 1
 
 
 # Above this many bands per octave the STFT cannot tell neighbouring bands
@@ -175,7 +330,8 @@ class MelAxis(Filterbank):
 MAX_BANDS_PER_OCTAVE = 1200
 
 
-class LogAxis(Filterbank):
+@dataclass(frozen=True)
+class LogAxis(FrequencyAxis):
     """``bands_per_octave`` bands per octave: the layout of constant-Q displays.
 
     Centres c_k = fmin · 2^(k/B), k = 0 … K−1, the last one at or below fmax
@@ -203,72 +359,124 @@ class LogAxis(Filterbank):
       linear one's.
     """
 
-    name = "log"
-    fields = ("bands_per_octave",)
+    kind: ClassVar[str] = "log"
+    options: ClassVar[tuple[AxisOption, ...]] = (
+        AxisOption("--bands-per-octave", "bands_per_octave", whole_number, "N", "bands per octave"), FMIN, FMAX)
 
-    @classmethod
-    def problems(cls, spec):
-        bpo = spec.bands_per_octave
-        if not isinstance(bpo, int) or isinstance(bpo, bool) or not 1 <= bpo <= MAX_BANDS_PER_OCTAVE:
-            yield f"a log spec needs bands_per_octave, a whole number in 1..{MAX_BANDS_PER_OCTAVE} (got {bpo!r})"
-        if not spec.fmin > 0:
-            yield f"a log axis needs fmin > 0 Hz, its lowest band's centre (got {spec.fmin:g})"
+    bands_per_octave: int
+    fmin: float  # the lowest band's centre, > 0
+    fmax: float | None = None  # None: Nyquist
 
-    @property
-    def n_bins(self) -> int:
-        spec = self.spec
+    def problems(self, spec):
+        bpo = self.bands_per_octave
+        if not is_whole(bpo) or not 1 <= bpo <= MAX_BANDS_PER_OCTAVE:
+            yield f"a log axis needs bands_per_octave, a whole number in 1..{MAX_BANDS_PER_OCTAVE} (got {shown(bpo)})"
+        band = list(_band_problems(self, spec))
+        yield from band
+        if not band and not self.fmin > 0:
+            yield f"a log axis needs fmin > 0 Hz, its lowest band's centre (got {self.fmin:g})"
+
+    def n_rows(self, spec):
+        low, high = self.band(spec)
         # The small slack keeps a top centre that equals fmax up to rounding.
-        return int(math.floor(spec.bands_per_octave * math.log2(spec.f_max / spec.fmin) + 1e-9)) + 1
+        return int(math.floor(self.bands_per_octave * math.log2(high / low) + 1e-9)) + 1
 
-    def centre_frequencies(self) -> np.ndarray:
-        spec = self.spec
-        return spec.fmin * 2.0 ** (np.arange(self.n_bins) / spec.bands_per_octave)
+    def band(self, spec):
+        return _band(self, spec)
 
-    def describe(self) -> str:
-        spec = self.spec
-        top = self.centre_frequencies()[-1]
-        return f"{self.n_bins} log bands, {spec.bands_per_octave} per octave, {spec.fmin:g}–{top:.0f} Hz"
+    def centre_frequencies(self, spec):
+        return self.fmin * 2.0 ** (np.arange(self.n_rows(spec)) / self.bands_per_octave)
 
-    def matrix(self) -> torch.Tensor:
-        return _log_matrix(self.spec)
+    def describe(self, spec):
+        top = self.centre_frequencies(spec)[-1]
+        return (f"log, {self.n_rows(spec)} bands, {self.bands_per_octave} per octave, centres {self.fmin:g} Hz "
+                f"to {top:.0f} Hz")
+
+    def matrix(self, spec):
+        return _log_matrix(self, spec.sample_rate, spec.n_fft)
 
 
 @lru_cache(maxsize=16)
-def _log_matrix(spec: "SpectrogramSpec") -> torch.Tensor:
-    axis = LogAxis(spec)
-    centres = axis.centre_frequencies()
-    ratio = 2.0 ** (1.0 / spec.bands_per_octave)
-    spacing = spec.sample_rate / spec.n_fft
+def _log_matrix(axis: LogAxis, sample_rate: int, n_fft: int) -> torch.Tensor:
+    framing = _Framing(sample_rate, n_fft)
+    centres = axis.centre_frequencies(framing)
+    ratio = 2.0 ** (1.0 / axis.bands_per_octave)
+    spacing = sample_rate / n_fft
     lower = np.minimum(centres / ratio, centres - spacing)[:, None]
     upper = np.maximum(centres * ratio, centres + spacing)[:, None]
-    bins = (np.arange(spec.n_stft_bins) * spacing)[None, :]
+    bins = (np.arange(framing.n_stft_bins) * spacing)[None, :]
     c = centres[:, None]
     weights = np.maximum(0.0, np.minimum((bins - lower) / (c - lower), (upper - bins) / (upper - c)))
     weights /= weights.sum(axis=1, keepdims=True)  # never 0: half-width ≥ one bin, centre ≤ Nyquist
     return torch.from_numpy(weights)
 
 
-AXES: dict[str, type[Filterbank]] = {cls.name: cls for cls in (LinearAxis, MelAxis, LogAxis)}
+# -- the registry -----------------------------------------------------------------
+
+AXES: dict[str, type[FrequencyAxis]] = {}
 
 
-def axis_fields() -> tuple[str, ...]:
-    """Every axis-specific spec field (cleared by ``spec.as_linear()``)."""
-    return tuple(f for cls in AXES.values() for f in cls.fields)
+def register_axis(cls: type[FrequencyAxis]) -> type[FrequencyAxis]:
+    """Make ``cls`` a kind ``--scale`` offers and spec JSON may name.
+
+    Its options join the command line; an option flag that another axis
+    declares must be that same option (shared flags are declared once).
+    """
+    if not (isinstance(cls, type) and issubclass(cls, FrequencyAxis) and dataclasses.is_dataclass(cls)):
+        raise TypeError("register_axis takes a FrequencyAxis dataclass")
+    if cls.kind in AXES and AXES[cls.kind] is not cls:
+        raise ValueError(f"a {cls.kind!r} axis is registered already")
+    declared = {option.flag: option for other in AXES.values() for option in other.options}
+    for option in cls.options:
+        if option.field not in cls.field_names():
+            raise ValueError(f"{cls.__name__}: option {option.flag} sets {option.field!r}, which is not a field")
+        if declared.get(option.flag, option) != option:
+            raise ValueError(f"{cls.__name__}: {option.flag} is declared by another axis as a different option")
+    AXES[cls.kind] = cls
+    return cls
 
 
-def axis_problems(spec: "SpectrogramSpec") -> Iterator[str]:
-    """The axis's own checks, and fields of other axes that a spec must not set."""
-    cls = AXES[spec.scale]
-    foreign = [f for f in axis_fields() if f not in cls.fields and getattr(spec, f) is not None]
-    if foreign:
-        yield f"a {spec.scale} axis takes no {', '.join(foreign)}"
-    yield from cls.problems(spec)
+def unregister_axis(kind: str) -> None:
+    """Undo :func:`register_axis` (for an axis made in a test or a notebook)."""
+    AXES.pop(kind, None)
 
 
-@lru_cache(maxsize=64)
-def filterbank_for(spec: "SpectrogramSpec") -> Filterbank:
-    """The axis object of a (valid) spec."""
-    return AXES[spec.scale](spec)
+for _builtin in (LinearAxis, MelAxis, LogAxis):
+    register_axis(_builtin)
+
+
+def axis_class(kind: Any) -> type[FrequencyAxis]:
+    try:
+        return AXES[kind]
+    except (KeyError, TypeError):
+        raise VocoderError(f"unknown frequency axis {shown(kind)}; known: {', '.join(AXES)}") from None
+
+
+def axis_from_dict(data: Any) -> FrequencyAxis:
+    """A spec's ``"axis"`` JSON object → the axis (its values checked by the spec)."""
+    if not isinstance(data, dict):
+        raise VocoderError(f"the spec's axis must be a JSON object (got {shown(data)})")
+    fields = dict(data)
+    cls = axis_class(fields.pop("kind", None))
+    return cls.from_values(fields, str)
+
+
+def axis_options() -> list[tuple[AxisOption, tuple[str, ...]]]:
+    """Every registered axis option once, with the kinds that take it: options
+    of one axis first (in registration order), shared ones after."""
+    kinds: dict[str, list[str]] = {}
+    options: dict[str, AxisOption] = {}
+    for kind, cls in AXES.items():
+        for option in cls.options:
+            options.setdefault(option.flag, option)
+            kinds.setdefault(option.flag, []).append(kind)
+    flags = sorted(options, key=lambda flag: len(kinds[flag]) > 1)  # stable: keeps registration order
+    return [(options[flag], tuple(kinds[flag])) for flag in flags]
+
+
+def flag_of(field: str) -> str:
+    """The command-line flag that sets an axis field (the field if none does)."""
+    return next((option.flag for option, _ in axis_options() if option.field == field), field)
 
 
 # Stop when an iteration moves the solution by less than this (relative): on

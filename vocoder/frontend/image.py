@@ -416,10 +416,11 @@ def _place_rows(planes: torch.Tensor, spec: SpectrogramSpec, options: PictureOpt
     if options.freq_range is None:
         return planes, 0, spec.n_bins
     low, high = options.freq_range
-    if spec.scale != "linear":
-        if abs(low - spec.fmin) > 1e-6 or abs(high - spec.f_max) > 1e-6:
-            raise VocoderError(f"--freq-range on a {spec.scale} axis must equal its fmin..fmax "
-                               f"({spec.fmin:g}..{spec.f_max:g} Hz): set the axis's range instead")
+    if not spec.axis.is_identity:
+        fmin, fmax = spec.axis.band(spec)
+        if abs(low - fmin) > 1e-6 or abs(high - fmax) > 1e-6:
+            raise VocoderError(f"--freq-range on a {spec.axis.kind} axis must equal its band "
+                               f"({fmin:g}..{fmax:g} Hz): set the axis's range instead")
         return planes, 0, spec.n_bins
     nyquist = spec.sample_rate / 2
     if high > nyquist:

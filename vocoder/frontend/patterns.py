@@ -22,14 +22,14 @@ LEVEL = 0.5  # peak amplitude of synthesised patterns (−6 dBFS)
 
 
 def _top(spec: SpectrogramSpec) -> float:
-    return 0.9 * spec.f_max
+    return 0.9 * spec.axis.band(spec)[1]
 
 
 def synthesise(kind: str, spec: SpectrogramSpec, seconds: float) -> np.ndarray:
     """The truth waveform of an audio pattern (1 × samples, float64)."""
     sr = spec.sample_rate
     t = np.arange(int(round(seconds * sr))) / sr
-    low = max(spec.fmin, 50.0)
+    low = max(spec.axis.band(spec)[0], 50.0)
     if kind == "chirp":  # exponential sweep low → 0.9·fmax: equal time per octave, a straight line on a log axis
         rate = np.log(_top(spec) / low) / seconds
         wave = np.sin(2 * np.pi * low * (np.exp(rate * t) - 1) / rate)

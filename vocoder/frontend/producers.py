@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from vocoder.errors import VocoderError
+from vocoder.frontend.filterbank import MelAxis
 from vocoder.frontend.picture import Picture
 from vocoder.frontend.picture_options import PictureOptions
 from vocoder.spec import SpectrogramSpec
@@ -90,13 +91,14 @@ class Riffusion:
             raise VocoderError("the Riffusion tags say stereo (left in G, right in B) but the picture is greyscale")
         spec = SpectrogramSpec(
             sample_rate=sr, n_fft=n_fft, hop_length=hop, win_length=win, window="hann", padding="center",
-            pad_mode="reflect", scale="mel", n_mels=int(self._number(picture, "num_frequencies")),
-            fmin=self._number(picture, "min_frequency"), fmax=self._number(picture, "max_frequency"),
-            mel_scale="htk", mel_norm=None, mel_filterbank="torchaudio",
+            pad_mode="reflect",
+            axis=MelAxis(n_mels=int(self._number(picture, "num_frequencies")),
+                         fmin=self._number(picture, "min_frequency"), fmax=self._number(picture, "max_frequency"),
+                         mel_scale="htk", mel_norm=None, mel_filterbank="torchaudio"),
         )
-        if picture.height != spec.n_mels:
+        if picture.height != spec.n_bins:
             raise VocoderError(f"the picture is {picture.height} rows tall but its Riffusion tags say "
-                               f"{spec.n_mels} frequencies: it was resized after it was made")
+                               f"{spec.n_bins} frequencies: it was resized after it was made")
         # Riffusion's waveforms are int16-valued floats (pydub samples): max_value/32768 is the
         # full-scale amplitude of the loudest mel value, so the level can be restored.
         level = max_value / 32768.0 if max_value > 0 else None

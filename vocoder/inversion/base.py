@@ -30,15 +30,16 @@ class Inverter(ABC):
     (``iters``, ``seed``, …); the registry builds them from CLI options and
     refuses options a backend does not take.
 
-    ``input_scale`` says what the backend consumes: ``"linear"`` backends take
-    a linear STFT magnitude under any spec (a mel or log input is converted
-    first by its axis's inverse, and the conversion is recorded); trained
-    backends declare ``"mel"`` and the one spec they were trained on.
+    ``needs_stft_bins`` says what the backend consumes: True for phase
+    retrieval, which takes linear STFT magnitudes under any spec (an input on
+    another axis is converted first by its axis's inverse, and the conversion
+    is recorded); False for backends that consume the input's own rows (mel-gd;
+    trained backends, which declare the one spec they were trained on).
     """
 
     name: ClassVar[str]
     summary: ClassVar[str]
-    input_scale: ClassVar[str] = "linear"
+    needs_stft_bins: ClassVar[bool] = True
 
     def fixed_spec(self) -> SpectrogramSpec | None:
         """The one spec a trained backend accepts; None for 'any spec'.
@@ -67,8 +68,8 @@ class Inverter(ABC):
                 )
             return spectrogram
         self.check_spec(spectrogram.spec)
-        if self.input_scale == "linear":
-            return spectrogram.spec.filterbank().inverse(spectrogram)  # identity on a linear axis
+        if self.needs_stft_bins:
+            return spectrogram.spec.axis.inverse(spectrogram)  # identity on a linear axis
         return spectrogram
 
     def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:

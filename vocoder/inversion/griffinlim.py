@@ -67,7 +67,7 @@ def start_iterations(spectrogram: Spectrogram, phase: torch.Tensor,
     this shape, the magnitude time-major (channels × frames × bins, float32)
     and magnitude × ``phase`` time-major (complex64, contiguous)."""
     spec = spectrogram.spec
-    if not spec.is_linear:
+    if not spec.axis.is_identity:
         raise ValueError(f"{method} needs a linear magnitude; invert the filterbank first")
     mag = spectrogram.magnitude.detach().to("cpu", torch.float32)
     if phase.shape != mag.shape:

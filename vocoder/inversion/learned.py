@@ -30,7 +30,7 @@ class Learned(Inverter):
     name: ClassVar[str] = "learned"
     summary: ClassVar[str] = ("a trained generator of any architecture `vocoder models` lists; --checkpoint a "
                               "model name, .safetensors or .ckpt; learned, fixed spec")
-    input_scale: ClassVar[str] = "mel"
+    needs_stft_bins: ClassVar[bool] = False
     # The one architecture a backend of this name runs (None: any registered one).
     architecture_name: ClassVar[str | None] = None
 

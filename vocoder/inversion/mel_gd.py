@@ -22,6 +22,7 @@ import torch
 from tqdm.auto import tqdm
 
 from vocoder.errors import VocoderError
+from vocoder.frontend.filterbank import MelAxis
 from vocoder.inversion.base import Inverter
 from vocoder.inversion.griffinlim import check_options, fast_griffin_lim
 from vocoder.inversion.pghi import check_tol, gamma as pghi_gamma, pghi_phase
@@ -43,7 +44,7 @@ class MelGradientDescent(Inverter):
     name: ClassVar[str] = "mel-gd"
     summary: ClassVar[str] = ("waveform fitted to the mel by Adam through a differentiable STFT→mel, "
                               "started from pghi+fgla (--iters Adam steps); classical, mel specs only")
-    input_scale: ClassVar[str] = "mel"
+    needs_stft_bins: ClassVar[bool] = False  # fits the mel itself
 
     iters: int = 100
     lr: float = DEFAULT_LR
@@ -60,8 +61,8 @@ class MelGradientDescent(Inverter):
             raise VocoderError(f"mel-gd: lr must be in (0, 1] (got {self.lr})")
 
     def check_spec(self, spec: SpectrogramSpec) -> None:
-        if spec.scale != "mel":
-            raise VocoderError(f"mel-gd inverts mel spectrograms only (this one is {spec.scale}); "
+        if not isinstance(spec.axis, MelAxis):
+            raise VocoderError(f"mel-gd inverts mel spectrograms only (this one is {spec.axis.kind}); "
                                "use fgla, agla or pghi+fgla")
         if spec.log_floor is None:
             raise VocoderError("mel-gd needs a mel spec with a log floor (log_floor), as the presets have")
@@ -69,12 +70,12 @@ class MelGradientDescent(Inverter):
 
     def parameters(self) -> dict:
         return {**super().parameters(),
-                "start": "pghi+fgla (momentum 0.99) on the mel's NNLS linear magnitude (spec.filterbank().inverse)",
+                "start": "pghi+fgla (momentum 0.99) on the mel's NNLS linear magnitude (spec.axis.inverse)",
                 "loss": "L1 between ln(max(mel, log_floor)) of the waveform and of the input"}
 
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
         spec = spectrogram.spec
-        linear = spec.filterbank().inverse(spectrogram)
+        linear = spec.axis.inverse(spectrogram)
         phase = pghi_phase(linear, self.tol, self.seed)
         start = fast_griffin_lim(linear, self.fgla_iters, 0.99, phase=phase, label="mel-gd start")
         return fit_waveform(start, spectrogram, self.iters, self.lr)[0]
@@ -89,7 +90,7 @@ def fit_waveform(start: torch.Tensor, spectrogram: Spectrogram, iters: int,
     # The loss mel covers the target's band (fmin..fmax), not up to Nyquist
     # as HiFi-GAN's training loss does: above fmax the target says nothing,
     # and a loss there pulls the waveform towards the log floor.
-    log_mel = LogMel(spec, fmax=spec.fmax)
+    log_mel = LogMel(spec, fmax=spec.axis.fmax)
     target = torch.log(torch.clamp(spectrogram.magnitude.detach().to("cpu", torch.float32), min=spec.log_floor))
     x = start.detach().to("cpu", torch.float32).clone().requires_grad_(True)
     optimiser = torch.optim.Adam([x], lr=lr)

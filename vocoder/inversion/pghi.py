@@ -371,7 +371,7 @@ def pghi_phase(spectrogram: Spectrogram, tol: float = DEFAULT_TOL, seed: int = 0
     """Unit-modulus complex phase (channels × bins × frames, complex64; a
     view of a frames-major buffer, which is what Griffin-Lim iterates on)."""
     spec = spectrogram.spec
-    if not spec.is_linear:
+    if not spec.axis.is_identity:
         raise ValueError("PGHI needs a linear magnitude; invert the filterbank first")
     gamma(spec)  # refuse unknown windows before any work
     rng = np.random.default_rng(seed)

@@ -13,8 +13,8 @@ import dataclasses
 import torch
 from torch import nn
 
-from vocoder.frontend import mel as mel_ops
 from vocoder.frontend import stft as stft_ops
+from vocoder.frontend.filterbank import MelAxis
 from vocoder.spec import SpectrogramSpec
 
 
@@ -48,10 +48,12 @@ class LogMel(nn.Module):
 
     def __init__(self, spec: SpectrogramSpec, fmax: float | None = None):
         super().__init__()
-        if spec.scale != "mel" or spec.log_floor is None:
+        if not isinstance(spec.axis, MelAxis) or spec.log_floor is None:
             raise ValueError("LogMel needs a mel spec with a log floor")
-        self.spec = dataclasses.replace(spec, fmax=fmax) if fmax != spec.fmax else spec
-        self.register_buffer("fb", mel_ops.filterbank(self.spec).to(torch.float32), persistent=False)
+        if fmax != spec.axis.fmax:
+            spec = dataclasses.replace(spec, axis=dataclasses.replace(spec.axis, fmax=fmax))
+        self.spec = spec
+        self.register_buffer("fb", spec.axis.matrix(spec).to(torch.float32), persistent=False)
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         """(batch, [1,] samples) → (batch, n_mels, frames)."""

@@ -29,10 +29,11 @@ from vocoder.spec import PRESETS, SpectrogramSpec
 
 MAX_CONFIG_BYTES = 1 << 20  # a HiFi-GAN config is under 1 kB
 
-# config.json key → (spec field, type); HiFi-GAN config_v1.json names.
+# config.json key → (spec field, type); HiFi-GAN config_v1.json names. The
+# mel axis's fields are marked "axis." (the spec's MelAxis).
 _SPEC_KEYS = {"sampling_rate": ("sample_rate", int), "n_fft": ("n_fft", int), "hop_size": ("hop_length", int),
-              "win_size": ("win_length", int), "num_mels": ("n_mels", int), "fmin": ("fmin", float),
-              "fmax": ("fmax", float)}
+              "win_size": ("win_length", int), "num_mels": ("axis.n_mels", int), "fmin": ("axis.fmin", float),
+              "fmax": ("axis.fmax", float)}
 _ARCH_KEYS = ("upsample_rates", "upsample_kernel_sizes", "upsample_initial_channel", "resblock",
               "resblock_kernel_sizes", "resblock_dilation_sizes")
 
@@ -66,8 +67,11 @@ def spec_from_config(config: dict[str, Any], where: str) -> SpectrogramSpec:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
             raise VocoderError(f"{where}: {key} must be a {'whole ' if kind is int else ''}number (got {value!r})")
         fields[field] = kind(value)
+    base = PRESETS["hifigan"]
+    axis = {k[len("axis."):]: v for k, v in fields.items() if k.startswith("axis.")}
+    framing = {k: v for k, v in fields.items() if not k.startswith("axis.")}
     try:
-        return dataclasses.replace(PRESETS["hifigan"], **fields)
+        return dataclasses.replace(base, **framing, axis=dataclasses.replace(base.axis, **axis))
     except VocoderError as exc:
         raise VocoderError(f"{where}: {exc}") from None
 
@@ -99,7 +103,7 @@ def import_generator(generator_path: str, config_path: str) -> tuple[HiFiGANGene
     """(folded generator in eval mode, its spec, provenance of the import)."""
     config = read_config(config_path)
     spec = spec_from_config(config, config_path)
-    arch = generator_config(config, spec.n_mels)
+    arch = generator_config(config, spec.n_bins)
     try:
         generator = HiFiGANGenerator.from_config(arch)
     except (TypeError, ValueError) as exc:

@@ -176,7 +176,7 @@ def describe() -> list[dict[str, Any]]:
             "architecture": f"{architecture.describe(config)} ({model.architecture})",
             "parameters": architecture.parameters(config),
             "spec": f"preset {model.preset} ({spec.sample_rate} Hz, n_fft {spec.n_fft}, hop {spec.hop_length}, "
-                    f"{spec.n_mels} {spec.mel_scale} mels {spec.fmin:g}-{spec.f_max:g} Hz)",
+                    f"{spec.axis.describe(spec)})",
             "training_data": model.training_data, "licence": model.licence,
             "package": model.package, "available": availability(model.name),
         })

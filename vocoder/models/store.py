@@ -257,8 +257,8 @@ def model_card(meta: dict[str, Any], filename: str) -> str:
         "norm folded",
         f"- **Generator config**: `{json.dumps(config, sort_keys=True)}`",
         f"- **Spec**: {'preset `' + preset + '`, ' if preset else ''}{spec.sample_rate} Hz, n_fft {spec.n_fft}, "
-        f"hop {spec.hop_length}, window {spec.win_length}, {spec.n_mels} {spec.mel_scale} mel bands "
-        f"{spec.fmin:g}-{spec.f_max:g} Hz, padding {spec.padding}, log floor {spec.log_floor}",
+        f"hop {spec.hop_length}, window {spec.win_length}, {spec.axis.describe(spec)}, padding {spec.padding}, "
+        f"log floor {spec.log_floor}",
         f"- **Training data**: {meta.get('training_data') or 'not recorded'}",
         f"- **Training**: {_training_line(meta)}",
         f"- **Licence**: {meta.get('licence') or 'not recorded'}",

@@ -167,7 +167,7 @@ def estimate(subcommand: str, config: dict[str, Any]) -> tuple[budget.Estimate, 
     """(host memory, accelerator memory or None) for ``vocoder SUBCOMMAND``."""
     model, data, trainer = (_as_dict(config.get(k)) for k in ("model", "data", "trainer"))
     spec = get_preset(data.get("preset") or model.get("preset") or "hifigan")
-    networks = build_on_meta(model, spec.n_mels)
+    networks = build_on_meta(model, spec.n_bins)
     architecture = registry.of(networks.generator)  # an unregistered generator is refused before any estimate
     on_gpu = _on_gpu(trainer)
     check_options(*(data.get(k, default) for k, default in (
@@ -185,7 +185,7 @@ def estimate(subcommand: str, config: dict[str, Any]) -> tuple[budget.Estimate, 
     loading = (workers or 1) * read_train
 
     try:
-        g_saved, fake = graph_bytes(networks.generator, torch.empty(batch, spec.n_mels, frames, device="meta"))
+        g_saved, fake = graph_bytes(networks.generator, torch.empty(batch, spec.n_bins, frames, device="meta"))
         d_saved = 0
         real = torch.empty(batch, 1, segment, device="meta")
         for discriminator in networks.discriminators:

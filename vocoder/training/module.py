@@ -25,6 +25,7 @@ from vocoder.models import (
 )
 from vocoder.models.loading import load_into_training_generator
 from vocoder.models.store import FORMAT, META_KEY  # checkpoint metadata (plain JSON types)
+from vocoder.frontend.filterbank import MelAxis
 from vocoder.spec import get_preset
 
 # Builds a generator of a registered architecture from the number of input bands.
@@ -79,9 +80,9 @@ class HiFiGANModule(L.LightningModule):
         self.spec = get_preset(preset)
         self.generator = (generator or registry.default_generator)(self.spec.n_bins)
         self.architecture = registry.of(self.generator)
-        if self.spec.scale != self.architecture.scale:
+        if self.spec.axis.kind != self.architecture.scale:
             raise VocoderError(f"{self.architecture.name} consumes {self.architecture.scale} spectrograms; preset "
-                               f"{preset!r} is {self.spec.scale}")
+                               f"{preset!r} is {self.spec.axis.kind}")
         hop = self.architecture.hop_length(self.architecture.config_of(self.generator))
         if hop != self.spec.hop_length:
             raise VocoderError(f"the generator upsamples by {hop} but preset {preset!r} has hop "
