@@ -31,7 +31,9 @@ class HiFiGAN(Inverter):
                               ".safetensors or .ckpt; learned, fixed spec")
     input_scale: ClassVar[str] = "mel"
 
-    checkpoint: str | None = None
+    checkpoint: str | None = field(default=None, metadata={"help": (
+        "trained model: a name from `vocoder models` (e.g. hifigan-v1-lj), a .safetensors from "
+        "`vocoder export`/`vocoder import`, or a .ckpt from `vocoder fit`")})
     _model: store.LoadedModel | None = field(default=None, init=False, repr=False, compare=False)
     _forward: Any = field(default=None, init=False, repr=False, compare=False)
 
