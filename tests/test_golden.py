@@ -99,6 +99,9 @@ REGENERATED: list[tuple[str, str]] = [
      "were unstable (sf.write's timestamped PEAK chunk); sonify now writes through encode_audio: hashed since"),
     ("pat-chirp.png.json, pat-grid.png.json, pat-text.png.json, pat-tones.png.json",
      "the pattern record said vocoder_record 1; it now carries RECORD_VERSION (2), like every record"),
+    ("stdout:backends --json",
+     "every option now carries its choices and help (from the backend's option table) and every backend says "
+     "whether it runs block-wise"),
 ]
 
 # (key, argv). Paths are relative to the run folder (the current folder while they run).
