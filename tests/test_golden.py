@@ -101,7 +101,8 @@ REGENERATED: list[tuple[str, str]] = [
      "the pattern record said vocoder_record 1; it now carries RECORD_VERSION (2), like every record"),
     ("stdout:backends --json",
      "one more backend listed: `learned`, the generic learned backend for any registered architecture; every "
-     "other output, the hifigan records, exported and imported model files and cards included, is unchanged"),
+     "other output, the hifigan records, exported and imported model files and cards included, is unchanged; and (same regeneration, from the backends' option tables) every option now carries its "
+     "choices and help and every backend says whether it runs block-wise"),
     ("enc-*.png, pat-*.png, bench/images/short.png, info --json stdout; every inv-*.json, pat-*.png.json and "
      "bench/audio/*.json",
      "a vocoder PNG's metadata (encode's record) now carries vocoder_record = RECORD_VERSION like every record; "

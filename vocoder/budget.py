@@ -233,40 +233,37 @@ def axis_inverse(channels: int, spec, frames: int) -> float:
     return spec.axis.inverse_cost(spec, channels, frames)
 
 
-def phase_retrieval(backend: str, channels: int, spec, frames: int, samples: int) -> float:
-    """The backend's own working set on a linear (or, for neural, mel) magnitude."""
+# Building blocks of the phase-retrieval backends' working sets (each
+# backend's ``working_set`` combines them). Only the spec's framing enters
+# (n_fft, hop, padding): the same for a mel or log spec as for its linear STFT.
+
+def spectra(count: int, channels: int, spec, frames: int) -> float:
+    """``count`` complex64 spectra of the linear STFT (C × B × T each)."""
+    return count * C64 * channels * spec.n_stft_bins * frames
+
+
+def fgla_buffers(channels: int, spec, frames: int, samples: int) -> float:
+    """fast_griffin_lim (griffinlim, fgla and every loop built on its buffers).
+
+    ConsistencyProjection: frames buffer C×T×N, the window envelope built
+    once over T×N, the padded signal; FGLA: phase, polar temporary, X and
+    its copy, two spectra (complex64), magnitude twice (float32)."""
+    N, T = spec.n_fft, frames
+    P = samples + 2 * spec.side_padding + N
+    cells = channels * spec.n_stft_bins * T
+    return (spectra(6, channels, spec, T) + 3 * F32 * cells + F32 * channels * T * N + F32 * T * N
+            + 2 * F32 * channels * P)
+
+
+def pghi_buffers(channels: int, spec, frames: int, samples: int) -> float:
+    """pghi_phase and the inverse STFT after it.
+
+    Per channel: float64 log-magnitude and two gradients, heap keys,
+    buckets, seeds, visits and the heap itself, float64 phase, float32 angle;
+    then the complex spectrum and the inverse STFT's frames."""
     B, N, T = spec.n_stft_bins, spec.n_fft, frames
     P = samples + 2 * spec.side_padding + N
-    cells = channels * B * T
-    # ConsistencyProjection: frames buffer C×T×N, the window envelope built
-    # once over T×N, the padded signal; FGLA: phase, polar temporary, X and
-    # its copy, two spectra (complex64), magnitude twice (float32).
-    fgla = 6 * C64 * cells + 3 * F32 * cells + F32 * channels * T * N + F32 * T * N + 2 * F32 * channels * P
-    # PGHI per channel: float64 log-magnitude and two gradients, heap keys,
-    # buckets, seeds, visits and the heap itself, float64 phase, float32 angle;
-    # then the complex spectrum and the inverse STFT's frames.
-    pghi = 80 * B * T + C64 * cells + 2 * C64 * cells + 2 * F32 * channels * T * N + 2 * F32 * channels * P
-    if backend in ("griffinlim", "fgla"):
-        return fgla
-    if backend == "pghi":
-        return pghi
-    if backend == "pghi+fgla":
-        return max(pghi, fgla + C64 * cells)
-    if backend == "agla":
-        # FGLA's buffers plus d_n (complex64); with init=pghi, PGHI first and
-        # its phase held while the loop runs (the larger of the two either way).
-        return max(pghi, fgla + 2 * C64 * cells)
-    if backend == "mel-gd":
-        # pghi+fgla's start, then autograd through one STFT → mel: the padded
-        # signal and its gradient, framed and windowed copies (C×T×N float32,
-        # kept for backward, and their gradients), the complex spectrum, its
-        # magnitude and their gradients, Adam's two moments of the waveform.
-        graph = 6 * F32 * channels * T * N + 4 * C64 * cells + 6 * F32 * channels * P
-        return max(pghi, fgla + C64 * cells, graph)
-    if backend == "admm":
-        # z, u, y = x + u and x (complex64) where FGLA has three spectra, the PGHI phase (init=pghi) held.
-        return max(pghi, fgla + 3 * C64 * cells)
-    return max(fgla, pghi)  # an unknown classical backend: the larger known one
+    return 80 * B * T + spectra(3, channels, spec, T) + 2 * F32 * channels * T * N + 2 * F32 * channels * P
 
 
 def model_load(parameters: int, stored_bytes: int) -> Estimate:

@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 import warnings
-from typing import Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from vocoder import __version__
 from vocoder import budget, interrupts
@@ -20,6 +20,9 @@ from vocoder.outputs import output_policy, write_failure
 from vocoder.provenance import printable
 from vocoder.spec import PRESETS
 from vocoder.spec_overrides import SpecOverrides, effective_spec
+
+if TYPE_CHECKING:  # the backends' table is loaded by `invert`'s parser only
+    from vocoder.inversion.base import Option
 
 EXIT_USAGE = 2
 FORCE_HELP = "replace outputs that already exist (an input is never replaced)"
@@ -122,103 +125,192 @@ def _memory_size(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="vocoder", description="Spectrogram images → audio, with every step recorded.")
-    parser.add_argument("--version", action="version", version=f"vocoder {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+# -- options several commands share, each declared once -------------------------
 
-    p = sub.add_parser("encode", help="audio file → spectrogram PNG with its spec embedded")
+def _force(p: argparse.ArgumentParser, help: str = FORCE_HELP) -> None:
+    p.add_argument("--force", action="store_true", help=help)
+
+
+def _preset(p: argparse.ArgumentParser, plain_picture: bool = False) -> None:
+    """The spec preset: the one to encode with, or (``plain_picture``) the one a
+    picture without metadata is read under."""
+    if plain_picture:
+        p.add_argument("--preset", help="spec for a picture without metadata (default: linear)")
+    else:
+        p.add_argument("--preset", default="linear",
+                       help=f"spectrogram preset: {', '.join(PRESETS)} (default: linear)")
+
+
+def _preview(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--preview", action="store_true", help=f"also write {what}")
+
+
+def _timings(p: argparse.ArgumentParser, what: str = "put wall-clock seconds in the record") -> None:
+    p.add_argument("--timings", action="store_true", help=f"{what} (then a rerun is not byte-identical)")
+
+
+def _max_pixels(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS,
+                   help=f"refuse larger images (default: {DEFAULT_MAX_PIXELS:,})")
+
+
+def _max_memory(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-memory", type=_memory_size, metavar="SIZE",
+                   help=f"refuse jobs estimated to need more memory, e.g. 8G (default: ${budget.ENV}, "
+                        "else half of this machine's memory)")
+
+
+def _block_seconds(p: argparse.ArgumentParser, what: str, note: str) -> None:
+    p.add_argument("--block-seconds", type=float, metavar="S",
+                   help=f"{what} S seconds at a time ({note}, bounded memory; default: only when the whole "
+                        "would exceed --max-memory, then 10 s)")
+
+
+def _picture_options(p: argparse.ArgumentParser) -> None:
+    """How a plain picture becomes a spectrogram (PictureOptions); ``args.picture_flags``
+    lists them, so that those given can be refused for a picture that carries its own."""
+    g = p.add_argument_group("reading a plain picture (a vocoder PNG carries its own spec and mapping)")
+    added = [
+        g.add_argument("--duration", type=float,
+                       help="seconds of audio a plain picture spans (default: one frame per column)"),
+        g.add_argument("--channel", choices=("grey", "r", "g", "b", "stereo"),
+                       help="which picture plane(s) to use (default: grey = luminance)"),
+        g.add_argument("--db-range", type=float, nargs=2, metavar=("MIN", "MAX"),
+                       help="dB that brightness 0+..1 maps to (default: -80 0)"),
+        g.add_argument("--blur", type=float, metavar="SIGMA",
+                       help="Gaussian blur in pixels to soften hard edges (default: 0)"),
+        g.add_argument("--no-flip", action="store_true", help="the picture's top row is the lowest frequency"),
+        g.add_argument("--channels", type=_planes, metavar="P[,P]",
+                       help="planes holding the channel(s), e.g. g,b for left in G and right in B (grey, r, g, b)"),
+        g.add_argument("--colormap", metavar="NAME",
+                       help="decode colours through a matplotlib colour map (viridis, magma, inferno, jet, ...) "
+                            "or 'auto' for the best-fitting one; the fit is reported (default: brightness)"),
+        g.add_argument("--colorbar", type=_box, metavar="L,T,R,B",
+                       help="take the colour map from the colour bar in this box of the picture (pixels)"),
+        g.add_argument("--crop", type=_crop, metavar="L,T,R,B|auto",
+                       help="cut the plot area out of a screenshot: a box in pixels, or 'auto' to find it"),
+        g.add_argument("--freq-range", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                       help="Hz at the bottom and top rows of the (cropped) picture, for a linear axis"),
+        g.add_argument("--row-scale", choices=("uniform", "librosa", "librosa-log"),
+                       help="how the picture's rows map to bands: evenly (default), or as librosa's specshow "
+                            "draws a mel (symlog) or linear axis; librosa-log for y_axis='log'"),
+        g.add_argument("--mapping", choices=("db", "power"),
+                       help="brightness → amplitude: db (linear in dB over --db-range; default) or power "
+                            "(amplitude ∝ brightness^(1/--power))"),
+        g.add_argument("--power", type=float, help="exponent of --mapping power, e.g. 0.25 (Riffusion)"),
+        g.add_argument("--dark-is-loud", action="store_true", help="inverted polarity: dark pixels are loud"),
+    ]
+    p.set_defaults(picture_flags={action.option_strings[0]: action.dest for action in added})
+
+
+def _picture(args: argparse.Namespace) -> tuple[PictureOptions, list[str]]:
+    """The plain-picture options from the command line, and the flags given."""
+    given = [flag for flag, dest in args.picture_flags.items() if getattr(args, dest) not in (None, False)]
+    defaults = PictureOptions()
+    picture = PictureOptions(
+        channel=args.channel or defaults.channel,
+        planes=args.channels, colormap=args.colormap, colorbar=args.colorbar, crop=args.crop,
+        duration=args.duration, freq_range=tuple(args.freq_range) if args.freq_range else None,
+        row_scale=args.row_scale or defaults.row_scale,
+        flip=not args.no_flip,
+        blur_sigma=args.blur if args.blur is not None else defaults.blur_sigma,
+        dark_is_loud=args.dark_is_loud, mapping=args.mapping or defaults.mapping, power=args.power,
+        db_min=args.db_range[0] if args.db_range else defaults.db_min,
+        db_max=args.db_range[1] if args.db_range else defaults.db_max,
+    )
+    picture.validate()
+    return picture, given
+
+
+def _backend_flags() -> dict[str, list[tuple[str, Option]]]:
+    """Option name → (backend, its Option) for every registered backend that
+    takes it, from the backends' own option tables (imports every backend)."""
+    from vocoder.inversion.registry import BACKENDS, backend_class
+
+    takers: dict[str, list[tuple[str, Option]]] = {}
+    for backend in BACKENDS:
+        for option in backend_class(backend).option_table():
+            takers.setdefault(option.name, []).append((backend, option))
+    return takers
+
+
+def _taken_by(takers: list[tuple[str, Option]]) -> str:
+    """'iterations (fgla, agla: default 100); Adam steps (mel-gd: default 100)'."""
+    said: dict[str, dict[str, list[str]]] = {}
+    for backend, option in takers:
+        default = "none" if option.default is None else str(option.default)
+        said.setdefault(option.help, {}).setdefault(default, []).append(backend)
+    return "; ".join(help + " (" + "; ".join(f"{', '.join(backends)}: default {default}"
+                                             for default, backends in defaults.items()) + ")"
+                     for help, defaults in said.items()).replace("%", "%%")
+
+
+def _backend_options(p: argparse.ArgumentParser) -> None:
+    """One flag per backend option name, whichever backends take it; values
+    stay text until the chosen backend's check_options (as bench's are)."""
+    from vocoder.inversion.registry import BACKENDS
+
+    p.add_argument("--backend", default="fgla",
+                   help=f"inversion backend: {', '.join(BACKENDS)} (`vocoder backends` lists their options; "
+                        "default: fgla)")
+    g = p.add_argument_group("backend options (each backend takes its own; `vocoder backends` lists them)")
+    for name, takers in _backend_flags().items():
+        choices = list(dict.fromkeys(c for _, option in takers for c in option.choices or ()))
+        metavar = "{" + ",".join(map(str, choices)) + "}" if choices else None
+        g.add_argument(takers[0][1].flag, dest=name, metavar=metavar, help=_taken_by(takers))
+
+
+# -- one parser builder per command (its runner is below, paired in COMMANDS) ----
+
+def _build_encode(p: argparse.ArgumentParser) -> None:
     p.add_argument("audio", help="wav, flac or ogg file (resampled to the preset's rate)")
     p.add_argument("-o", "--output", required=True, help="PNG to write")
-    p.add_argument("--preset", default="linear", help=f"spectrogram preset: {', '.join(PRESETS)} (default: linear)")
+    _preset(p)
     p.add_argument("--bits", type=int, default=16, choices=(8, 16), help="PNG bit depth (default: 16)")
     p.add_argument("--dynamic-range", type=float, default=100.0, metavar="DB",
                    help="dB below the peak that the image keeps; quieter is black/silence (default: 100)")
-    p.add_argument("--preview", action="store_true", help="also write OUT.png.preview.png with labelled axes")
-    p.add_argument("--block-seconds", type=float, metavar="S",
-                   help="read and transform the audio S seconds at a time (same pixels, bounded memory; default: "
-                        "only when the whole recording would exceed --max-memory, then 10 s)")
+    _preview(p, "OUT.png.preview.png with labelled axes")
+    _block_seconds(p, "read and transform the audio", "the same pixels")
     _spec_options(p)
-    p.add_argument("--force", action="store_true", help=FORCE_HELP)
+    _force(p)
 
-    p = sub.add_parser("invert", help="spectrogram PNG or any picture → audio, with a JSON record")
+
+def _build_invert(p: argparse.ArgumentParser) -> None:
     p.add_argument("image", help="a PNG from `vocoder encode`, or any picture")
     p.add_argument("-o", "--output", required=True,
                    help="audio to write: .wav, .flac or .ogg (the extension decides); OUT.json gets the record")
-    p.add_argument("--backend", default="fgla", help="inversion backend (see `vocoder backends`; default: fgla)")
-    p.add_argument("--iters", type=_positive_int, help="iterations for iterative backends (default: 100)")
-    p.add_argument("--momentum", type=float, help="fgla momentum (default: 0.99)")
-    p.add_argument("--init", choices=("random", "zero", "pghi"),
-                   help="initial phase (default: random; pghi: agla and admm only)")
-    p.add_argument("--seed", type=int, help="random seed (default: 0)")
-    p.add_argument("--tol", type=float,
-                   help="pghi, pghi+fgla: coefficients below TOL × the peak get random phase (default: 1e-4, 1e-3)")
-    p.add_argument("--alpha", type=float, help="agla: α (default: 0.99)")
-    p.add_argument("--beta", type=float, help="agla: β (default: 1.1)")
-    p.add_argument("--gamma", type=float, help="agla: γ (default: 1.2)")
-    p.add_argument("--rho", type=float, help="admm: ρ, 0 keeps both constraints hard (default: 0)")
-    p.add_argument("--lr", type=float, help="mel-gd: Adam's learning rate")
-    p.add_argument("--block-seconds", type=float, metavar="S",
-                   help="invert a vocoder PNG S seconds at a time with phase-retrieval backends (bounded memory, "
-                        "within 0.5 dB SC of a whole run; default: only when the whole signal would exceed "
-                        "--max-memory, then 10 s)")
-    p.add_argument("--checkpoint", help="trained model for neural backends: a name from `vocoder models` "
-                                        "(e.g. hifigan-v1-lj), a .safetensors from `vocoder export`/`vocoder import`, "
-                                        "or a .ckpt from `vocoder fit`")
-    p.add_argument("--preset", help="spec for a picture without metadata (default: linear)")
-    p.add_argument("--duration", type=float, help="seconds of audio a plain picture spans (default: one frame per column)")
-    p.add_argument("--channel", choices=("grey", "r", "g", "b", "stereo"),
-                   help="which picture plane(s) to use (default: grey = luminance)")
-    p.add_argument("--db-range", type=float, nargs=2, metavar=("MIN", "MAX"),
-                   help="dB that brightness 0+..1 maps to (default: -80 0)")
-    p.add_argument("--blur", type=float, metavar="SIGMA", help="Gaussian blur in pixels to soften hard edges (default: 0)")
-    p.add_argument("--no-flip", action="store_true", help="the picture's top row is the lowest frequency")
-    p.add_argument("--channels", type=_planes, metavar="P[,P]",
-                   help="planes holding the channel(s), e.g. g,b for left in G and right in B (grey, r, g, b)")
-    p.add_argument("--colormap", metavar="NAME",
-                   help="decode colours through a matplotlib colour map (viridis, magma, inferno, jet, ...) or "
-                        "'auto' for the best-fitting one; the fit is reported (default: brightness)")
-    p.add_argument("--colorbar", type=_box, metavar="L,T,R,B",
-                   help="take the colour map from the colour bar in this box of the picture (pixels)")
-    p.add_argument("--crop", type=_crop, metavar="L,T,R,B|auto",
-                   help="cut the plot area out of a screenshot: a box in pixels, or 'auto' to find it")
-    p.add_argument("--freq-range", type=float, nargs=2, metavar=("LOW", "HIGH"),
-                   help="Hz at the bottom and top rows of the (cropped) picture, for a linear axis")
-    p.add_argument("--row-scale", choices=("uniform", "librosa", "librosa-log"),
-                   help="how the picture's rows map to bands: evenly (default), or as librosa's specshow draws "
-                        "a mel (symlog) or linear axis; librosa-log for y_axis='log'")
-    p.add_argument("--mapping", choices=("db", "power"),
-                   help="brightness → amplitude: db (linear in dB over --db-range; default) or power "
-                        "(amplitude ∝ brightness^(1/--power))")
-    p.add_argument("--power", type=float, help="exponent of --mapping power, e.g. 0.25 (Riffusion)")
-    p.add_argument("--dark-is-loud", action="store_true", help="inverted polarity: dark pixels are loud")
+    _backend_options(p)
+    _block_seconds(p, "invert a vocoder PNG with a phase-retrieval backend", "within 0.5 dB SC of a whole run")
+    _preset(p, plain_picture=True)
+    _picture_options(p)
     p.add_argument("--ignore-metadata", action="store_true", help="treat a vocoder PNG as a plain picture")
-    p.add_argument("--preview", action="store_true", help="also write OUT.wav.preview.png of the input as decoded")
-    p.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS,
-                   help=f"refuse larger images (default: {DEFAULT_MAX_PIXELS:,})")
-    _spec_options(p)
-    p.add_argument("--timings", action="store_true",
-                   help="put wall-clock seconds in the record (then a rerun's record is not byte-identical)")
-    p.add_argument("--force", action="store_true", help=FORCE_HELP)
+    _preview(p, "OUT.wav.preview.png of the input as decoded")
+    _max_pixels(p)
     p.add_argument("--max-side", type=_positive_int, default=DEFAULT_MAX_SIDE,
                    help=f"refuse images wider or taller than this (default: {DEFAULT_MAX_SIDE:,})")
     p.add_argument("--frame", type=_positive_int, metavar="N",
                    help="which frame of a multi-frame picture (GIF, APNG, TIFF) to read, from 0; recorded")
+    _spec_options(p)
+    _timings(p)
+    _force(p)
 
-    p = sub.add_parser("info", help="what a spectrogram image (or audio file) is: spec, mapping, size, claims")
+
+def _build_info(p: argparse.ArgumentParser) -> None:
     p.add_argument("image", metavar="FILE", help="a PNG from `vocoder encode`, any picture, or an audio file")
     p.add_argument("--json", action="store_true", help="print the full embedded record as JSON instead")
-    p.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS,
-                   help=f"refuse larger images (default: {DEFAULT_MAX_PIXELS:,})")
+    _max_pixels(p)
 
-    p = sub.add_parser("backends", help="list the inversion backends, their options and defaults")
+
+def _build_backends(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the list as JSON")
 
-    p = sub.add_parser("bench", help="encode → invert → measure every clip with every backend; tables, plots, report")
+
+def _build_bench(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", metavar="AUDIO_OR_DIR", help="audio files, or folders of .wav/.flac/.ogg")
     p.add_argument("--backends", default="fgla,griffinlim",
-                   help="comma list; per-backend options as NAME:KEY=VALUE, e.g. fgla:iters=32 (default: fgla,griffinlim)")
-    p.add_argument("--preset", default="linear", help=f"spectrogram preset: {', '.join(PRESETS)} (default: linear)")
+                   help="comma list; per-backend options as NAME:KEY=VALUE, e.g. fgla:iters=32 (see `vocoder "
+                        "backends`; default: fgla,griffinlim)")
+    _preset(p)
     p.add_argument("--iters", type=_positive_int, help="iterations for every iterative backend (default: each backend's)")
     p.add_argument("--seed", type=int, default=0, help="seed for every backend that takes one (default: 0)")
     p.add_argument("--out", default="bench-out",
@@ -236,64 +328,77 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--blur", type=float, default=0.0, metavar="SIGMA",
                    help="Gaussian blur of the encoded PNG's pixels before decoding, in pixels, as a picture someone "
                         "sent may have (default: 0 = none)")
-    p.add_argument("--timings", action="store_true",
-                   help="measure and report seconds and real-time factors (then a rerun is not byte-identical)")
-    p.add_argument("--force", action="store_true", help="replace the contents of a non-empty --out folder")
+    _timings(p, "measure and report seconds and real-time factors")
+    _force(p, "replace the contents of a non-empty --out folder")
     p.add_argument("--progress", action="store_true",
                    help="show the progress bar even when stderr is not a terminal (default: only on a terminal)")
 
-    p = sub.add_parser("export", help="training checkpoint → model file (.safetensors: weights + spec, no pickle) "
-                                      "and its model card")
+
+def _build_export(p: argparse.ArgumentParser) -> None:
     p.add_argument("checkpoint", help="a .ckpt written by `vocoder fit`")
     p.add_argument("-o", "--output", required=True, help="the .safetensors file to write (card: OUT.safetensors.md)")
     _provenance_options(p)
-    p.add_argument("--force", action="store_true", help=FORCE_HELP)
+    _force(p)
 
-    p = sub.add_parser("import", help="original HiFi-GAN generator checkpoint (+ config.json) → model file")
+
+def _build_import(p: argparse.ArgumentParser) -> None:
     p.add_argument("generator", help="g_XXXXXXXX or generator_*.pth.tar from the original HiFi-GAN code")
     p.add_argument("--config", help="its config.json (default: config.json beside the generator)")
     p.add_argument("-o", "--output", required=True, help="the .safetensors file to write (card: OUT.safetensors.md)")
     _provenance_options(p)
-    p.add_argument("--force", action="store_true", help=FORCE_HELP)
+    _force(p)
 
-    p = sub.add_parser("sonify", help="picture → audio along a Hilbert curve (exactly invertible with desonify)")
+
+def _build_sonify(p: argparse.ArgumentParser) -> None:
     p.add_argument("image")
     p.add_argument("-o", "--output", required=True, help="WAV to write (32-bit float); OUT.wav.json gets the record")
     p.add_argument("--curve", default="hilbert", choices=("hilbert",), help="the pixel order (default: hilbert)")
     p.add_argument("--sr", type=int, default=44100, help="sample rate of the audio (default: 44100)")
     p.add_argument("--value-map", default="bipolar", choices=("bipolar", "unipolar"),
                    help="brightness 0..1 → samples −1..1 (bipolar, default) or 0..1 (unipolar)")
-    p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse larger images")
-    p.add_argument("--timings", action="store_true",
-                   help="put wall-clock seconds in the record (then a rerun's record is not byte-identical)")
-    p.add_argument("--force", action="store_true", help=FORCE_HELP)
+    _max_pixels(p)
+    _timings(p)
+    _force(p)
 
-    p = sub.add_parser("desonify", help="audio from `vocoder sonify` → the picture again")
+
+def _build_desonify(p: argparse.ArgumentParser) -> None:
     p.add_argument("audio")
     p.add_argument("-o", "--output", required=True, help="PNG to write")
     p.add_argument("--size", type=_size, metavar="WxH",
                    help="the original picture size (default: from the sonify record beside the audio)")
     p.add_argument("--value-map", choices=("bipolar", "unipolar"), help="as given to sonify (default: its record's)")
     p.add_argument("--bits", type=int, choices=(8, 16), help="PNG bit depth (default: 16)")
-    p.add_argument("--force", action="store_true", help=FORCE_HELP)
+    _force(p)
 
-    p = sub.add_parser("pattern", help="draw a test pattern with a known truth (chirp, tones, grid, text)")
+
+def _build_pattern(p: argparse.ArgumentParser) -> None:
     p.add_argument("kind", choices=("chirp", "tones", "grid", "text"))
     p.add_argument("-o", "--output", required=True,
                    help="PNG to write (spec embedded); audio patterns also write OUT.png.truth.wav")
-    p.add_argument("--preset", default="linear", help=f"spectrogram preset: {', '.join(PRESETS)} (default: linear)")
+    _preset(p)
     p.add_argument("--duration", type=float, default=5.0, help="seconds (default: 5)")
     p.add_argument("--text", default="vocoder", help="the text of the `text` pattern")
-    p.add_argument("--force", action="store_true", help=FORCE_HELP)
+    _force(p)
     _spec_options(p)
 
-    sub.add_parser("models", help="list the named pretrained models and whether they are available here")
 
-    for name, command in sub.choices.items():  # every command that reads input has a memory cap
-        command.add_argument("--max-memory", type=_memory_size, metavar="SIZE",
-                             help=f"refuse jobs estimated to need more memory, e.g. 8G (default: ${budget.ENV}, "
-                                  "else half of this machine's memory)")
-    for name in ("fit", "validate", "test"):  # listed for --help; main() hands them to LightningCLI
+def _build_models(p: argparse.ArgumentParser) -> None:
+    """No options of its own (the memory cap, as every command)."""
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The `vocoder` parser. Every command is listed, but only ``command``'s
+    options are built: `vocoder info` never loads the backend table `invert`
+    needs. Every command that runs here gets the memory cap."""
+    parser = _Parser(prog="vocoder", description="Spectrogram images → audio, with every step recorded.")
+    parser.add_argument("--version", action="version", version=f"vocoder {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, (summary, build, _) in COMMANDS.items():
+        p = sub.add_parser(name, help=summary)
+        if name == command:
+            build(p)
+            _max_memory(p)
+    for name in TRAINING:  # listed for --help; main() hands them to LightningCLI
         sub.add_parser(name, help=f"LightningCLI {name}: e.g. --config configs/hifigan_tiny.yaml (vocoder {name} "
                                   f"--help: the main options; {HELP_ALL}: every option)")
     return parser
@@ -302,30 +407,10 @@ def _build_parser() -> argparse.ArgumentParser:
 def _invert(args: argparse.Namespace) -> int:
     from vocoder.pipeline import InvertRequest, invert, record_path
 
-    flags = {"--duration": args.duration, "--channel": args.channel, "--db-range": args.db_range,
-             "--blur": args.blur, "--no-flip": args.no_flip or None, "--channels": args.channels,
-             "--colormap": args.colormap, "--colorbar": args.colorbar, "--crop": args.crop,
-             "--freq-range": args.freq_range, "--row-scale": args.row_scale, "--mapping": args.mapping, "--power": args.power,
-             "--dark-is-loud": args.dark_is_loud or None}
-    given = [flag for flag, value in flags.items() if value is not None]
-    defaults = PictureOptions()
-    picture = PictureOptions(
-        channel=args.channel or defaults.channel,
-        planes=args.channels, colormap=args.colormap, colorbar=args.colorbar, crop=args.crop,
-        duration=args.duration, freq_range=tuple(args.freq_range) if args.freq_range else None,
-        row_scale=args.row_scale or defaults.row_scale,
-        flip=not args.no_flip,
-        blur_sigma=args.blur if args.blur is not None else defaults.blur_sigma,
-        dark_is_loud=args.dark_is_loud, mapping=args.mapping or defaults.mapping, power=args.power,
-        db_min=args.db_range[0] if args.db_range else defaults.db_min,
-        db_max=args.db_range[1] if args.db_range else defaults.db_max,
-    )
-    picture.validate()
+    picture, given = _picture(args)
     request = InvertRequest(
         image=args.image, output=args.output, backend=args.backend,
-        backend_options={"iters": args.iters, "momentum": args.momentum, "init": args.init, "seed": args.seed,
-                         "tol": args.tol, "checkpoint": args.checkpoint, "alpha": args.alpha, "beta": args.beta,
-                         "gamma": args.gamma, "rho": args.rho, "lr": args.lr},
+        backend_options={name: getattr(args, name) for name in _backend_flags()},
         preset=args.preset, spec_overrides=_spec_overrides(args), picture=picture, picture_options_given=given,
         ignore_metadata=args.ignore_metadata, preview=args.preview, max_pixels=args.max_pixels,
         timings=args.timings,
@@ -529,9 +614,23 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"encode": _encode, "invert": _invert, "info": _info, "backends": _backends, "bench": _bench,
-            "export": _export, "import": _import, "models": _models, "sonify": _sonify, "desonify": _desonify,
-            "pattern": _pattern}
+# name → (summary, parser builder, runner)
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
+    "encode": ("audio file → spectrogram PNG with its spec embedded", _build_encode, _encode),
+    "invert": ("spectrogram PNG or any picture → audio, with a JSON record", _build_invert, _invert),
+    "info": ("what a spectrogram image (or audio file) is: spec, mapping, size, claims", _build_info, _info),
+    "backends": ("list the inversion backends, their options and defaults", _build_backends, _backends),
+    "bench": ("encode → invert → measure every clip with every backend; tables, plots, report", _build_bench,
+              _bench),
+    "export": ("training checkpoint → model file (.safetensors: weights + spec, no pickle) and its model card",
+               _build_export, _export),
+    "import": ("original HiFi-GAN generator checkpoint (+ config.json) → model file", _build_import, _import),
+    "sonify": ("picture → audio along a Hilbert curve (exactly invertible with desonify)", _build_sonify, _sonify),
+    "desonify": ("audio from `vocoder sonify` → the picture again", _build_desonify, _desonify),
+    "pattern": ("draw a test pattern with a known truth (chirp, tones, grid, text)", _build_pattern, _pattern),
+    "models": ("list the named pretrained models and whether they are available here", _build_models, _models),
+}
+TRAINING = ("fit", "validate", "test")
 
 
 def _inputs(args: argparse.Namespace) -> list[str]:
@@ -594,22 +693,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.reconfigure(errors="backslashreplace")
     with interrupts.handled():
         try:
-            if argv and argv[0] in ("fit", "validate", "test") and _short_help_wanted(argv):
+            if argv and argv[0] in TRAINING and _short_help_wanted(argv):
                 print(training_help(argv[0]))
                 code = 0
-            elif argv and argv[0] in ("fit", "validate", "test"):
+            elif argv and argv[0] in TRAINING:
                 from vocoder.training.cli import run  # Lightning loads only for training
 
                 code = run(["--help" if a == HELP_ALL else a for a in argv])
             else:
-                args = _build_parser().parse_args(argv)
+                args = build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
                 if not os.environ.get("VOCODER_DEBUG"):
                     # Library warnings are not the user's business on stderr (one line per
                     # error, nothing else); what matters is recorded (decoder notes).
                     warnings.simplefilter("ignore")
                 budget.set_limit(getattr(args, "max_memory", None))
                 with output_policy(force=getattr(args, "force", False), inputs=_inputs(args)):
-                    code = COMMANDS[args.command](args)
+                    code = COMMANDS[args.command][2](args)
             sys.stdout.flush()  # a closed pipe shows here, not as a message at exit
             return code
         except VocoderError as exc:

@@ -7,9 +7,7 @@ this run *verified* (hashes computed here, checks against the pixels).
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import typing
 from typing import Any
 
 from vocoder import budget
@@ -217,38 +215,17 @@ def _value(value: Any) -> str:
 
 
 def backend_rows() -> list[dict[str, Any]]:
-    """Every registered backend: name, summary, learned or not, and its options with their defaults."""
+    """Every registered backend: name, summary, learned or not, block-wise or
+    not, and its option table (name, type, default, choices, help)."""
     rows = []
     for name in BACKENDS:
         cls = backend_class(name)
-        hints = typing.get_type_hints(cls)
-        options = []
-        for f in dataclasses.fields(cls) if dataclasses.is_dataclass(cls) else ():
-            if not f.init or f.name.startswith("_"):
-                continue
-            if f.default is not dataclasses.MISSING:
-                default = f.default
-            elif f.default_factory is not dataclasses.MISSING:
-                default = f.default_factory()
-            else:
-                default = None
-            options.append({"name": f.name, "default": default, "type": _type_name(hints.get(f.name))})
         # Learned means a trained model stands behind it (learned_model overridden); a mel input alone
         # does not (mel-gd is classical).
         learned = cls.learned_model is not Inverter.learned_model
-        rows.append({"name": name, "summary": cls.summary, "learned": learned, "options": options})
+        rows.append({"name": name, "summary": cls.summary, "learned": learned, "blockwise": cls.runs_blockwise(),
+                     "options": [option.as_dict() for option in cls.option_table()]})
     return rows
-
-
-def _type_name(hint: Any) -> str:
-    if hint is None:
-        return "?"
-    if typing.get_origin(hint) is typing.Literal:
-        return "|".join(map(str, typing.get_args(hint)))
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
-    if args:
-        return " or ".join(_type_name(a) for a in args)
-    return getattr(hint, "__name__", str(hint))
 
 
 def backends_summary(rows: list[dict[str, Any]]) -> list[str]:
@@ -258,8 +235,8 @@ def backends_summary(rows: list[dict[str, Any]]) -> list[str]:
         lines.append(f"{row['name']:12s} {row['summary']}{mark}")
         for o in row["options"]:
             default = "none" if o["default"] is None else shown(o["default"], 40)
-            lines.append(f"    {o['name']:<12s} {o['type']:<24s} default {default}")
-    lines.append("set options with `invert --NAME VALUE` or `bench --backends NAME:KEY=VALUE`")
+            lines.append(f"    {o['name']:<12s} {o['type']:<24s} default {default:<10s} {o['help']}")
+    lines.append("set options with `invert --NAME VALUE` or `bench --backends BACKEND:NAME=VALUE` (_ or - alike)")
     if any(r["learned"] for r in rows):
         lines.append(f"[learned] {LEARNED_OUTPUT_STATEMENT}")
     return lines

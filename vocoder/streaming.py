@@ -41,6 +41,7 @@ from vocoder.frontend.stft import magnitude_of, stft_padded
 from vocoder.inversion.base import Inverter
 from vocoder.inversion.blockwise import BlockPlan, block_frames, invert_blocks
 from vocoder.inverting import check_finite
+from vocoder.inversion.registry import blockwise_backends
 from vocoder.provenance import printable
 from vocoder.record import audio_source
 from vocoder.spec import SpectrogramSpec
@@ -245,7 +246,7 @@ def blockwise_obstacle(inverter: Inverter, backend: str, audio_format: AudioForm
                 "decoding (crop, colours, resizing) needs all of it at once")
     if not inverter.runs_blockwise():
         return (f"backend {backend!r} cannot run block-wise (the iterative phase-retrieval backends without extra "
-                "state can: griffinlim, fgla, pghi+fgla, agla)")
+                f"state can: {', '.join(blockwise_backends())})")
     if audio_format.container not in STREAMED_FORMATS:
         return f"block-wise output is written as .wav or .flac, not {audio_format.description}"
     if preview:

@@ -64,21 +64,14 @@ class Clip:
     kind: str
 
 
-def _option_value(text: str) -> Any:
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
-
-
 def parse_backends(text: str, iters: int | None = None, seed: int = 0) -> list[BackendChoice]:
     """'fgla,griffinlim:iters=32,hifigan:checkpoint=m.safetensors' → choices.
 
     ``iters`` and ``seed`` apply to every backend that takes them unless an
-    entry sets its own. Each choice is built once here, so an unknown backend
-    or option fails before any work.
+    entry sets its own. KEY is an option's name (``_`` or ``-`` alike); the
+    text is checked by the backend's own ``check_options``, as `invert`'s flags
+    are. Each choice is built once here, so an unknown backend or option
+    fails before any work.
     """
     choices = []
     for entry in (e.strip() for e in text.split(",")):
@@ -90,11 +83,12 @@ def parse_backends(text: str, iters: int | None = None, seed: int = 0) -> list[B
             key, eq, value = pair.partition("=")
             if not eq or not key:
                 raise VocoderError(f"backend option {pair!r} in {entry!r} is not KEY=VALUE")
-            own[key] = _option_value(value)
-        accepted = backend_class(name).options()
+            own[key.replace("-", "_")] = value
+        cls = backend_class(name)
+        accepted = {option.name for option in cls.option_table()}
         options = {k: v for k, v in (("iters", iters), ("seed", seed)) if v is not None and k in accepted}
-        options.update(own)
-        create(name, **options)  # validates names and values now
+        options = cls.check_options({**options, **own})
+        create(name, **options)  # the backend's own checks (ranges, files) now
         label = name + "".join(f" {k}={v}" for k, v in own.items())
         choices.append(BackendChoice(label, name, options))
     if not choices:

@@ -1,6 +1,6 @@
-"""Inversion backends: spectrogram → waveform. See registry.BACKENDS."""
+"""Inversion backends: spectrogram → waveform. See registry.register."""
 
-from vocoder.inversion.base import Inverter
-from vocoder.inversion.registry import BACKENDS, backend_class, create, describe
+from vocoder.inversion.base import Inverter, Option
+from vocoder.inversion.registry import BACKENDS, backend_class, create, register
 
-__all__ = ["BACKENDS", "Inverter", "backend_class", "create", "describe"]
+__all__ = ["BACKENDS", "Inverter", "Option", "backend_class", "create", "register"]

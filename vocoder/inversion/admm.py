@@ -27,7 +27,7 @@ x_N, whose last projection is computed but unused, so our N matches its N+1.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 import numba
@@ -35,12 +35,14 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.inversion.base import Inverter
 from vocoder.inversion.griffinlim import _EPS, _floats, check_options, start_iterations
 from vocoder.inversion.pghi import check_tol
 from vocoder.inversion.pghi_fgla import HYBRID_TOL
 from vocoder.inversion.start import StartsFromPhase
+from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
 # ρ = 0 (Algorithm 1): the value set in the authors' example script
@@ -111,18 +113,24 @@ class ADMMPhaseRetrieval(StartsFromPhase, Inverter):
     summary: ClassVar[str] = ("ADMM phase retrieval (Masuyama, Yatabe & Oikawa 2019), rho, --init random|zero|pghi; "
                               "classical, any spec (pghi start: gauss, hann, hamming or blackman window)")
 
-    iters: int = 100
-    rho: float = DEFAULT_RHO
-    init: Literal["random", "zero", "pghi"] = "random"
+    iters: int = field(default=100, metadata={"help": "iterations"})
+    rho: float = field(default=DEFAULT_RHO, metadata={"help": "ρ, 0 keeps both constraints hard (1 is Griffin-Lim)"})
+    init: Literal["random", "zero", "pghi"] = field(
+        default="random", metadata={"help": "initial phase (pghi: PGHI's, which --tol tunes)"})
     # Only used with init=pghi: PGHI's tolerance as for pghi+fgla (the
     # iterations re-estimate the quiet coefficients; see pghi_fgla.HYBRID_TOL).
-    tol: float = HYBRID_TOL
-    seed: int = 0
+    tol: float = field(default=HYBRID_TOL, metadata={"help": "coefficients below TOL × the peak get random phase"})
+    seed: int = field(default=0, metadata={"help": "seed of the random phase"})
 
     def __post_init__(self) -> None:
         check_options(self.iters, 0.0, "random" if self.init == "pghi" else self.init)
         check_rho(self.rho)
         check_tol(self.tol)
+
+    def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
+        # z, u, y = x + u and x (complex64) where FGLA has three spectra, the PGHI phase (init=pghi) held.
+        return max(budget.pghi_buffers(channels, spec, frames, samples),
+                   budget.fgla_buffers(channels, spec, frames, samples) + budget.spectra(3, channels, spec, frames))
 
     @classmethod
     def runs_blockwise(cls) -> bool:

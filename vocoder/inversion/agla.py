@@ -22,7 +22,7 @@ and the magnitude projection.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 import numba
@@ -30,12 +30,14 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.inversion.base import Inverter
 from vocoder.inversion.griffinlim import _EPS, _floats, check_options, start_iterations
 from vocoder.inversion.pghi import check_tol
 from vocoder.inversion.pghi_fgla import HYBRID_TOL
 from vocoder.inversion.start import StartsFromPhase
+from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
 # Nenov et al. 2023 (ICASSP), experiments section: α = 0.99, β = 1.1,
@@ -122,20 +124,27 @@ class AcceleratedGriffinLim(StartsFromPhase, Inverter):
     summary: ClassVar[str] = ("accelerated Griffin-Lim (Nenov et al. 2023), alpha/beta/gamma, --init random|zero|pghi; "
                               "classical, any spec (pghi start: gauss, hann, hamming or blackman window)")
 
-    iters: int = 100
-    alpha: float = DEFAULT_ALPHA
-    beta: float = DEFAULT_BETA
-    gamma: float = DEFAULT_GAMMA
-    init: Literal["random", "zero", "pghi"] = "random"
+    iters: int = field(default=100, metadata={"help": "iterations"})
+    alpha: float = field(default=DEFAULT_ALPHA, metadata={"help": "α, the momentum of c"})
+    beta: float = field(default=DEFAULT_BETA, metadata={"help": "β, the momentum of d"})
+    gamma: float = field(default=DEFAULT_GAMMA, metadata={"help": "γ, the relaxation (1 is FGLA)"})
+    init: Literal["random", "zero", "pghi"] = field(
+        default="random", metadata={"help": "initial phase (pghi: PGHI's, which --tol tunes)"})
     # Only used with init=pghi: PGHI's tolerance as for pghi+fgla (the
     # iterations re-estimate the quiet coefficients; see pghi_fgla.HYBRID_TOL).
-    tol: float = HYBRID_TOL
-    seed: int = 0
+    tol: float = field(default=HYBRID_TOL, metadata={"help": "coefficients below TOL × the peak get random phase"})
+    seed: int = field(default=0, metadata={"help": "seed of the random phase"})
 
     def __post_init__(self) -> None:
         check_options(self.iters, 0.0, "random" if self.init == "pghi" else self.init)
         check_agla(self.alpha, self.beta, self.gamma)
         check_tol(self.tol)
+
+    def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
+        # FGLA's buffers plus d_n (complex64); with init=pghi, PGHI first and
+        # its phase held while the loop runs (the larger of the two either way).
+        return max(budget.pghi_buffers(channels, spec, frames, samples),
+                   budget.fgla_buffers(channels, spec, frames, samples) + budget.spectra(2, channels, spec, frames))
 
     def invert_from(self, spectrogram: Spectrogram, phase: torch.Tensor, callback=None) -> torch.Tensor:
         return accelerated_griffin_lim(spectrogram, self.iters, self.alpha, self.beta, self.gamma, phase,

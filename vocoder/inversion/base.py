@@ -1,16 +1,16 @@
-"""The interface every inversion backend implements."""
+"""The interface every inversion backend implements, and the table of
+options a backend declares (its dataclass fields, each with its help)."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
 import typing
-from abc import ABC
+from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 import torch
 
-from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
@@ -23,12 +23,37 @@ LEARNED_OUTPUT_STATEMENT = (
 )
 
 
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """One user-settable option of a backend: the command line's flag
+    (``--name``), bench's ``NAME:name=value`` and `vocoder backends` all
+    come from it."""
+
+    name: str
+    type: str  # shown to users: int, float, str, or the choices joined by |
+    default: Any
+    choices: tuple[Any, ...] | None
+    help: str
+    hint: Any = dataclasses.field(repr=False, compare=False)  # the field's type, for checking values
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "default": self.default,
+                "choices": list(self.choices) if self.choices else None, "help": self.help}
+
+
 class Inverter(ABC):
     """Spectrogram → waveform.
 
     Subclasses are dataclasses whose fields are their user-settable options
-    (``iters``, ``seed``, …); the registry builds them from CLI options and
-    refuses options a backend does not take.
+    (``iters``, ``seed``, …), each with its help text
+    (``field(default=…, metadata={"help": …})``; a ``Literal`` type lists the
+    choices). :meth:`option_table` reads them; the command line, bench and
+    `vocoder backends` are generated from it. Fields named ``_…`` or with
+    ``init=False`` are state, not options.
 
     ``needs_stft_bins`` says what the backend consumes: True for phase
     retrieval, which takes linear STFT magnitudes under any spec (an input on
@@ -72,10 +97,39 @@ class Inverter(ABC):
             return spectrogram.spec.axis.inverse(spectrogram)  # identity on a linear axis
         return spectrogram
 
+    @abstractmethod
     def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
-        """Bytes :meth:`invert` holds at its peak for this input (the memory
-        budget asks before any work); learned backends add their activations."""
-        return budget.phase_retrieval(self.name, channels, spec.as_linear(), frames, samples)
+        """Bytes :meth:`invert` holds at its peak for this input, from the
+        shape alone (the memory budget asks before any work; see budget.py's
+        building blocks). Every backend declares it: the registry refuses one
+        that does not, rather than guess."""
+
+    @classmethod
+    def option_table(cls) -> list[Option]:
+        """The options this backend takes, from its dataclass fields."""
+        if not dataclasses.is_dataclass(cls):
+            return []
+        hints = typing.get_type_hints(cls)
+        table = []
+        for f in dataclasses.fields(cls):
+            if not f.init or f.name.startswith("_"):
+                continue
+            if "help" not in f.metadata:
+                raise TypeError(f"backend {cls.name!r}: option {f.name!r} has no help "
+                                "(field(..., metadata={'help': ...}))")
+            hint = hints[f.name]
+            choices = typing.get_args(hint) if typing.get_origin(hint) is typing.Literal else None
+            if choices is None and not set(typing.get_args(hint) or (hint,)) - {type(None)} <= _TYPES:
+                raise TypeError(f"backend {cls.name!r}: option {f.name!r} is a {hint}; the command line gives "
+                                "int, float, str or a Literal of choices")
+            if f.default is not dataclasses.MISSING:
+                default = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                default = f.default_factory()
+            else:
+                default = None
+            table.append(Option(f.name, _type_name(hint), default, choices, f.metadata["help"], hint))
+        return table
 
     @classmethod
     def check_options(cls, options: dict[str, Any]) -> dict[str, Any]:
@@ -84,16 +138,17 @@ class Inverter(ABC):
         The one check of every option's type before a backend sees it, from
         the command line or from bench's ``NAME:key=value`` text: whole
         numbers for int fields (seeds within 0..2^63-1), finite numbers for
-        float fields, one of the listed words for Literal fields.
+        float fields, one of the listed words for Literal fields. Each is
+        named by its flag, as the command line spells it.
         """
-        hints = typing.get_type_hints(cls)
-        checked = {}
-        for key, value in options.items():
-            want = hints.get(key)
-            flag = f"{cls.name}: --{key}" if key in ("iters", "seed", "tol", "momentum", "init", "checkpoint", "alpha", "beta", "gamma", "rho", "lr") \
-                else f"{cls.name}: {key}"
-            checked[key] = _coerce(flag, key, value, want)
-        return checked
+        table = {o.name: o for o in cls.option_table()}
+        unknown = sorted(set(options) - set(table))
+        if unknown:
+            flags = ", ".join("--" + k.replace("_", "-") for k in unknown)
+            raise VocoderError(f"backend {cls.name!r} does not take {flags} "
+                               f"(it takes: {', '.join(o.flag for o in table.values()) or 'nothing'})")
+        return {key: _coerce(f"{cls.name}: {table[key].flag}", key, value, table[key].hint)
+                for key, value in options.items()}
 
     def check_spec(self, spec: SpectrogramSpec) -> None:
         """Refuse, with one line, a spec this backend cannot invert (beyond the
@@ -125,16 +180,23 @@ class Inverter(ABC):
     def parameters(self) -> dict[str, Any]:
         return dataclasses.asdict(self) if dataclasses.is_dataclass(self) else {}
 
-    @classmethod
-    def options(cls) -> list[str]:
-        if not dataclasses.is_dataclass(cls):
-            return []
-        return [f.name for f in dataclasses.fields(cls) if f.init and not f.name.startswith("_")]
 
+# What _coerce turns command-line text into (besides a Literal's choices).
+_TYPES = {int, float, str}
 
 # Seeds go to torch.Generator.manual_seed (at most 2^64 - 1) and numpy's
 # default_rng (non-negative): 0..2^63-1 suits both, and any real use.
 MAX_SEED = 2**63 - 1
+
+
+def _type_name(hint: Any) -> str:
+    """int, float, str; the choices of a Literal joined by |; an Optional's inner type."""
+    if typing.get_origin(hint) is typing.Literal:
+        return "|".join(map(str, typing.get_args(hint)))
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if args:
+        return " or ".join(_type_name(a) for a in args)
+    return getattr(hint, "__name__", str(hint))
 
 
 def _coerce(flag: str, key: str, value: Any, want: Any) -> Any:

@@ -6,7 +6,7 @@ CPU whatever device the magnitude is on."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, ClassVar, Literal
 
 import numba
@@ -14,9 +14,11 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.frontend.stft import ConsistencyProjection
 from vocoder.inversion.base import Inverter
+from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
 # torchaudio's GriffinLim guards the phase normalisation with the same 1e-16.
@@ -140,12 +142,15 @@ class GriffinLim(Inverter):
     name: ClassVar[str] = "griffinlim"
     summary: ClassVar[str] = "Griffin-Lim (1984): alternating projections, no momentum; classical, any spec"
 
-    iters: int = 100
-    init: Literal["random", "zero"] = "random"
-    seed: int = 0
+    iters: int = field(default=100, metadata={"help": "iterations"})
+    init: Literal["random", "zero"] = field(default="random", metadata={"help": "initial phase"})
+    seed: int = field(default=0, metadata={"help": "seed of the random phase"})
 
     def __post_init__(self) -> None:
         check_options(self.iters, 0.0, self.init)
+
+    def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
+        return budget.fgla_buffers(channels, spec, frames, samples)
 
     def start_phase(self, spectrogram: Spectrogram) -> torch.Tensor:
         return initial_phase(spectrogram.magnitude.shape, self.init, self.seed)
@@ -159,14 +164,17 @@ class FastGriffinLim(Inverter):
     name: ClassVar[str] = "fgla"
     summary: ClassVar[str] = "fast Griffin-Lim (Perraudin et al. 2013), momentum 0.99; classical, any spec"
 
-    iters: int = 100
+    iters: int = field(default=100, metadata={"help": "iterations"})
     # Perraudin, Balazs & Søndergaard 2013 recommend α = 0.99.
-    momentum: float = 0.99
-    init: Literal["random", "zero"] = "random"
-    seed: int = 0
+    momentum: float = field(default=0.99, metadata={"help": "momentum α of the extrapolation (0 is Griffin-Lim)"})
+    init: Literal["random", "zero"] = field(default="random", metadata={"help": "initial phase"})
+    seed: int = field(default=0, metadata={"help": "seed of the random phase"})
 
     def __post_init__(self) -> None:
         check_options(self.iters, self.momentum, self.init)
+
+    def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
+        return budget.fgla_buffers(channels, spec, frames, samples)
 
     def start_phase(self, spectrogram: Spectrogram) -> torch.Tensor:
         return initial_phase(spectrogram.magnitude.shape, self.init, self.seed)

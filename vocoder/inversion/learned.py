@@ -34,7 +34,9 @@ class Learned(Inverter):
     # The one architecture a backend of this name runs (None: any registered one).
     architecture_name: ClassVar[str | None] = None
 
-    checkpoint: str | None = None
+    checkpoint: str | None = field(default=None, metadata={"help": (
+        "trained model: a name from `vocoder models` (e.g. hifigan-v1-lj), a .safetensors from "
+        "`vocoder export`/`vocoder import`, or a .ckpt from `vocoder fit`")})
     _model: store.LoadedModel | None = field(default=None, init=False, repr=False, compare=False)
     _forward: Callable[[torch.Tensor], torch.Tensor] | None = field(default=None, init=False, repr=False,
                                                                     compare=False)

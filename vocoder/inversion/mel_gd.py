@@ -15,12 +15,13 @@ are ours, chosen in experiments/phase-retrieval (see ``DEFAULT_LR``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import torch
 from tqdm.auto import tqdm
 
+from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.frontend.filterbank import MelAxis
 from vocoder.inversion.base import Inverter
@@ -46,12 +47,12 @@ class MelGradientDescent(Inverter):
                               "started from pghi+fgla (--iters Adam steps); classical, mel specs only")
     needs_stft_bins: ClassVar[bool] = False  # fits the mel itself
 
-    iters: int = 100
-    lr: float = DEFAULT_LR
+    iters: int = field(default=100, metadata={"help": "Adam steps on the waveform"})
+    lr: float = field(default=DEFAULT_LR, metadata={"help": "Adam's learning rate"})
     # The start: pghi+fgla with these iterations and PGHI tolerance.
-    fgla_iters: int = 32
-    tol: float = HYBRID_TOL
-    seed: int = 0
+    fgla_iters: int = field(default=32, metadata={"help": "iterations of the pghi+fgla start"})
+    tol: float = field(default=HYBRID_TOL, metadata={"help": "coefficients below TOL × the peak get random phase"})
+    seed: int = field(default=0, metadata={"help": "seed of the random phase"})
 
     def __post_init__(self) -> None:
         check_options(self.iters, 0.0, "random")
@@ -67,6 +68,18 @@ class MelGradientDescent(Inverter):
         if spec.log_floor is None:
             raise VocoderError("mel-gd needs a mel spec with a log floor (log_floor), as the presets have")
         pghi_gamma(spec)  # the start is pghi+fgla
+
+    def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
+        # pghi+fgla's start, then autograd through one STFT → mel: the padded
+        # signal and its gradient, framed and windowed copies (C×T×N float32,
+        # kept for backward, and their gradients), the complex spectrum, its
+        # magnitude and their gradients, Adam's two moments of the waveform.
+        padded = samples + 2 * spec.side_padding + spec.n_fft
+        graph = (6 * budget.F32 * channels * frames * spec.n_fft + budget.spectra(4, channels, spec, frames)
+                 + 6 * budget.F32 * channels * padded)
+        return max(budget.pghi_buffers(channels, spec, frames, samples),
+                   budget.fgla_buffers(channels, spec, frames, samples) + budget.spectra(1, channels, spec, frames),
+                   graph)
 
     def parameters(self) -> dict:
         return {**super().parameters(),

@@ -37,13 +37,14 @@ moves every frame by the same number of samples.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numba
 import numpy as np
 import torch
 
+from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.frontend.stft import istft
 from vocoder.inversion.base import Inverter
@@ -399,17 +400,20 @@ class PGHI(Inverter):
     summary: ClassVar[str] = ("phase-gradient heap integration (Průša et al. 2017), non-iterative, --tol; "
                               "classical, any spec with a gauss, hann, hamming or blackman window")
 
-    tol: float = DEFAULT_TOL
+    tol: float = field(default=DEFAULT_TOL, metadata={"help": "coefficients below TOL × the peak get random phase"})
     # Only the random phase of coefficients below tol depends on it; every
     # island above tol starts from phase 0, so the energy-carrying part of the
     # result is the same for every seed.
-    seed: int = 0
+    seed: int = field(default=0, metadata={"help": "seed of the random phase"})
 
     def __post_init__(self) -> None:
         check_tol(self.tol)
 
     def check_spec(self, spec: SpectrogramSpec) -> None:
         gamma(spec)
+
+    def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
+        return budget.pghi_buffers(channels, spec, frames, samples)
 
     def parameters(self) -> dict:
         return {**super().parameters(), "start_phase": START_PHASE}

@@ -7,11 +7,12 @@ The same FGLA loop as the ``fgla`` backend, given PGHI's phase as its start.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import torch
 
+from vocoder import budget
 from vocoder.inversion.base import Inverter
 from vocoder.inversion.griffinlim import check_options, fast_griffin_lim
 from vocoder.inversion.pghi import START_PHASE, check_tol, gamma, pghi_phase
@@ -32,11 +33,11 @@ class PGHIFastGriffinLim(Inverter):
     summary: ClassVar[str] = ("fast Griffin-Lim started from PGHI's phase (--iters, --momentum, --tol); "
                               "classical, any spec with a gauss, hann, hamming or blackman window")
 
-    iters: int = 100
+    iters: int = field(default=100, metadata={"help": "iterations"})
     # Perraudin, Balazs & Søndergaard 2013 recommend α = 0.99 (as for fgla).
-    momentum: float = 0.99
-    tol: float = HYBRID_TOL
-    seed: int = 0
+    momentum: float = field(default=0.99, metadata={"help": "momentum α of the extrapolation (0 is Griffin-Lim)"})
+    tol: float = field(default=HYBRID_TOL, metadata={"help": "coefficients below TOL × the peak get random phase"})
+    seed: int = field(default=0, metadata={"help": "seed of the random phase"})
 
     def __post_init__(self) -> None:
         check_options(self.iters, self.momentum, "random")
@@ -44,6 +45,11 @@ class PGHIFastGriffinLim(Inverter):
 
     def check_spec(self, spec: SpectrogramSpec) -> None:
         gamma(spec)  # PGHI's window rule
+
+    def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
+        # PGHI first; then FGLA's buffers with PGHI's phase held.
+        return max(budget.pghi_buffers(channels, spec, frames, samples),
+                   budget.fgla_buffers(channels, spec, frames, samples) + budget.spectra(1, channels, spec, frames))
 
     def parameters(self) -> dict:
         return {**super().parameters(), "start_phase": "PGHI's: " + START_PHASE}
