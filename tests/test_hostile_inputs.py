@@ -154,7 +154,7 @@ def _cases() -> list[Case]:
     option("db-range-huge", inv + ["--db-range", "-1e9", "0"], "--db-range")
     option("db-range-inf", inv + ["--db-range", "-inf", "0"], "--db-range")
     option("iters-huge", inv + ["--iters", "1" + "0" * 20], "--iters must be a whole number in")
-    option("iters-float", inv + ["--iters", "1.5"], "expected a whole number")
+    option("iters-float", inv + ["--iters", "1.5"], "--iters must be a whole number")
     option("seed-negative", inv + ["--seed=-1"], "--seed must be in 0..")
     option("seed-huge", inv + ["--seed", str(2**80)], "--seed must be in 0..")
     option("momentum-nan", inv + ["--momentum", "nan"], "--momentum must be a finite number")
