@@ -44,16 +44,17 @@ DEFAULT_BLOCK_SECONDS = 10.0
 # Up to 10 s, work per second of audio falls with the length (the context
 # frames and a block's fixed cost are spread wider); beyond it, it rises:
 # the filterbank inverse's float64 iterates outgrow the processor's cache and
-# the block's slowest frames set its iteration count. Measured for a hifigan
-# mel with pghi+fgla (experiments/blockwise-cap/README.md): per second of
-# audio, 20 s blocks cost 1.6x and 40 s blocks 2x what 10 s blocks cost, so
-# they are no candidates; shorter ones are, for their smaller peak.
+# the block's slowest frames set its iteration count. Measured for 3 minutes
+# of a hifigan mel with pghi+fgla (experiments/blockwise-cap/README.md): 20 s
+# and 40 s blocks took 1.3x and 1.6x the CPU of 10 s blocks, so they are no
+# candidates; shorter ones are, for their smaller peak.
 BLOCK_CANDIDATES = (2.5, 5.0, 10.0)
 # Work a block costs whatever its length (PGHI's and the filterbank inverse's
-# set-up, the block before's STFT for its start phase, many small
-# operations), in frames' worth of per-frame work: ~8 ms, ~30 frames at hop
-# 256, from the per-frame cost of 1.25 to 5 s blocks (same README).
-BLOCK_OVERHEAD_FRAMES = 30
+# set-up, the block before's STFT for its start phase, torch's thread pool
+# woken for many small operations), in frames' worth of per-frame work: the
+# same runs cost ~95 ms more CPU per extra block from 10 to 5 to 2.5 s, 32
+# context frames (~10 ms) included, at ~0.3 ms per frame: ~300 frames.
+BLOCK_OVERHEAD_FRAMES = 300
 
 
 def block_frames(spec: SpectrogramSpec, seconds: float) -> int:
