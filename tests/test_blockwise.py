@@ -23,7 +23,8 @@ from vocoder.frontend.picture import encode_png, read_picture
 from vocoder.frontend.png_stream import PngRowWriter, iter_rows
 from vocoder.frontend.stft import magnitude
 from vocoder.inversion import create
-from vocoder.inversion.blockwise import BlockPlan, default_context, invert_blocks
+from vocoder.inversion.blockwise import (BLOCK_CANDIDATES, BlockPlan, cheapest_fitting, default_context,
+                                        invert_blocks, plan_work)
 from vocoder.spec import get_preset
 from vocoder.spectrogram import Spectrogram
 
@@ -103,6 +104,45 @@ def test_block_plan_refuses_too_little_context_and_covers_every_frame():
     cores = plan.cores()
     assert cores[0][0] == 0 and cores[-1][1] == 1000
     assert all(b == c for (_, b), (c, _) in zip(cores, cores[1:]))
+
+
+MiB = 2**20
+
+
+def _pretend_peak(plan: BlockPlan) -> int:
+    """A peak that grows with the largest block, as the real estimate does."""
+    return 600 * MiB + plan.largest_block_frames * MiB
+
+
+def test_the_plan_takes_the_cheapest_block_that_fits_the_cap():
+    spec = get_preset("hifigan").as_linear()
+    length = 60 * spec.sample_rate
+    n_frames = spec.n_frames(length)
+    peaks = {s: _pretend_peak(BlockPlan.for_seconds(spec, n_frames, length, s)) for s in BLOCK_CANDIDATES}
+    assert sorted(peaks.values()) == [peaks[s] for s in sorted(BLOCK_CANDIDATES)]  # longer needs more
+    # A large cap: the longest candidate, which costs least per second of audio.
+    roomy, weighed = cheapest_fitting(spec, n_frames, length, _pretend_peak, cap=64 * 2**30)
+    assert roomy.seconds == max(BLOCK_CANDIDATES) and all(c.peak <= 64 * 2**30 for c in weighed)
+    assert roomy.work == min(c.work for c in weighed)
+    # A cap only the shortest fits under: the shortest, though it costs more.
+    tight, weighed = cheapest_fitting(spec, n_frames, length, _pretend_peak, cap=peaks[min(BLOCK_CANDIDATES)])
+    assert tight.seconds == min(BLOCK_CANDIDATES) and tight.work > roomy.work
+    assert [c.to_dict(peaks[2.5])["fits"] for c in weighed] == [True] + [False] * (len(BLOCK_CANDIDATES) - 1)
+    # Under every block's peak: nothing.
+    assert cheapest_fitting(spec, n_frames, length, _pretend_peak, cap=peaks[2.5] - 1)[0] is None
+
+
+def test_work_counts_context_and_a_cost_per_block():
+    """Shorter blocks: more context frames and more blocks, so more work; a
+    recording shorter than every candidate is one block under each, and the
+    shortest (least memory) is taken."""
+    spec = get_preset("hifigan").as_linear()
+    length = 60 * spec.sample_rate
+    works = [plan_work(BlockPlan.for_seconds(spec, spec.n_frames(length), length, s)) for s in (2.5, 5.0, 10.0)]
+    assert works[0] > works[1] > works[2] > spec.n_frames(length)
+    short = spec.sample_rate * 2
+    choice, weighed = cheapest_fitting(spec, spec.n_frames(short), short, _pretend_peak, cap=64 * 2**30)
+    assert {len(c.plan.cores()) for c in weighed} == {1} and choice.seconds == min(BLOCK_CANDIDATES)
 
 
 # -- PNG rows -----------------------------------------------------------------------
@@ -270,12 +310,24 @@ def test_over_the_cap_the_inversion_goes_block_wise_by_itself(tmp_path, cli, mon
     assert result.code == 0, result
     record = json.loads((tmp_path / "o.wav.json").read_text())
     assert "over the memory limit" in record["blockwise"]["why"]
+    # The plan chose the block by cost and says so: a 5.7 s clip is one block
+    # of 5 s or of 10 s (the same work), and the shorter needs less memory.
+    choice = record["blockwise"]["block_choice"]
+    assert [c["seconds"] for c in choice["candidates"]] == list(BLOCK_CANDIDATES)
+    assert all(c["fits"] for c in choice["candidates"]) and record["blockwise"]["block_seconds"] == 5.0
+    assert next(s for s in record["steps"] if s["step"] == "blockwise")["blocks"] == 1
     # The same over the cap with a backend that cannot run block-wise: one line naming both.
     result = cli("invert", png, "-o", tmp_path / "m.wav", "--backend", "mel-gd")
     assert result.code == 2 and len(result.err.strip().splitlines()) == 1
     assert "over the limit of" in result.err and "working in blocks instead is not possible" in result.err
     assert "cannot run block-wise" in result.err
     assert not (tmp_path / "m.wav").exists()
+    # A cap under even the shortest block's peak: one line naming both refusals.
+    result = cli("invert", png, "-o", tmp_path / "t.wav", "--backend", "fgla", "--iters", "10",
+                 "--max-memory", "64M")
+    assert result.code == 2 and len(result.err.strip().splitlines()) == 1, result
+    assert "over the limit of" in result.err and "even the shortest block, 2.5 s, needs about" in result.err
+    assert not (tmp_path / "t.wav").exists()
 
 
 @pytest.mark.parametrize("extra,message", [

@@ -269,7 +269,7 @@ def invert(request: InvertRequest) -> dict[str, Any]:
 def _invert_blockwise(request: InvertRequest, outputs: AtomicOutputs, header: PictureHeader, inverter: Inverter,
                       uses_metadata: bool, why: str, whole: budget.Estimate, started: float) -> dict[str, Any]:
     """`invert` of a vocoder PNG a block at a time (vocoder.streaming)."""
-    from vocoder.inversion.blockwise import DEFAULT_BLOCK_SECONDS, BlockPlan
+    from vocoder.inversion.blockwise import BlockPlan, cheapest_fitting
     from vocoder.streaming import blockwise_obstacle, invert_blockwise
 
     audio_format = output_format(request.output)
@@ -281,18 +281,38 @@ def _invert_blockwise(request: InvertRequest, outputs: AtomicOutputs, header: Pi
     found = embedded(header.metadata or {}, request.image, header.width, header.height, header.bands,
                      header.bit_depth)
     inverter.check_spec(found.spec)  # before any work, as prepare() would
-    seconds = DEFAULT_BLOCK_SECONDS if request.block_seconds is None else request.block_seconds
     length = found.n_samples if found.n_samples is not None else found.spec.n_samples(header.width)
-    plan = BlockPlan.for_seconds(found.spec.as_linear(), header.width, length, seconds)
-    frames = plan.largest_block_frames
-    block = budget.Estimate("block-wise inversion")
-    block.add("one block's phase retrieval", inverter.working_set(found.channels, plan.spec, frames,
-                                                                   plan.spec.n_samples(frames)))
-    if not found.spec.axis.is_identity:
-        block.add("one block's filterbank inverse", budget.axis_inverse(found.channels, found.spec, frames))
-    if not asked and block.peak() > budget.limit()[0]:
-        raise refuse_both(whole, f"one block of {seconds:g} s is over the limit too")
-    block.check()
+    linear = found.spec.as_linear()
+
+    def block_estimate(plan: BlockPlan) -> budget.Estimate:
+        frames = plan.largest_block_frames
+        block = budget.Estimate("block-wise inversion")
+        block.add("one block's phase retrieval", inverter.working_set(found.channels, plan.spec, frames,
+                                                                       plan.spec.n_samples(frames)))
+        if not found.spec.axis.is_identity:
+            block.add("one block's filterbank inverse", budget.axis_inverse(found.channels, found.spec, frames))
+        return block
+
+    chosen: dict[str, Any] = {}  # how the planner chose the block, for the record (not when it was given)
+    if asked:
+        seconds = request.block_seconds
+        plan = BlockPlan.for_seconds(linear, header.width, length, seconds)
+        block_estimate(plan).check()
+    else:
+        cap, source = budget.limit()
+        base = budget.resident()
+        choice, weighed = cheapest_fitting(linear, header.width, length,
+                                           lambda plan: block_estimate(plan).peak(base), cap)
+        if choice is None:
+            shortest = weighed[0]
+            raise refuse_both(whole, f"even the shortest block, {shortest.seconds:g} s, needs about "
+                                     f"{budget.format_size(shortest.peak)}")
+        seconds, plan = choice.seconds, choice.plan
+        chosen["block_choice"] = {
+            "rule": "of the candidate lengths, the least estimated work (frames with context, plus a fixed cost "
+                    "per block) whose estimated peak fits the memory limit (vocoder/inversion/blockwise.py)",
+            "limit_mib": round(cap / 2**20), "limit_from": source,
+            "candidates": [c.to_dict(cap) for c in weighed]}
     target = outputs.reserve(request.output)
     inversion_started = time.perf_counter()
     result = invert_blockwise(request.image, found, inverter, target, audio_format, plan,
@@ -315,7 +335,7 @@ def _invert_blockwise(request: InvertRequest, outputs: AtomicOutputs, header: Pi
         picture_input(request.image, input_sha256, "vocoder spectrogram PNG (embedded metadata)", False, None),
         ClaimReport({"by": CLAIMED_BY, "metadata": header.metadata}), pixels_summary(header), started,
         picture_options=None, warnings=[], spec_choice="embedded in the input",
-        blockwise={"why": why, "block_seconds": seconds}, preview=None)
+        blockwise={"why": why, "block_seconds": seconds, **chosen}, preview=None)
     return record
 
 

@@ -1,11 +1,14 @@
 """Block length against time and peak memory for a block-wise `vocoder invert`
-of a mel (`hifigan` preset) PNG with pghi+fgla, under a 1 GB cap.
+of a mel (`hifigan` preset) PNG with pghi+fgla, and what the block planner
+picks under a 1 GB cap and under the default one.
 
 Each inversion is its own process (`python -m vocoder invert ...`), measured
 from outside: wall time, CPU time (user + system, children included) and the
 kernel's maximum resident set size (`wait4`'s ru_maxrss), plus what the
-record says (blocks, context, NNLS iterations, self-check consistency). The
-whole-signal run (no cap) is measured beside them for reference.
+record says (blocks, context, NNLS iterations, self-check consistency, and
+for the planner's runs its choice). The explicit block lengths run under
+the default cap (a 40 s block does not fit 1 GB); the whole-signal run is
+measured beside them.
 
     PYTHONPATH=. .venv/bin/python experiments/blockwise-cap/run.py [--minutes 3] [--blocks 2.5,5,10,20,40]
 
@@ -52,7 +55,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--blocks", default="2.5,5,10,20,40", help="block lengths in seconds")
     parser.add_argument("--iters", type=int, default=8)
-    parser.add_argument("--max-memory", default="1G")
+    parser.add_argument("--max-memory", default="1G", help="the tight cap the planner is run under")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="vocoder-blockwise-cap-")
     try:
@@ -61,11 +64,14 @@ def main() -> None:
         encode = measured(["encode", wav, "-o", png, "--preset", "hifigan", "--max-memory", args.max_memory])
         base = ["invert", png, "--backend", "pghi+fgla", "--iters", str(args.iters), "--timings"]
         runs = []
-        plans = [("whole", [])] + [(f"{b} s", ["--block-seconds", b, "--max-memory", args.max_memory])
-                                   for b in args.blocks.split(",")]
+        plans = ([("whole", [])] + [(f"{b} s", ["--block-seconds", b]) for b in args.blocks.split(",")]
+                 + [(f"planner, {args.max_memory} cap", ["--max-memory", args.max_memory]),
+                    ("planner, default cap", [])])
         for label, extra in plans:
             out = os.path.join(work, f"out-{len(runs)}.wav")
-            result = {"plan": label, **measured([*base, "-o", out, *extra])}
+            load_before = os.getloadavg()[0]
+            result = {"plan": label, **measured([*base, "-o", out, *extra]),
+                      "load_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
             record = json.load(open(out + ".json")) if result["exit"] == 0 else {}
             block = next((s for s in record.get("steps", []) if s.get("step") == "blockwise"), {})
             nnls = next((s for s in record.get("steps", []) if s.get("step") == "mel_to_linear"), {})
@@ -74,6 +80,7 @@ def main() -> None:
                           nnls_iterations=nnls.get("iterations"),
                           inversion_s=round(record.get("wall_seconds", {}).get("inversion", float("nan")), 2),
                           consistency_db=record.get("fidelity_vs_input", {}).get("consistency_db"),
+                          chosen=record.get("blockwise") if label.startswith("planner") else None,
                           x_real_time=round(seconds / result["wall_s"], 1))
             runs.append(result)
             print(json.dumps(result), flush=True)

@@ -511,14 +511,24 @@ def nnls_inverse(M: torch.Tensor, bands: torch.Tensor, max_iterations: int = NNL
     x = torch.clamp(Ma.T @ (torch.linalg.pinv(gram, hermitian=True) @ Y2), min=0.0)
     z, t = x.clone(), 1.0
     scale = torch.linalg.vector_norm(x).clamp_min(1e-30)
+    # Every iterate lives in a buffer made once: over a whole recording each
+    # is tens of MB, above glibc's mmap threshold, and fresh ones per
+    # iteration were mapped and unmapped each time (half a 3-minute
+    # inversion's CPU was page faults). The operations are the ones the
+    # plain expressions would do, in the same order: the results are identical.
+    residual_rows = torch.empty_like(Y2)
+    gradient, x_next, moved_by = torch.empty_like(x), torch.empty_like(x), torch.empty_like(x)
     iterations = 0
     for iterations in range(1, max_iterations + 1):
-        gradient = torch.sparse.mm(Mt_sparse, torch.sparse.mm(M_sparse, z) - Y2)
-        x_next = torch.clamp(z - step * gradient, min=0.0)
+        torch.mm(M_sparse, z, out=residual_rows)
+        residual_rows.sub_(Y2)
+        torch.mm(Mt_sparse, residual_rows, out=gradient)
+        torch.sub(z, gradient.mul_(step), out=x_next).clamp_(min=0.0)  # x_next = max(z - step ∇, 0)
         t_next = (1.0 + (1.0 + 4.0 * t * t) ** 0.5) / 2.0
-        moved = torch.linalg.vector_norm(x_next - x) / scale
-        z = x_next + ((t - 1.0) / t_next) * (x_next - x)
-        x, t = x_next, t_next
+        torch.sub(x_next, x, out=moved_by)
+        moved = torch.linalg.vector_norm(moved_by) / scale
+        torch.add(x_next, moved_by.mul_((t - 1.0) / t_next), out=z)  # z = x_next + momentum (x_next - x)
+        x, x_next, t = x_next, x, t_next
         if moved < tolerance:
             break
     residual = torch.linalg.vector_norm(torch.sparse.mm(M_sparse, x) - Y2) / torch.linalg.vector_norm(Y2).clamp_min(1e-30)

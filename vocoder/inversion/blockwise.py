@@ -36,10 +36,25 @@ from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 from vocoder.untrusted import shown
 
-# Defaults: blocks of about 10 s are large enough that the context costs
-# ~4% more work (16 frames each side of 861 at hop 256), small enough that a
-# block's buffers stay near 70 MB beside the ~600 MB torch itself holds.
+# Block-wise encoding's block: encoding is exact whatever the block, and
+# 10 s keeps its buffers near 70 MB beside the ~600 MB torch itself holds.
 DEFAULT_BLOCK_SECONDS = 10.0
+
+# The block lengths an inversion's plan chooses among (cheapest_fitting).
+# Up to 10 s, work per second of audio falls with the length (the context
+# frames and a block's fixed cost are spread wider); beyond it, it rises:
+# the filterbank inverse's float64 iterates outgrow the processor's cache and
+# the block's slowest frames set its iteration count. Measured for 3 minutes
+# of a hifigan mel with pghi+fgla (experiments/blockwise-cap/README.md): 20 s
+# and 40 s blocks took 1.3x and 1.6x the CPU of 10 s blocks, so they are no
+# candidates; shorter ones are, for their smaller peak.
+BLOCK_CANDIDATES = (2.5, 5.0, 10.0)
+# Work a block costs whatever its length (PGHI's and the filterbank inverse's
+# set-up, the block before's STFT for its start phase, torch's thread pool
+# woken for many small operations), in frames' worth of per-frame work: the
+# same runs cost ~95 ms more CPU per extra block from 10 to 5 to 2.5 s, 32
+# context frames (~10 ms) included, at ~0.3 ms per frame: ~300 frames.
+BLOCK_OVERHEAD_FRAMES = 300
 
 
 def block_frames(spec: SpectrogramSpec, seconds: float) -> int:
@@ -106,6 +121,45 @@ class BlockPlan:
         """Frames of the largest extended block (the last core may be up to
         1.5 blocks): what the memory estimate sizes."""
         return max(eb - ea for ea, eb in (self.extended(a, b) for a, b in self.cores()))
+
+
+def plan_work(plan: BlockPlan) -> float:
+    """Estimated work of a plan in frames' worth: each extended block's
+    frames (its core and context) plus the fixed cost of a block."""
+    return float(sum(eb - ea + BLOCK_OVERHEAD_FRAMES for ea, eb in (plan.extended(a, b) for a, b in plan.cores())))
+
+
+@dataclass(frozen=True)
+class BlockChoice:
+    """One candidate block length, weighed: its plan, estimated peak and work."""
+
+    seconds: float
+    plan: BlockPlan
+    peak: int  # estimated peak resident bytes of the process
+    work: float  # plan_work
+
+    def to_dict(self, cap: int) -> dict:
+        return {"seconds": self.seconds, "estimated_peak_mib": round(self.peak / 2**20),
+                "work_per_frame": round(self.work / self.plan.n_frames, 3), "fits": self.peak <= cap}
+
+
+def cheapest_fitting(spec: SpectrogramSpec, n_frames: int, length: int, peak: Callable[[BlockPlan], int],
+                     cap: int, candidates: tuple[float, ...] = BLOCK_CANDIDATES
+                     ) -> tuple[BlockChoice | None, list[BlockChoice]]:
+    """The candidate block length of least estimated work whose estimated
+    ``peak`` fits ``cap`` (of equal work, the shorter: a recording shorter
+    than several candidates is one block under each), or None when none fits;
+    and every candidate weighed, for the record.
+
+    Among the candidates, longer blocks cost less per second (fewer context
+    frames and per-block set-ups) and shorter ones need less memory: this is
+    the longest candidate that fits the cap."""
+    weighed = []
+    for seconds in candidates:
+        plan = BlockPlan.for_seconds(spec, n_frames, length, seconds)
+        weighed.append(BlockChoice(seconds, plan, peak(plan), plan_work(plan)))
+    best = min((c for c in weighed if c.peak <= cap), key=lambda c: (c.work, c.seconds), default=None)
+    return best, weighed
 
 
 # Reads frames [a, b) of the spectrogram (already in the backend's domain,
