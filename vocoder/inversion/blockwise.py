@@ -32,9 +32,9 @@ from tqdm.auto import tqdm
 
 from vocoder.errors import VocoderError
 from vocoder.frontend.stft import stft
+from vocoder.safety.text import shown
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
-from vocoder.untrusted import shown
 
 # Defaults: blocks of about 10 s are large enough that the context costs
 # ~4% more work (16 frames each side of 861 at hop 256), small enough that a
