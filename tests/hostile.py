@@ -66,7 +66,7 @@ def _encoded() -> tuple[np.ndarray, dict[str, Any]]:
     import torch
 
     from vocoder.frontend.audio import Audio, audio_to_spectrogram
-    from vocoder.frontend.image import spectrogram_to_png
+    from vocoder.frontend.spectrogram_png import spectrogram_to_png
     from vocoder.spec import get_preset
 
     t = torch.arange(11025) / 22050

@@ -9,8 +9,7 @@ import pytest
 import scipy.fft
 import torch
 
-from vocoder.evaluation import fidelity
-from vocoder.evaluation import metrics as m
+from vocoder.evaluation import fidelity, metrics as m
 from vocoder.evaluation.report import band_warnings, summarise
 from vocoder.frontend.audio import Audio, audio_to_spectrogram
 from vocoder.spec import PRESETS

@@ -13,7 +13,7 @@ import soundfile as sf
 from PIL import Image
 
 from conftest import SAMPLES, run_cli, write_wav
-from vocoder.provenance import sha256_file
+from vocoder.provenance.hashing import sha256_file
 
 SPEECH = SAMPLES / "LJ001-0006.wav"
 

@@ -27,7 +27,7 @@ from vocoder.errors import VocoderError
 from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT
 from vocoder.models.architecture import Architecture
 from vocoder.models.norm import weight_normed
-from vocoder.untrusted import shown
+from vocoder.safety.text import shown
 
 RATE, HOP, BANDS = 22050, 256, 80  # the hifigan preset's rate, hop and mel bands
 TINY_DISCRIMINATORS = {

@@ -15,7 +15,8 @@ import torch
 
 from conftest import SAMPLES, run_cli
 from vocoder.frontend.filterbank import AxisOption, FrequencyAxis, register_axis, unregister_axis, whole_number
-from vocoder.untrusted import is_whole, shown
+from vocoder.safety.text import shown
+from vocoder.safety.untrusted import is_whole
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,12 @@ from PIL import Image
 
 from vocoder.errors import VocoderError
 from vocoder.frontend.audio import audio_to_spectrogram, read_audio
-from vocoder.frontend.image import image_to_spectrogram, picture_to_spectrogram, spectrogram_to_png
+from vocoder.frontend.image import image_to_spectrogram
 from vocoder.frontend.picture import encode_png, read_picture
+from vocoder.frontend.picture_chain import picture_to_spectrogram
 from vocoder.frontend.picture_options import PictureOptions
 from vocoder.frontend.png_stream import iter_rows
+from vocoder.frontend.spectrogram_png import spectrogram_to_png
 from vocoder.spec import PRESETS
 from vocoder.spectrogram import Spectrogram
 

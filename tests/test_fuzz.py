@@ -70,7 +70,9 @@ IMAGES = {
 
 def _read_image(path: str) -> None:
     """What `vocoder invert` does with a picture before any backend runs."""
-    from vocoder.frontend.image import embedded, image_to_spectrogram, plain_geometry
+    from vocoder.frontend.spectrogram_png import embedded
+    from vocoder.frontend.image import image_to_spectrogram
+    from vocoder.frontend.picture_chain import plain_geometry
     from vocoder.frontend.picture import probe, read_picture
     from vocoder.frontend.picture_options import PictureOptions
     from vocoder.spec import get_preset
@@ -121,7 +123,7 @@ METADATA_PATHS = [p for p in _paths(h.metadata()) if p]
 @FUZZ
 @given(st.lists(st.tuples(st.sampled_from(METADATA_PATHS), _json), min_size=1, max_size=3))
 def test_embedded_metadata_parser_refuses_or_validates(changes):
-    from vocoder.frontend.image import embedded
+    from vocoder.frontend.spectrogram_png import embedded
     from vocoder.spec import SpectrogramSpec
 
     meta = h.metadata()
@@ -182,7 +184,7 @@ def test_audio_reader_refuses_or_reads(tmp_path_factory, case):
     st.integers(1, 3000).map(lambda n: '{"a":' * n + "1" + "}" * n),
 ))
 def test_json_metadata_is_refused_or_bounded(text):
-    from vocoder.untrusted import MAX_JSON_DEPTH, depth, load_json
+    from vocoder.safety.untrusted import MAX_JSON_DEPTH, depth, load_json
 
     try:
         value = load_json(text, "metadata")

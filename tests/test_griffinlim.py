@@ -4,9 +4,10 @@ import torch
 import torchaudio
 
 from vocoder.frontend.audio import Audio, audio_to_spectrogram, read_audio
-from vocoder.frontend.image import image_to_spectrogram, spectrogram_to_png
+from vocoder.frontend.image import image_to_spectrogram
 from vocoder.frontend.picture import read_picture
 from vocoder.frontend.picture_options import PictureOptions
+from vocoder.frontend.spectrogram_png import spectrogram_to_png
 from vocoder.frontend.stft import magnitude
 from vocoder.inversion import create
 from vocoder.inversion.griffinlim import fast_griffin_lim

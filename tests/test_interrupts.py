@@ -12,7 +12,7 @@ import textwrap
 # so no later signal could stop it either).
 SCRIPT = textwrap.dedent("""
     import gc, os, signal, sys, time
-    from vocoder import interrupts
+    from vocoder.safety import interrupts
 
     class SignalsWhenCollected:
         def __del__(self):
@@ -43,7 +43,7 @@ def test_a_signal_swallowed_by_a_finaliser_still_stops_the_command():
 def test_without_a_signal_nothing_is_raised_and_handlers_come_back():
     script = textwrap.dedent("""
         import signal
-        from vocoder import interrupts
+        from vocoder.safety import interrupts
         before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)}
         with interrupts.handled():
             assert signal.getsignal(signal.SIGALRM) is not before[signal.SIGALRM]

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from conftest import PROJECT, run_cli
-from vocoder import lock
+from vocoder.provenance import lock
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ import scipy.fft
 import torch
 from torchmetrics.functional.audio import scale_invariant_signal_distortion_ratio
 
-from vocoder.evaluation import metrics as m
-from vocoder.evaluation import perceptual as p
+from vocoder.evaluation import metrics as m, perceptual as p
 from vocoder.spec import PRESETS
 
 SR = 22050

@@ -25,7 +25,7 @@ import torch
 import yaml
 
 from conftest import PROJECT, SAMPLES, run_cli, write_wav
-from vocoder.provenance import sha256_file
+from vocoder.provenance.hashing import sha256_file
 
 SPEECH = SAMPLES / "LJ001-0006.wav"
 TINY = PROJECT / "checkpoints" / "hifigan_tiny" / "hifigan_tiny-100batches.safetensors"

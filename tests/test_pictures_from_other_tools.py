@@ -139,7 +139,7 @@ def test_a_colour_bar_in_the_picture_gives_the_map(tmp_path):
 
 
 def test_polarity_and_planes(tmp_path):
-    from vocoder.frontend.image import picture_to_spectrogram
+    from vocoder.frontend.picture_chain import picture_to_spectrogram
     from vocoder.frontend.picture import read_picture
     from vocoder.frontend.picture_options import PictureOptions
     from vocoder.spec import get_preset
@@ -179,7 +179,7 @@ def test_picture_option_mistakes_are_one_line(tmp_path, args, message):
 
 
 def test_freq_range_places_the_rows_and_leaves_the_rest_silent(tmp_path):
-    from vocoder.frontend.image import picture_to_spectrogram
+    from vocoder.frontend.picture_chain import picture_to_spectrogram
     from vocoder.frontend.picture import read_picture
     from vocoder.frontend.picture_options import PictureOptions
     from vocoder.spec import get_preset

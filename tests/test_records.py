@@ -11,7 +11,7 @@ import soundfile as sf
 from PIL import Image
 
 from conftest import SAMPLES, run_cli
-from vocoder.record import RECORD_VERSION
+from vocoder.provenance.record import RECORD_VERSION
 
 
 def _picture(path):
@@ -100,7 +100,7 @@ def test_wall_seconds_only_with_timings(tmp_path):
 
 
 def test_model_provenance_record():
-    from vocoder.record import model_record
+    from vocoder.provenance.record import model_record
 
     source = {"kind": "original HiFi-GAN generator", "file": "g_00012345", "sha256": "0" * 64}
     meta = model_record({"name": "m", "training_data": None, "licence": "CC0"}, source, trained_batches=None)

@@ -11,25 +11,17 @@ import os
 from typing import Any
 
 from vocoder import budget
-from vocoder.claims import check_image_claims
 from vocoder.errors import VocoderError
+from vocoder.frontend.audiofile import AUDIO_SUFFIXES
 from vocoder.frontend.picture import probe, read_picture
 from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT, Inverter
 from vocoder.inversion.registry import BACKENDS, backend_class
-from vocoder.lock import differences_line, lock_status, summary_line
-from vocoder.provenance import sha256_file
+from vocoder.provenance.claims import check_image_claims
+from vocoder.provenance.hashing import sha256_file
+from vocoder.provenance.lock import differences_line, lock_status, summary_line
+from vocoder.safety.text import shown, terminal_text as _t
+from vocoder.safety.untrusted import load_json, sniff
 from vocoder.spec import SpectrogramSpec
-from vocoder.untrusted import load_json, shown, sniff
-
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
-
-
-def _t(value: Any, limit: int = 40) -> str:
-    """A value from a file anyone can write, safe on a terminal: printable
-    characters only (no escape sequences, no newlines), cut to ``limit``."""
-    text = "".join(c if c.isprintable() else "?" for c in str(value))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
 
 def is_audio(path: str) -> bool:
     """An audio file by its content, or by its extension when the content says nothing."""

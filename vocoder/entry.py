@@ -8,7 +8,7 @@ import sys
 
 
 def main() -> int:
-    from vocoder import interrupts
+    from vocoder.safety import interrupts
 
     code = None
     with interrupts.handled():

@@ -18,13 +18,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from vocoder.claims import CLAIMED_BY, LENGTH_CLAIM, ClaimReport, check_image_claims, pixels_summary
-from vocoder.errors import VocoderError
 from vocoder import budget
+from vocoder.errors import VocoderError
 from vocoder.frontend.audio import Audio, audio_info, audio_to_spectrogram, read_audio, write_audio
 from vocoder.frontend.audiofile import FLOAT_WAV, encode_audio, output_format
-from vocoder.frontend.image import (embedded, image_to_spectrogram, metadata_decode_step, picture_producer,
-                                    plain_geometry, spectrogram_to_png, warnings_of)
+from vocoder.frontend.image import image_to_spectrogram, picture_producer
+from vocoder.frontend.picture_chain import plain_geometry, warnings_of
+from vocoder.frontend.spectrogram_png import embedded, metadata_decode_step, spectrogram_to_png
+from vocoder.provenance.claims import CLAIMED_BY, LENGTH_CLAIM, ClaimReport, check_image_claims, pixels_summary
 from vocoder.frontend.picture import (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, PictureHeader, encode_png, probe,
                                      read_metadata, read_picture)
 from vocoder.frontend.picture_options import PictureOptions
@@ -32,12 +33,14 @@ from vocoder.inversion import create
 from vocoder.inversion.base import Inverter
 from vocoder.inverting import Inverted, blockwise_fidelity, invert_whole, level_rule
 from vocoder.plots import plot_spectrogram
-from vocoder.outputs import AtomicOutputs
-from vocoder.provenance import printable, sha256_file, to_json
-from vocoder.record import audio_output, audio_source, inversion_record, job_record, picture_input
+from vocoder.provenance.format import to_json
+from vocoder.provenance.hashing import sha256_file
+from vocoder.provenance.record import audio_output, audio_source, inversion_record, job_record, picture_input
+from vocoder.safety.outputs import AtomicOutputs
+from vocoder.safety.text import printable
 from vocoder.spec import SpectrogramSpec, get_preset
-from vocoder.spectrogram import Spectrogram
 from vocoder.spec_overrides import SpecOverrides, effective_spec, spec_choice
+from vocoder.spectrogram import Spectrogram
 
 
 def preview_path(output: str | os.PathLike) -> str:

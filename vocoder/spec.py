@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from vocoder.errors import VocoderError
 from vocoder.frontend.filterbank import AXES, FrequencyAxis, LinearAxis, MelAxis, axis_from_dict
-from vocoder.untrusted import brief, is_number, is_whole, load_json, shown
+from vocoder.safety.text import brief, shown
+from vocoder.safety.untrusted import is_number, is_whole, load_json
 
 # How frames sit on the waveform:
 #   "center": torch.stft(center=True) / librosa's default. n_fft//2 samples of

@@ -34,16 +34,16 @@ from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.frontend.audio import AudioHeader, check_length
 from vocoder.frontend.audiofile import AudioFormat, open_stream
-from vocoder.frontend.image import DbMapping, Embedded, check_png_options, png_metadata
 from vocoder.frontend.picture import METADATA_KEY
 from vocoder.frontend.png_stream import PngRowWriter, iter_rows
+from vocoder.frontend.spectrogram_png import DbMapping, Embedded, check_png_options, png_metadata
 from vocoder.frontend.stft import magnitude_of, stft_padded
 from vocoder.inversion.base import Inverter
 from vocoder.inversion.blockwise import BlockPlan, block_frames, invert_blocks
-from vocoder.inverting import check_finite
 from vocoder.inversion.registry import blockwise_backends
-from vocoder.provenance import printable
-from vocoder.record import audio_source
+from vocoder.inverting import check_finite
+from vocoder.provenance.record import audio_source
+from vocoder.safety.text import printable
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 

@@ -30,8 +30,8 @@ import soundfile as sf
 import torch
 
 from vocoder.evaluation import hallucination as hal
-from vocoder.evaluation.metrics import mel_l1
 from vocoder.evaluation.bench import BackendChoice
+from vocoder.evaluation.metrics import mel_l1
 from vocoder.frontend.stft import magnitude
 from vocoder.plots import plt
 from vocoder.spec import get_preset

@@ -23,23 +23,23 @@ from tqdm.auto import tqdm
 
 from vocoder import budget
 from vocoder.errors import VocoderError
-from vocoder.evaluation import fidelity
-from vocoder.evaluation import hallucination as hal
-from vocoder.evaluation import perceptual
+from vocoder.evaluation import fidelity, hallucination as hal, perceptual
 from vocoder.evaluation.degrade import Degradation, write_input_picture
 from vocoder.evaluation.plots import plot_clip_row, plot_difference_map, plot_triptych
 from vocoder.evaluation.report import write_report
-from vocoder.frontend.audio import AUDIO_SUFFIXES, audio_info, audio_to_spectrogram, check_length, read_audio, resample
-from vocoder.frontend.audiofile import FLOAT_WAV, encode_audio
+from vocoder.frontend.audio import audio_info, audio_to_spectrogram, check_length, read_audio, resample
+from vocoder.frontend.audiofile import AUDIO_SUFFIXES, FLOAT_WAV, encode_audio
 from vocoder.frontend.image import image_to_spectrogram
 from vocoder.frontend.picture import read_picture
 from vocoder.frontend.picture_options import PictureOptions
 from vocoder.frontend.stft import magnitude
 from vocoder.inversion import backend_class, create
 from vocoder.inverting import run as run_inversion
-from vocoder.outputs import AtomicOutputs
-from vocoder.provenance import printable, sha256_file, to_json
-from vocoder.record import audio_output, inversion_record
+from vocoder.provenance.format import to_json
+from vocoder.provenance.hashing import sha256_file
+from vocoder.provenance.record import audio_output, inversion_record
+from vocoder.safety.outputs import AtomicOutputs
+from vocoder.safety.text import printable
 from vocoder.spec import SpectrogramSpec, get_preset
 
 

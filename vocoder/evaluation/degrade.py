@@ -23,9 +23,9 @@ import torch
 
 from vocoder.errors import VocoderError
 # The same blur `vocoder invert --blur` applies to a plain picture.
-from vocoder.frontend.image import _gaussian_blur as gaussian_blur
-from vocoder.frontend.image import spectrogram_to_png
 from vocoder.frontend.picture import METADATA_KEY, encode_png, read_picture
+from vocoder.frontend.picture_chain import _gaussian_blur as gaussian_blur
+from vocoder.frontend.spectrogram_png import spectrogram_to_png
 from vocoder.spectrogram import Spectrogram
 
 

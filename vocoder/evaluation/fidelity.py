@@ -22,10 +22,7 @@ from typing import Any, Callable
 import torch
 
 from vocoder.errors import VocoderError
-from vocoder.evaluation import hallucination as hal
-from vocoder.evaluation import hum
-from vocoder.evaluation import metrics as m
-from vocoder.evaluation import perceptual as p
+from vocoder.evaluation import hallucination as hal, hum, metrics as m, perceptual as p
 from vocoder.frontend import stft as stft_ops
 from vocoder.frontend.filterbank import MelAxis
 from vocoder.spec import PRESETS, SpectrogramSpec

@@ -24,7 +24,9 @@ from vocoder.evaluation.fidelity import CATALOGUE, FULL_BAND_TWINS
 from vocoder.evaluation.metrics import full_band_dominated
 from vocoder.evaluation.plots import plot_metric_boxes
 from vocoder.frontend.audiofile import FORMATS, encode_audio
-from vocoder.provenance import environment, json_safe, printable
+from vocoder.provenance.environment import environment
+from vocoder.provenance.format import json_safe
+from vocoder.safety.text import printable
 
 TIMING = {"seconds": ("s", "lower"), "rtf": ("× real time", "lower")}
 

@@ -14,14 +14,11 @@ import torchaudio.functional as AF
 from vocoder.errors import VocoderError
 from vocoder.frontend import stft as stft_ops
 from vocoder.frontend.audiofile import encode_audio, output_format
-from vocoder.provenance import sha256_file
+from vocoder.provenance.hashing import sha256_file
+from vocoder.safety.text import brief
+from vocoder.safety.untrusted import sniff
 from vocoder.spec import MAX_SAMPLE_RATE, SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
-from vocoder.untrusted import brief, sniff
-
-
-# What read_audio is tested on; folders are searched for these.
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 
 
 @dataclass
@@ -135,7 +132,7 @@ def audio_to_spectrogram(audio: Audio, spec: SpectrogramSpec) -> Spectrogram:
 
 def write_audio(path: str | os.PathLike, samples: torch.Tensor, sample_rate: int) -> None:
     """Write (channels × samples) in the format the extension names (.wav:
-    16-bit PCM, .flac, .ogg); the caller makes it atomic (vocoder.outputs)."""
+    16-bit PCM, .flac, .ogg); the caller makes it atomic (vocoder.safety.outputs)."""
     data = encode_audio(samples, sample_rate, output_format(path))
     with open(path, "wb") as fh:
         fh.write(data)

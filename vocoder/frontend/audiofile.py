@@ -34,6 +34,8 @@ FORMATS = {
     ".flac": AudioFormat("FLAC", "PCM_16", "FLAC, 16-bit (lossless)"),
     ".ogg": AudioFormat("OGG", "VORBIS", "Ogg Vorbis (lossy)"),
 }
+# The formats vocoder reads and writes (read_audio is tested on them); folders are searched for these.
+AUDIO_SUFFIXES = tuple(FORMATS)
 # Bench keeps outputs unscaled so every number can be recomputed from them.
 FLOAT_WAV = AudioFormat("WAV", "FLOAT", "WAV, 32-bit float (unscaled, for exact recomputation)")
 # Any constant will do; one logical stream per file needs no uniqueness.

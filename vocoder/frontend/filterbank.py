@@ -43,7 +43,8 @@ import numpy as np
 import torch
 
 from vocoder.errors import VocoderError
-from vocoder.untrusted import is_number, is_whole, shown
+from vocoder.safety.text import shown
+from vocoder.safety.untrusted import is_number, is_whole
 
 
 # -- command-line options ---------------------------------------------------------

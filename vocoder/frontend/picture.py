@@ -22,7 +22,8 @@ from PIL import Image, UnidentifiedImageError
 
 from vocoder.errors import VocoderError
 from vocoder.frontend.png_stream import PngRowWriter, idat_pieces
-from vocoder.untrusted import brief, load_json, shown, sniff
+from vocoder.safety.text import brief, shown
+from vocoder.safety.untrusted import load_json, sniff
 
 METADATA_KEY = "vocoder"
 # 100 megapixels: above a one-hour linear spectrogram at hop 256 (~160 M is

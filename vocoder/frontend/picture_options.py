@@ -14,7 +14,7 @@ from typing import Literal
 
 from vocoder.errors import VocoderError
 from vocoder.frontend.display_axes import ROW_SCALES
-from vocoder.untrusted import shown
+from vocoder.safety.text import shown
 
 # Largest |dB| a mapping may name. 200 dB of amplitude is 10^10: beyond the
 # ~150 dB a float32 waveform can resolve, and its powers (10^20) still fit

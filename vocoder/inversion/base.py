@@ -12,9 +12,9 @@ from typing import Any, ClassVar
 import torch
 
 from vocoder.errors import VocoderError
+from vocoder.safety.text import shown
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
-from vocoder.untrusted import shown
 
 # Said wherever a learned backend's output appears (record, stderr, report).
 LEARNED_OUTPUT_STATEMENT = (

@@ -32,9 +32,9 @@ from tqdm.auto import tqdm
 
 from vocoder.errors import VocoderError
 from vocoder.frontend.stft import stft
+from vocoder.safety.text import shown
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
-from vocoder.untrusted import shown
 
 # Block-wise encoding's block: encoding is exact whatever the block, and
 # 10 s keeps its buffers near 70 MB beside the ~600 MB torch itself holds.

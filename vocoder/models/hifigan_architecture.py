@@ -18,7 +18,7 @@ from vocoder.errors import VocoderError
 from vocoder.models.architecture import Architecture
 from vocoder.models.hifigan import VERSIONS, HiFiGANGenerator
 from vocoder.models.inference import prepare_for_inference
-from vocoder.untrusted import shown
+from vocoder.safety.text import shown
 
 F32 = 4
 

@@ -24,7 +24,7 @@ import torch
 from vocoder.errors import VocoderError
 from vocoder.models.hifigan import HiFiGANGenerator
 from vocoder.models.store import torch_load_weights
-from vocoder.provenance import sha256_file
+from vocoder.provenance.hashing import sha256_file
 from vocoder.spec import PRESETS, SpectrogramSpec
 
 MAX_CONFIG_BYTES = 1 << 20  # a HiFi-GAN config is under 1 kB

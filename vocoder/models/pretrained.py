@@ -22,7 +22,7 @@ from torch import nn
 
 from vocoder.errors import VocoderError
 from vocoder.models import original_hifigan, registry, store
-from vocoder.provenance import sha256_file
+from vocoder.provenance.hashing import sha256_file
 from vocoder.spec import SpectrogramSpec, get_preset
 
 CACHE_ENV = "VOCODER_CACHE_DIR"

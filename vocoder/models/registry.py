@@ -15,7 +15,7 @@ from torch import nn
 from vocoder.errors import VocoderError
 from vocoder.models.architecture import Architecture
 from vocoder.models.hifigan_architecture import HiFiGAN
-from vocoder.untrusted import shown
+from vocoder.safety.text import shown
 
 ARCHITECTURES: dict[str, Architecture] = {
     HiFiGAN.name: HiFiGAN(),

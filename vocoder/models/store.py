@@ -37,10 +37,11 @@ from torch.nn.utils import parametrize
 from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.models import registry
-from vocoder.outputs import AtomicOutputs
-from vocoder.provenance import sha256_file
+from vocoder.provenance.hashing import sha256_file
+from vocoder.safety.outputs import AtomicOutputs
+from vocoder.safety.text import brief, shown
+from vocoder.safety.untrusted import load_json
 from vocoder.spec import PRESETS, SpectrogramSpec
-from vocoder.untrusted import brief, load_json, shown
 
 META_KEY = "vocoder"  # safetensors metadata key and training-checkpoint key
 FORMAT = 2  # 1: the first exports ({"model", "generator", "batches", "source_sha256"}), still read

@@ -32,14 +32,14 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.models import registry
-from vocoder.outputs import FORCE_FLAG, AtomicOutputs, inside
+from vocoder.safety.outputs import FORCE_FLAG, AtomicOutputs, inside
+from vocoder.safety.text import shown
 from vocoder.training import memory
 from vocoder.training.data import AudioDataModule
 from vocoder.training.media import run_log_folder
 from vocoder.training.module import HiFiGANModule
 from vocoder.training.paths import resolve_data_paths
 from vocoder.training.steps import BatchCheckpoint, count_batches, show_logging_step
-from vocoder.untrusted import shown
 
 SUBCOMMANDS = ("fit", "validate", "test")
 DEFAULT_CHECKPOINT_ROOT = "runs"  # gitignored; checkpoints/ holds the published, committed models

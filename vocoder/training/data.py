@@ -22,7 +22,8 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from vocoder.errors import VocoderError
-from vocoder.frontend.audio import AUDIO_SUFFIXES, Audio, audio_to_spectrogram, read_audio, resample
+from vocoder.frontend.audio import Audio, audio_to_spectrogram, read_audio, resample
+from vocoder.frontend.audiofile import AUDIO_SUFFIXES
 from vocoder.spec import SpectrogramSpec, get_preset
 
 # HiFi-GAN meldataset.py scales every clip to a peak of 0.95 before cutting.

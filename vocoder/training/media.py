@@ -8,7 +8,7 @@ import lightning as L
 import torch
 
 from vocoder.frontend.audio import Audio, audio_to_spectrogram, write_audio
-from vocoder.outputs import AtomicOutputs
+from vocoder.safety.outputs import AtomicOutputs
 from vocoder.training.steps import logging_step
 
 

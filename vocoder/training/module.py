@@ -25,7 +25,6 @@ from vocoder.models import (
 )
 from vocoder.models.loading import load_into_training_generator
 from vocoder.models.store import FORMAT, META_KEY  # checkpoint metadata (plain JSON types)
-from vocoder.frontend.filterbank import MelAxis
 from vocoder.spec import get_preset
 
 # Builds a generator of a registered architecture from the number of input bands.

@@ -22,9 +22,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from vocoder.claims import ClaimReport
 from vocoder.inversion.base import Inverter
-from vocoder.provenance import RECORD_VERSION, VERSION_KEY, environment, printable
+from vocoder.provenance.claims import ClaimReport
+from vocoder.provenance.environment import environment
+from vocoder.provenance.format import RECORD_VERSION, VERSION_KEY
+from vocoder.safety.text import printable
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 

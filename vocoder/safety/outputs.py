@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from vocoder.errors import VocoderError
-from vocoder.provenance import sha256_file
+from vocoder.provenance.hashing import sha256_file
 
 FORCE_FLAG = "--force"
 # Write failures that are the user's environment, not a bug: said in one line.

@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-LOCK_FILE = Path(__file__).resolve().parent / "locks" / "linux-x86_64-cp311.txt"
+LOCK_FILE = Path(__file__).resolve().parent.parent / "locks" / "linux-x86_64-cp311.txt"
 # What the lock was resolved for (scripts/lock.sh: --python-version 3.11,
 # --python-platform x86_64-manylinux_2_28).
 LOCK_PLATFORM = {"system": "Linux", "machine": "x86_64", "python": "3.11"}

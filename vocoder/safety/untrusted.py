@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 from vocoder.errors import VocoderError
+from vocoder.safety.text import brief
 
 # Our own PNG metadata is a few kilobytes (a spec, a mapping, a few steps);
 # a checkpoint's metadata less. A megabyte leaves room for long provenance.
@@ -34,14 +35,6 @@ _SIGNATURES = (
 )
 
 
-def shown(value: Any, limit: int = 60) -> str:
-    """repr(value), cut to ``limit`` characters: safe to put in a one-line message."""
-    text = repr(value)
-    if len(text) > limit:
-        text = text[: limit - 5] + " …" + text[-2:]
-    return text.replace("\n", "\\n")
-
-
 def is_whole(value: Any) -> bool:
     """An int, not a bool (JSON's true would otherwise pass as 1)."""
     return isinstance(value, int) and not isinstance(value, bool)
@@ -50,12 +43,6 @@ def is_whole(value: Any) -> bool:
 def is_number(value: Any) -> bool:
     """A finite int or float (not a bool, not NaN or infinite)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def brief(text: str, limit: int = 120) -> str:
-    """A library's message on one short line (whitespace collapsed, cut)."""
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 2] + " …"
 
 
 def sniff(path: str | os.PathLike) -> str | None:
