@@ -20,8 +20,9 @@ import soundfile as sf
 import hostile as h
 from conftest import SAMPLES, run_cli
 from limited import GiB, MiB, run_cases
-from vocoder import budget
+from vocoder import costs
 from vocoder.errors import VocoderError
+from vocoder.safety import budget
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -117,7 +118,7 @@ def test_a_log_axis_inverse_is_counted_as_a_mel_one_is(tmp_path):
     # bench counts it too, for every backend that takes linear bins
     spec = effective_spec("hifigan", SpecOverrides(scale="log", axis={"bands_per_octave": 12, "fmin": 50.0,
                                                                            "fmax": 8000.0}))
-    bench = budget.bench_clip(1, rate, rate, spec, [("fgla", 0.0, True)], pitch=False)
+    bench = costs.bench_clip(1, rate, rate, spec, [("fgla", 0.0, True)], pitch=False)
     assert bench.steps["fgla: log → linear"] >= spec.axis.inverse_cost(spec, 1, 80) > 0
 
 

@@ -14,9 +14,9 @@ import pytest
 import torch
 
 from conftest import run_cli, write_wav
-from vocoder import budget
 from vocoder.frontend.stft import istft
 from vocoder.inversion import Inverter, registry
+from vocoder.safety import budget
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 

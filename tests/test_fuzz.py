@@ -23,8 +23,9 @@ from hypothesis import strategies as st
 
 import hostile as h
 from conftest import run_cli
-from vocoder import budget
+from vocoder import costs
 from vocoder.errors import VocoderError
+from vocoder.safety import budget
 
 EXAMPLES = int(os.environ.get("VOCODER_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize="VOCODER_FUZZ_EXAMPLES" not in os.environ,
@@ -165,7 +166,7 @@ def test_audio_reader_refuses_or_reads(tmp_path_factory, case):
     budget.set_limit(2 * 2**30)
     try:
         header = audio_info(path)
-        budget.encode(header.channels, header.frames, header.sample_rate, spec, False).check()
+        costs.encode(header.channels, header.frames, header.sample_rate, spec, False).check()
         audio = read_audio(path)
         spectrogram = audio_to_spectrogram(audio, spec)
         assert spectrogram.magnitude.isfinite().all()

@@ -19,7 +19,7 @@ import yaml
 
 from conftest import PROJECT, run_cli
 from limited import GiB, MiB, run_cases
-from vocoder import budget
+from vocoder.safety import budget
 from vocoder.training import memory
 
 TINY = yaml.safe_load((PROJECT / "configs" / "hifigan_tiny.yaml").read_text())

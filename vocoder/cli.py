@@ -11,11 +11,11 @@ import sys
 import warnings
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from vocoder import __version__, budget
+from vocoder import __version__
 from vocoder.errors import VocoderError
 from vocoder.frontend.picture import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE
 from vocoder.frontend.picture_options import PictureOptions
-from vocoder.safety import interrupts
+from vocoder.safety import budget, interrupts
 from vocoder.safety.outputs import output_policy, write_failure
 from vocoder.safety.text import printable
 from vocoder.spec import PRESETS

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from vocoder import budget
+from vocoder import costs
 from vocoder.errors import VocoderError
 from vocoder.frontend.audiofile import AUDIO_SUFFIXES
 from vocoder.frontend.picture import probe, read_picture
@@ -19,6 +19,7 @@ from vocoder.inversion.registry import BACKENDS, backend_class
 from vocoder.provenance.claims import check_image_claims
 from vocoder.provenance.hashing import sha256_file
 from vocoder.provenance.lock import differences_line, lock_status, summary_line
+from vocoder.safety import budget
 from vocoder.safety.text import shown, terminal_text as _t
 from vocoder.safety.untrusted import load_json, sniff
 from vocoder.spec import SpectrogramSpec
@@ -191,7 +192,7 @@ def _pixel_checks(path: str, header, max_pixels: int) -> list[str]:
     """Each claim the pixels can confirm or refute, one line each (the
     decode is refused first when it would exceed the memory cap)."""
     estimate = budget.Estimate("info")
-    estimate.add("decode the picture", budget.picture_decode(header))
+    estimate.add("decode the picture", costs.picture_decode(header))
     estimate.check()
     report = check_image_claims(read_picture(path, max_pixels, frame=0), path)
     return [f"  {'agrees' if c['agrees'] else 'CONTRADICTED'}: {c['claim']}: claimed {_t(_value(c['claimed']))}, "

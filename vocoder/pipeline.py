@@ -1,6 +1,6 @@
 """The jobs behind the CLI: encode audio to a PNG, invert a picture to audio.
 
-Each job writes its outputs all-or-nothing (``vocoder.outputs``: never over
+Each job writes its outputs all-or-nothing (``vocoder.safety.outputs``: never over
 an input, never over an existing file unless the CLI's --force set the
 policy) and returns the provenance record it wrote, so a notebook gets the
 same traceability as the command line.
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from vocoder import budget
+from vocoder import costs
 from vocoder.errors import VocoderError
 from vocoder.frontend.audio import Audio, audio_info, audio_to_spectrogram, read_audio, write_audio
 from vocoder.frontend.audiofile import FLOAT_WAV, encode_audio, output_format
@@ -26,6 +26,7 @@ from vocoder.frontend.image import image_to_spectrogram, picture_producer
 from vocoder.frontend.picture_chain import plain_geometry, warnings_of
 from vocoder.frontend.spectrogram_png import embedded, metadata_decode_step, spectrogram_to_png
 from vocoder.provenance.claims import CLAIMED_BY, LENGTH_CLAIM, ClaimReport, check_image_claims, pixels_summary
+from vocoder.safety import budget
 from vocoder.frontend.picture import (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, PictureHeader, encode_png, probe,
                                      read_metadata, read_picture)
 from vocoder.frontend.picture_options import PictureOptions
@@ -90,7 +91,7 @@ def encode(audio_path: str, output: str, preset: str = "linear", bits: int = 16,
         target = outputs.reserve(output)
         preview_tmp = outputs.reserve(preview_path(output)) if preview else None
         header = audio_info(audio_path)
-        whole = budget.encode(header.channels, header.frames, header.sample_rate, spec, preview)
+        whole = costs.encode(header.channels, header.frames, header.sample_rate, spec, preview)
         why = blockwise_reason(whole, block_seconds)
         if why is not None:
             from vocoder.inversion.blockwise import DEFAULT_BLOCK_SECONDS, block_frames
@@ -102,7 +103,7 @@ def encode(audio_path: str, output: str, preset: str = "linear", bits: int = 16,
 
             seconds = DEFAULT_BLOCK_SECONDS if block_seconds is None else block_seconds
             frames = block_frames(spec, seconds)
-            block = budget.encode(header.channels, min(header.frames, frames * spec.hop_length + spec.n_fft),
+            block = costs.encode(header.channels, min(header.frames, frames * spec.hop_length + spec.n_fft),
                                   spec.sample_rate, spec, False)
             if block_seconds is None and block.peak() > budget.limit()[0]:
                 raise refuse_both(whole, f"one block of {seconds:g} s is over the limit too")
@@ -191,7 +192,7 @@ def plan_budget(request: InvertRequest, header: PictureHeader, spec: Spectrogram
         samples = n if n is not None else spec.n_samples(frames)
         stereo = options.channel == "stereo" or (options.planes is not None and len(options.planes) == 2)
         channels, blur = (2 if stereo else 1), options.blur_sigma
-    return budget.invert(header, spec, channels, frames, samples, request.backend,
+    return costs.invert(header, spec, channels, frames, samples, request.backend,
                          inverter.working_set(channels, spec, frames, samples),
                          converts_axis=inverter.fixed_spec() is None,
                          embedded=uses_metadata, blur_sigma=blur, preview=request.preview)
@@ -293,7 +294,7 @@ def _invert_blockwise(request: InvertRequest, outputs: AtomicOutputs, header: Pi
         block.add("one block's phase retrieval", inverter.working_set(found.channels, plan.spec, frames,
                                                                        plan.spec.n_samples(frames)))
         if not found.spec.axis.is_identity:
-            block.add("one block's filterbank inverse", budget.axis_inverse(found.channels, found.spec, frames))
+            block.add("one block's filterbank inverse", costs.axis_inverse(found.channels, found.spec, frames))
         return block
 
     chosen: dict[str, Any] = {}  # how the planner chose the block, for the record (not when it was given)

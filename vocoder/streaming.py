@@ -30,7 +30,6 @@ import soundfile as sf
 import torch
 from tqdm.auto import tqdm
 
-from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.frontend.audio import AudioHeader, check_length
 from vocoder.frontend.audiofile import AudioFormat, open_stream
@@ -43,6 +42,7 @@ from vocoder.inversion.blockwise import BlockPlan, block_frames, invert_blocks
 from vocoder.inversion.registry import blockwise_backends
 from vocoder.inverting import check_finite
 from vocoder.provenance.record import audio_source
+from vocoder.safety import budget
 from vocoder.safety.text import printable
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram

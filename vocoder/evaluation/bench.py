@@ -21,7 +21,7 @@ from typing import Any, Callable
 import torch
 from tqdm.auto import tqdm
 
-from vocoder import budget
+from vocoder import costs
 from vocoder.errors import VocoderError
 from vocoder.evaluation import fidelity, hallucination as hal, perceptual
 from vocoder.evaluation.degrade import Degradation, write_input_picture
@@ -38,6 +38,7 @@ from vocoder.inverting import run as run_inversion
 from vocoder.provenance.format import to_json
 from vocoder.provenance.hashing import sha256_file
 from vocoder.provenance.record import audio_output, inversion_record
+from vocoder.safety import budget
 from vocoder.safety.outputs import AtomicOutputs
 from vocoder.safety.text import printable
 from vocoder.spec import SpectrogramSpec, get_preset
@@ -154,7 +155,7 @@ def _check_budget(clips: list[Clip], backends: list[BackendChoice], inverters: d
         pitch = bool({"f0_rmse_cents", "vuv_f1"} & set(metrics)) and clip.kind in ("speech", "monophonic")
         working = [(c.label, inverters[c.label].working_set(header.channels, spec, frames, samples),
                     inverters[c.label].fixed_spec() is None) for c in backends]
-        est = budget.bench_clip(header.channels, header.frames, header.sample_rate, spec, working, pitch)
+        est = costs.bench_clip(header.channels, header.frames, header.sample_rate, spec, working, pitch)
         if worst is None or est.largest[1] > worst.largest[1]:
             worst, est.job = est, f"bench on clip {clip.path.name}"
     if worst is not None:

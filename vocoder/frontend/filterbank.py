@@ -173,9 +173,9 @@ class FrequencyAxis:
 
     def inverse_cost(self, spec: "SpectrogramSpec", channels: int, frames: int) -> float:
         """Bytes :meth:`inverse` holds at its peak (the memory budget asks first)."""
-        from vocoder import budget
+        from vocoder import costs
 
-        return budget.nnls_inverse(channels, spec.n_stft_bins, self.n_rows(spec), frames)
+        return costs.nnls_inverse(channels, spec.n_stft_bins, self.n_rows(spec), frames)
 
     def reached_hz(self, spec: "SpectrogramSpec") -> tuple[float, float]:
         """(lowest, highest) STFT bin frequency any row has weight at."""

@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from vocoder import budget
+from vocoder import costs
 from vocoder.errors import VocoderError
 from vocoder.inversion.base import Inverter
 from vocoder.inversion.griffinlim import _EPS, _floats, check_options, start_iterations
@@ -129,8 +129,8 @@ class ADMMPhaseRetrieval(StartsFromPhase, Inverter):
 
     def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
         # z, u, y = x + u and x (complex64) where FGLA has three spectra, the PGHI phase (init=pghi) held.
-        return max(budget.pghi_buffers(channels, spec, frames, samples),
-                   budget.fgla_buffers(channels, spec, frames, samples) + budget.spectra(3, channels, spec, frames))
+        return max(costs.pghi_buffers(channels, spec, frames, samples),
+                   costs.fgla_buffers(channels, spec, frames, samples) + costs.spectra(3, channels, spec, frames))
 
     @classmethod
     def runs_blockwise(cls) -> bool:

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from vocoder import budget
+from vocoder import costs
 from vocoder.errors import VocoderError
 from vocoder.inversion.base import Inverter
 from vocoder.inversion.griffinlim import _EPS, _floats, check_options, start_iterations
@@ -143,8 +143,8 @@ class AcceleratedGriffinLim(StartsFromPhase, Inverter):
     def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
         # FGLA's buffers plus d_n (complex64); with init=pghi, PGHI first and
         # its phase held while the loop runs (the larger of the two either way).
-        return max(budget.pghi_buffers(channels, spec, frames, samples),
-                   budget.fgla_buffers(channels, spec, frames, samples) + budget.spectra(2, channels, spec, frames))
+        return max(costs.pghi_buffers(channels, spec, frames, samples),
+                   costs.fgla_buffers(channels, spec, frames, samples) + costs.spectra(2, channels, spec, frames))
 
     def invert_from(self, spectrogram: Spectrogram, phase: torch.Tensor, callback=None) -> torch.Tensor:
         return accelerated_griffin_lim(spectrogram, self.iters, self.alpha, self.beta, self.gamma, phase,

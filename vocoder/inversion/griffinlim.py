@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from vocoder import budget
+from vocoder import costs
 from vocoder.errors import VocoderError
 from vocoder.frontend.stft import ConsistencyProjection
 from vocoder.inversion.base import Inverter
@@ -150,7 +150,7 @@ class GriffinLim(Inverter):
         check_options(self.iters, 0.0, self.init)
 
     def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
-        return budget.fgla_buffers(channels, spec, frames, samples)
+        return costs.fgla_buffers(channels, spec, frames, samples)
 
     def start_phase(self, spectrogram: Spectrogram) -> torch.Tensor:
         return initial_phase(spectrogram.magnitude.shape, self.init, self.seed)
@@ -174,7 +174,7 @@ class FastGriffinLim(Inverter):
         check_options(self.iters, self.momentum, self.init)
 
     def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
-        return budget.fgla_buffers(channels, spec, frames, samples)
+        return costs.fgla_buffers(channels, spec, frames, samples)
 
     def start_phase(self, spectrogram: Spectrogram) -> torch.Tensor:
         return initial_phase(spectrogram.magnitude.shape, self.init, self.seed)

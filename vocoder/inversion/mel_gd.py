@@ -21,7 +21,7 @@ from typing import ClassVar
 import torch
 from tqdm.auto import tqdm
 
-from vocoder import budget
+from vocoder import costs
 from vocoder.errors import VocoderError
 from vocoder.frontend.filterbank import MelAxis
 from vocoder.inversion.base import Inverter
@@ -75,10 +75,10 @@ class MelGradientDescent(Inverter):
         # kept for backward, and their gradients), the complex spectrum, its
         # magnitude and their gradients, Adam's two moments of the waveform.
         padded = samples + 2 * spec.side_padding + spec.n_fft
-        graph = (6 * budget.F32 * channels * frames * spec.n_fft + budget.spectra(4, channels, spec, frames)
-                 + 6 * budget.F32 * channels * padded)
-        return max(budget.pghi_buffers(channels, spec, frames, samples),
-                   budget.fgla_buffers(channels, spec, frames, samples) + budget.spectra(1, channels, spec, frames),
+        graph = (6 * costs.F32 * channels * frames * spec.n_fft + costs.spectra(4, channels, spec, frames)
+                 + 6 * costs.F32 * channels * padded)
+        return max(costs.pghi_buffers(channels, spec, frames, samples),
+                   costs.fgla_buffers(channels, spec, frames, samples) + costs.spectra(1, channels, spec, frames),
                    graph)
 
     def parameters(self) -> dict:

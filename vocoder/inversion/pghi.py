@@ -44,7 +44,7 @@ import numba
 import numpy as np
 import torch
 
-from vocoder import budget
+from vocoder import costs
 from vocoder.errors import VocoderError
 from vocoder.frontend.stft import istft
 from vocoder.inversion.base import Inverter
@@ -413,7 +413,7 @@ class PGHI(Inverter):
         gamma(spec)
 
     def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
-        return budget.pghi_buffers(channels, spec, frames, samples)
+        return costs.pghi_buffers(channels, spec, frames, samples)
 
     def parameters(self) -> dict:
         return {**super().parameters(), "start_phase": START_PHASE}

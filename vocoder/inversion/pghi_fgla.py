@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import torch
 
-from vocoder import budget
+from vocoder import costs
 from vocoder.inversion.base import Inverter
 from vocoder.inversion.griffinlim import check_options, fast_griffin_lim
 from vocoder.inversion.pghi import START_PHASE, check_tol, gamma, pghi_phase
@@ -48,8 +48,8 @@ class PGHIFastGriffinLim(Inverter):
 
     def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
         # PGHI first; then FGLA's buffers with PGHI's phase held.
-        return max(budget.pghi_buffers(channels, spec, frames, samples),
-                   budget.fgla_buffers(channels, spec, frames, samples) + budget.spectra(1, channels, spec, frames))
+        return max(costs.pghi_buffers(channels, spec, frames, samples),
+                   costs.fgla_buffers(channels, spec, frames, samples) + costs.spectra(1, channels, spec, frames))
 
     def parameters(self) -> dict:
         return {**super().parameters(), "start_phase": "PGHI's: " + START_PHASE}

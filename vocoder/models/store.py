@@ -34,7 +34,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from vocoder import budget
+from vocoder import costs
 from vocoder.errors import VocoderError
 from vocoder.models import registry
 from vocoder.provenance.hashing import sha256_file
@@ -100,7 +100,7 @@ def build(meta: dict[str, Any], state: dict[str, torch.Tensor], where: str, weig
     checkpoints) rather than folded weights (model files).
     """
     architecture = registry.get(meta["architecture"])
-    budget.model_load(architecture.parameters(meta["config"]),
+    costs.model_load(architecture.parameters(meta["config"]),
                       os.path.getsize(where) if os.path.isfile(where) else 0).check()
     try:
         generator = architecture.build(meta["config"])
@@ -130,7 +130,7 @@ def torch_load_weights(path: str, what: str) -> Any:
     A file that holds pickled Python objects (which would run as code) is
     refused, never executed.
     """
-    budget.checkpoint_read(path).check()
+    costs.checkpoint_read(path).check()
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:

@@ -5,7 +5,7 @@ for `sonify`, `desonify` and `pattern`, :func:`audio_source` for the
 recording an encoded PNG names (the rest of a PNG's metadata is its format,
 ``frontend.image.png_metadata``, below this module), :func:`model_record`
 for the provenance `export` and `import` write into a model file. Each
-carries ``vocoder_record``: RECORD_VERSION (``vocoder.provenance``).
+carries ``vocoder_record``: RECORD_VERSION (``vocoder.provenance.format``).
 
 Everything in a record was computed by this run, except ``claimed``: what
 the input said about itself (a spectrogram PNG's embedded metadata), kept

@@ -6,7 +6,7 @@ the merged result. ``--run NAME`` names the checkpoint folder ``runs/NAME``
 (``--checkpoint_root`` moves ``runs``; the committed ``checkpoints/`` holds
 published models and is never written by default).
 
-What training writes follows ``vocoder.outputs``: a run folder that already
+What training writes follows ``vocoder.safety.outputs``: a run folder that already
 holds files, or a config.yaml that exists, is refused unless ``--force``; a
 resumed run never writes into the folder of the checkpoint it starts from;
 every checkpoint is written to a temporary and renamed when complete, so a
@@ -29,9 +29,9 @@ import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 
-from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.models import registry
+from vocoder.safety import budget
 from vocoder.safety.outputs import FORCE_FLAG, AtomicOutputs, inside
 from vocoder.safety.text import shown
 from vocoder.training import memory

@@ -34,9 +34,9 @@ from typing import Any, Callable
 
 import torch
 
-from vocoder import budget
 from vocoder.errors import VocoderError
 from vocoder.models import registry
+from vocoder.safety import budget
 from vocoder.spec import SpectrogramSpec, get_preset
 from vocoder.training.data import check_options, split_files
 
@@ -143,7 +143,7 @@ def data_loading(data: dict[str, Any], spec: SpectrogramSpec) -> tuple[float, fl
     longest_val, _ = _longest_file(val, spec.sample_rate)
     if data.get("val_max_seconds"):
         longest_val = min(longest_val, int(float(data["val_max_seconds"]) * spec.sample_rate))
-    # soundfile's buffer, the float32 copy and the resampled copy (budget.encode's read + resample).
+    # soundfile's buffer, the float32 copy and the resampled copy (costs.encode's read + resample).
     read = lambda n: 4 * F32 * n  # noqa: E731
     return read(longest_train), read(longest_val), longest_val
 
