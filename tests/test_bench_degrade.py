@@ -113,15 +113,14 @@ class FakeLearned(PGHI):
 def learned_run(tmp_path_factory, shared_data):
     from vocoder.inversion import registry
 
-    patch = pytest.MonkeyPatch()
-    patch.setitem(registry.BACKENDS, "fakenet", f"{__name__}:FakeLearned")
+    registry.register("fakenet", FakeLearned)  # checked like any backend: options, working set
     clips = [shared_data / "audio" / "ljspeech" / f"LJ001-00{n}.wav" for n in ("02", "08")]
     out = tmp_path_factory.mktemp("learned") / "out"
     try:
         result = run_cli("bench", *clips, "--preset", "hifigan", "--backends", "pghi,fakenet", "--out", out,
                          "--metrics", "sc_db")
     finally:
-        patch.undo()
+        registry.BACKENDS.pop("fakenet")
     assert result.code == 0, result
     return result, out
 

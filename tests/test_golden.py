@@ -116,6 +116,9 @@ REGENERATED: list[tuple[str, str]] = [
      "describe the axis through axis.describe / spec.axis.inverse. Checked against the previous outputs: "
      "every .wav/.flac/.ogg byte-identical, every PNG's pixels identical, the safetensors' tensors identical, "
      "and each JSON/metadata identical once its flat spec is upgraded, but for those hashes and that text"),
+    ("exported.safetensors, imported.safetensors (metadata only)",
+     "export and import build their provenance through record.model_record, so a model file's metadata carries "
+     "vocoder_record = RECORD_VERSION like every record; tensors and model cards unchanged"),
 ]
 
 # (key, argv). Paths are relative to the run folder (the current folder while they run).

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from conftest import SAMPLES, run_cli
+from vocoder.provenance.format import RECORD_VERSION
 from test_hifigan_backend import Planted
 
 TINY_EXPORT = Path(__file__).resolve().parents[1] / "checkpoints" / "hifigan_tiny" / \
@@ -195,6 +196,7 @@ def test_import_converts_and_records_the_source(tmp_path):
     source = loaded.meta["source"]
     assert source["file"] == "g_00012345" and len(source["sha256"]) == 64 and source["config"] == SMALL_CONFIG
     assert loaded.meta["name"] == "my-vocoder" and loaded.meta["training_data"] == "my recordings"
+    assert loaded.meta["vocoder_record"] == RECORD_VERSION and "licence" not in loaded.meta  # not given: left out
     assert loaded.spec.axis.n_mels == 80 and loaded.spec.sample_rate == 22050 and loaded.spec.axis.fmax == 8000
     assert "my-vocoder" in Path(store.card_path(out)).read_text()
 

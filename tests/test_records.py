@@ -99,10 +99,22 @@ def test_wall_seconds_only_with_timings(tmp_path):
         assert ("wall_seconds" in record) == timings
 
 
-def test_model_provenance_record():
-    from vocoder.provenance.record import model_record
+def test_an_exported_model_file_carries_the_record_version_and_its_source(tmp_path):
+    from pathlib import Path
 
-    source = {"kind": "original HiFi-GAN generator", "file": "g_00012345", "sha256": "0" * 64}
-    meta = model_record({"name": "m", "training_data": None, "licence": "CC0"}, source, trained_batches=None)
-    assert meta == {"name": "m", "licence": "CC0", "source": source, "trained_batches": None,
-                    "vocoder_record": RECORD_VERSION}
+    from vocoder.models.store import read_model_file
+    from vocoder.provenance.hashing import sha256_file
+
+    tiny = Path(__file__).resolve().parent.parent / "checkpoints" / "hifigan_tiny" / "hifigan_tiny-100batches.safetensors"
+    out = tmp_path / "m.safetensors"
+    assert run_cli("export", tiny, "-o", out, "--name", "renamed").code == 0
+    meta, _ = read_model_file(str(out))
+    assert meta["vocoder_record"] == RECORD_VERSION
+    assert meta["name"] == "renamed"
+    assert meta["source"] == {"kind": "model file", "file": tiny.name, "sha256": sha256_file(tiny)}
+    # exported again: one version key, the new source
+    again = tmp_path / "n.safetensors"
+    assert run_cli("export", out, "-o", again).code == 0
+    meta2, _ = read_model_file(str(again))
+    assert meta2["vocoder_record"] == RECORD_VERSION and meta2["source"]["sha256"] == sha256_file(out)
+    assert meta2["name"] == "renamed"

@@ -548,11 +548,12 @@ def _export(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from vocoder.models.original_hifigan import import_generator
     from vocoder.models.store import save
+    from vocoder.provenance.record import model_record
 
     config = args.config or os.path.join(os.path.dirname(os.path.abspath(args.generator)), "config.json")
     generator, spec, source = import_generator(args.generator, config)
-    meta = {**{k: v for k, v in _provenance(args).items() if v is not None}, "source": source,
-            "trained_batches": None}
+    given = {k: v for k, v in _provenance(args).items() if v is not None}
+    meta = model_record({**given, "trained_batches": None}, source)
     _wrote_model(args.output, save(generator, spec, meta, args.output))
     return 0
 
@@ -628,7 +629,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "sonify": ("picture → audio along a Hilbert curve (exactly invertible with desonify)", _build_sonify, _sonify),
     "desonify": ("audio from `vocoder sonify` → the picture again", _build_desonify, _desonify),
     "pattern": ("draw a test pattern with a known truth (chirp, tones, grid, text)", _build_pattern, _pattern),
-    "models": ("list the named pretrained models and whether they are available here", _build_models, _models),
+    "models": ("list the model architectures, and the named pretrained models and whether they are here", _build_models, _models),
 }
 TRAINING = ("fit", "validate", "test")
 

@@ -37,7 +37,9 @@ from torch.nn.utils import parametrize
 from vocoder import costs
 from vocoder.errors import VocoderError
 from vocoder.models import registry
+from vocoder.provenance.format import VERSION_KEY
 from vocoder.provenance.hashing import sha256_file
+from vocoder.provenance.record import model_record
 from vocoder.safety.outputs import AtomicOutputs
 from vocoder.safety.text import brief, shown
 from vocoder.safety.untrusted import load_json
@@ -230,11 +232,12 @@ def export(checkpoint: str, output: str, overrides: dict[str, Any] | None = None
     if not os.path.isfile(checkpoint):
         raise VocoderError(f"checkpoint not found: {checkpoint}")
     loaded = load_file(checkpoint)
-    keep = {k: v for k, v in loaded.meta.items() if k not in ("format", "architecture", "config", "spec", "source")}
+    keep = {k: v for k, v in loaded.meta.items()
+            if k not in ("format", "architecture", "config", "spec", "source", VERSION_KEY)}
     keep.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    keep["source"] = {"kind": "vocoder fit checkpoint" if not checkpoint.endswith(".safetensors") else "model file",
-                      "file": os.path.basename(checkpoint), "sha256": sha256_file(checkpoint)}
-    return save(loaded.generator, loaded.spec, keep, output)
+    source = {"kind": "vocoder fit checkpoint" if not checkpoint.endswith(".safetensors") else "model file",
+              "file": os.path.basename(checkpoint), "sha256": sha256_file(checkpoint)}
+    return save(loaded.generator, loaded.spec, model_record(keep, source), output)
 
 
 def card_path(model_path: str | os.PathLike) -> str:

@@ -20,9 +20,8 @@ rerun writes the same bytes.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Protocol
 
-from vocoder.inversion.base import Inverter
 from vocoder.provenance.claims import ClaimReport
 from vocoder.provenance.environment import environment
 from vocoder.provenance.format import RECORD_VERSION, VERSION_KEY
@@ -52,6 +51,15 @@ def audio_source(path: str, sha256: str, sample_rate: int, channels: int, sample
             "channels": channels, "samples": samples}
 
 
+class Inversion(Protocol):
+    """What a record asks of the backend that made its output (an ``Inverter``:
+    named here by what it must answer, so that provenance sits below inversion)."""
+
+    def parameters(self) -> dict[str, Any]: ...
+
+    def learned_model(self) -> dict[str, Any] | None: ...
+
+
 def this_run_steps(prepared: Spectrogram, claims: ClaimReport | None) -> list[dict]:
     """The spectrogram's provenance without the steps the input claims were
     made before it (its embedded ``provenance``, kept under ``claimed``)."""
@@ -64,7 +72,7 @@ def this_run_steps(prepared: Spectrogram, claims: ClaimReport | None) -> list[di
 
 
 def inversion_record(*, input: dict[str, Any], output: dict[str, Any], sha256: dict[str, str],
-                     spec: SpectrogramSpec, prepared: Spectrogram, inverter: Inverter, backend: str,
+                     spec: SpectrogramSpec, prepared: Spectrogram, inverter: Inversion, backend: str,
                      claims: ClaimReport | None = None, pixels: dict[str, Any] | None = None,
                      extra: dict[str, Any] | None = None, timings: dict[str, float] | None = None) -> dict[str, Any]:
     """The record for one inverted waveform.
@@ -107,11 +115,9 @@ def job_record(job: str, sections: dict[str, Any], timings: dict[str, float] | N
     return record
 
 
-def model_record(provenance: dict[str, Any], source: dict[str, Any], **more: Any) -> dict[str, Any]:
+def model_record(fields: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
     """The provenance `export` and `import` write into a model file's metadata
-    (``models.store.save`` adds architecture, config and spec): ``provenance``
-    (name, training data, licence; a field given as None is left out, not
-    written as null), the ``source`` file it came from, and ``more`` (kept
-    fields such as trained_batches, init_from) as given."""
-    return {**{k: v for k, v in provenance.items() if v is not None}, "source": source, **more,
-            VERSION_KEY: RECORD_VERSION}
+    (``models.store.save`` adds architecture, config and spec): ``fields``
+    (name, training data, licence, trained_batches, init_from: what the caller
+    knows), the ``source`` file it came from, and the record version."""
+    return {**fields, "source": source, VERSION_KEY: RECORD_VERSION}
