@@ -37,14 +37,16 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, ClassVar, Iterator
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator
 
 import numpy as np
-import torch
 
 from vocoder.errors import VocoderError
 from vocoder.safety.text import shown
 from vocoder.safety.untrusted import is_number, is_whole
+
+if TYPE_CHECKING:  # torch loads where a matrix is built: the CLI imports the axes at start-up
+    import torch
 
 
 # -- command-line options ---------------------------------------------------------
@@ -153,10 +155,14 @@ class FrequencyAxis:
 
     def forward(self, spec: "SpectrogramSpec", linear_magnitude: torch.Tensor) -> torch.Tensor:
         """(..., n_fft//2+1, frames) linear magnitude → (..., rows, frames)."""
+        import torch
+
         return torch.matmul(self.matrix(spec).to(linear_magnitude.dtype), linear_magnitude)
 
     def inverse(self, spectrogram: "Spectrogram") -> "Spectrogram":
         """The linear STFT magnitude behind ``spectrogram`` (recorded as one step)."""
+        import torch
+
         spec = spectrogram.spec
         estimate, iterations, residual = nnls_inverse(self.matrix(spec), spectrogram.magnitude)
         low, high = self.reached_hz(spec)
@@ -203,6 +209,8 @@ class LinearAxis(FrequencyAxis):
                 f"0 Hz to {spec.sample_rate / 2:g} Hz (Nyquist)")
 
     def matrix(self, spec):
+        import torch
+
         return torch.eye(self.n_rows(spec), dtype=torch.float64)
 
     def forward(self, spec, linear_magnitude):
@@ -299,6 +307,8 @@ def _mel_matrix(axis: MelAxis, sample_rate: int, n_fft: int) -> torch.Tensor:
     weights we keep exactly) for Vocos."""
     # Imported here: librosa and torchaudio cost seconds, which a spec (imported by the CLI at
     # start-up) never needs unless a mel matrix is built.
+    import torch
+
     low, high = _band(axis, _Framing(sample_rate, n_fft))
     if axis.mel_filterbank == "torchaudio":
         import torchaudio.functional as AF
@@ -399,6 +409,8 @@ class LogAxis(FrequencyAxis):
 
 @lru_cache(maxsize=16)
 def _log_matrix(axis: LogAxis, sample_rate: int, n_fft: int) -> torch.Tensor:
+    import torch
+
     framing = _Framing(sample_rate, n_fft)
     centres = axis.centre_frequencies(framing)
     ratio = 2.0 ** (1.0 / axis.bands_per_octave)
@@ -496,6 +508,8 @@ def nnls_inverse(M: torch.Tensor, bands: torch.Tensor, max_iterations: int = NNL
     ``tolerance`` (relative) in an iteration. Returns (x as float64,
     iterations, relative residual ||M x − y|| / ||y||).
     """
+    import torch
+
     Y = bands.to(torch.float64)
     # Only bins some band covers take part (the rest stay exactly zero), and
     # a filterbank is sparse (a bin feeds one or two bands), so the FISTA

@@ -19,9 +19,9 @@ import struct
 import zlib
 from typing import BinaryIO, Iterator
 
-import numba
 import numpy as np
 
+from vocoder import lazy_jit
 from vocoder.errors import VocoderError
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -84,7 +84,7 @@ class PngRowWriter:
         self.sink.write(chunk(b"IEND", b""))
 
 
-@numba.njit(cache=True, nogil=True)
+@lazy_jit.njit(cache=True, nogil=True)
 def _unfilter(kind, row, above, bpp):
     """Undo one row's filter in place (PNG spec §9.2); ``above`` is the
     previous row, already unfiltered (zeros for the first)."""
