@@ -471,11 +471,10 @@ def _encode(args: argparse.Namespace) -> int:
 
 def _info(args: argparse.Namespace) -> int:
     from vocoder import describe
-    from vocoder.pipeline import dumps
 
     if describe.is_audio(args.image):
         record = describe.audio_record(args.image)
-        print(dumps(record) if args.json else "\n".join(describe.audio_summary(record)))
+        print(describe.dumps(record) if args.json else "\n".join(describe.audio_summary(record)))
         return 0
     metadata, header = describe.picture_record(args.image, args.max_pixels)
     if not args.json:
@@ -485,16 +484,15 @@ def _info(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     if args.json:
-        print(dumps(metadata))
+        print(describe.dumps(metadata))
     return 0
 
 
 def _backends(args: argparse.Namespace) -> int:
     from vocoder import describe
-    from vocoder.pipeline import dumps
 
     rows = describe.backend_rows()
-    print(dumps(rows) if args.json else "\n".join(describe.backends_summary(rows)))
+    print(describe.dumps(rows) if args.json else "\n".join(describe.backends_summary(rows)))
     return 0
 
 

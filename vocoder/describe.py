@@ -1,19 +1,23 @@
 """Short human summaries for `vocoder info` and `vocoder backends`.
 
-`info --json` prints the full record (``pipeline.info``); these functions say
+`info --json` prints the full record (:func:`info`); these functions say
 the same in a dozen lines, keeping what the file *claims* apart from what
-this run *verified* (hashes computed here, checks against the pixels).
+this run *verified* (hashes computed here, checks against the pixels). Both
+commands answer at once: nothing here imports torch (tests/test_startup.py).
 """
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import asdict
 from typing import Any
 
 from vocoder import costs
 from vocoder.errors import VocoderError
 from vocoder.frontend.audiofile import AUDIO_SUFFIXES
-from vocoder.frontend.picture import probe, read_picture
+from vocoder.frontend.image import picture_producer
+from vocoder.frontend.picture import DEFAULT_MAX_PIXELS, probe, read_metadata, read_picture
 from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT, Inverter
 from vocoder.inversion.registry import BACKENDS, backend_class
 from vocoder.provenance.claims import check_image_claims
@@ -23,6 +27,27 @@ from vocoder.safety import budget
 from vocoder.safety.text import shown, terminal_text as _t
 from vocoder.safety.untrusted import load_json, sniff
 from vocoder.spec import SpectrogramSpec
+
+
+def info(image: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> dict[str, Any] | None:
+    """The embedded metadata of an image (ours, or a known producer's reading
+    of its tags: spec, decoding options and the raw claims), or None."""
+    metadata = read_metadata(image, max_pixels)
+    if metadata is not None:
+        return metadata
+    reading = picture_producer(read_picture(image, max_pixels), ignore_metadata=False)
+    if reading is None:
+        return None
+    return {"format": f"{reading.producer} spectrogram image", "claims_from_file": reading.claims,
+            "spec": reading.spec.to_dict(), "picture_options": asdict(reading.options),
+            "n_samples": reading.n_samples,
+            "note": "read from the file's own tags: a claim by whoever made it, not verified"}
+
+
+def dumps(data: Any) -> str:
+    """JSON as `info --json` and `backends --json` print it."""
+    return json.dumps(data, indent=2)
+
 
 def is_audio(path: str) -> bool:
     """An audio file by its content, or by its extension when the content says nothing."""
@@ -134,8 +159,6 @@ def _range(mapping: dict[str, Any]) -> str:
 
 def picture_record(path: str, max_pixels: int) -> tuple[dict[str, Any] | None, Any]:
     """(the embedded record or None, the picture's header) for `info`."""
-    from vocoder.pipeline import info  # the whole invert path: only `info` on a picture needs it
-
     header = probe(path, max_pixels, frame=0)
     return info(path, max_pixels), header
 

@@ -363,25 +363,6 @@ def _invert_record(request: InvertRequest, outputs: AtomicOutputs, inverter: Inv
     return record
 
 
-def info(image: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> dict[str, Any] | None:
-    """The embedded metadata of an image (ours, or a known producer's reading
-    of its tags: spec, decoding options and the raw claims), or None."""
-    metadata = read_metadata(image, max_pixels)
-    if metadata is not None:
-        return metadata
-    reading = picture_producer(read_picture(image, max_pixels), ignore_metadata=False)
-    if reading is None:
-        return None
-    return {"format": f"{reading.producer} spectrogram image", "claims_from_file": reading.claims,
-            "spec": reading.spec.to_dict(), "picture_options": asdict(reading.options),
-            "n_samples": reading.n_samples,
-            "note": "read from the file's own tags: a claim by whoever made it, not verified"}
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, indent=2)
-
-
 def sonify_picture(image: str, output: str, curve: str = "hilbert", sample_rate: int = 44100,
                    value_map: str = "bipolar", max_pixels: int = DEFAULT_MAX_PIXELS,
                    timings: bool = False) -> dict[str, Any]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from vocoder.spec import SpectrogramSpec
+
+if TYPE_CHECKING:  # torch loads with the first computation: `info` and `backends` never need it
+    import torch
 
 
 @dataclass(frozen=True)
@@ -65,4 +66,6 @@ class Spectrogram:
         floor = self.spec.log_floor
         if floor is None:
             raise ValueError("this spec defines no log floor")
+        import torch
+
         return torch.log(torch.clamp(self.magnitude, min=floor))

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import soundfile as sf
-import torch
-import torchaudio.functional as AF
 
 from vocoder.errors import VocoderError
-from vocoder.frontend import stft as stft_ops
 from vocoder.frontend.audiofile import encode_audio, output_format
 from vocoder.provenance.hashing import sha256_file
 from vocoder.safety.text import brief
 from vocoder.safety.untrusted import sniff
 from vocoder.spec import MAX_SAMPLE_RATE, SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
+
+if TYPE_CHECKING:  # torch loads when samples are read: `info` asks only the header
+    import torch
 
 
 @dataclass
@@ -85,6 +85,8 @@ def read_audio(path: str | os.PathLike) -> Audio:
         raise VocoderError(f"audio file {path} holds NaN or infinite samples")
     if not np.any(data):
         raise VocoderError(f"audio file {path} is silent (every sample is zero): there is nothing to analyse")
+    import torch
+
     samples = torch.from_numpy(np.ascontiguousarray(data.T))
     record = {
         "step": "read_audio", "path": path, "sha256": sha256_file(path),
@@ -97,6 +99,8 @@ def resample(audio: Audio, sample_rate: int) -> Audio:
     """Band-limited sinc resampling (torchaudio), recorded when it happens."""
     if audio.sample_rate == sample_rate:
         return audio
+    import torchaudio.functional as AF
+
     out = AF.resample(audio.samples, audio.sample_rate, sample_rate)
     step = {
         "step": "resample", "from_rate": audio.sample_rate, "to_rate": sample_rate,
@@ -119,6 +123,8 @@ def audio_to_spectrogram(audio: Audio, spec: SpectrogramSpec) -> Spectrogram:
     axis's filterbank applied to |STFT| (power 1), as HiFi-GAN, BigVGAN and
     Vocos do for mel.
     """
+    from vocoder.frontend import stft as stft_ops
+
     audio = resample(audio, spec.sample_rate)
     n = audio.samples.shape[-1]
     check_length(n, spec)

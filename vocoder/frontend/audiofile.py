@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import soundfile as sf
-import torch
 
 from vocoder.errors import VocoderError
 
@@ -54,6 +53,8 @@ def output_format(path: str | os.PathLike) -> AudioFormat:
 
 def encode_audio(samples: torch.Tensor | np.ndarray, sample_rate: int, fmt: AudioFormat) -> bytes:
     """(channels × samples) → the bytes of a ``fmt`` file."""
+    import torch  # here, not above: `info` on audio reads AUDIO_SUFFIXES only
+
     data = samples.detach().cpu().numpy() if isinstance(samples, torch.Tensor) else np.asarray(samples)
     buffer = io.BytesIO()
     sf.write(buffer, np.ascontiguousarray(data.T), sample_rate, format=fmt.container, subtype=fmt.subtype)

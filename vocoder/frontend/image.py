@@ -7,13 +7,15 @@ analyst chain (:mod:`picture_chain`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from vocoder.frontend.picture import Picture
-from vocoder.frontend.picture_chain import picture_to_spectrogram
 from vocoder.frontend.picture_options import PictureOptions
 from vocoder.frontend.producers import recognise
-from vocoder.frontend.spectrogram_png import metadata_spectrogram
 from vocoder.spec import PRESETS, SpectrogramSpec
-from vocoder.spectrogram import Spectrogram
+
+if TYPE_CHECKING:
+    from vocoder.spectrogram import Spectrogram
 
 
 def picture_uses_metadata(picture: Picture, ignore_metadata: bool) -> bool:
@@ -32,6 +34,10 @@ def image_to_spectrogram(picture: Picture, spec: SpectrogramSpec | None, options
     """Exact decode when the picture carries our metadata; a known producer's
     conventions when it carries theirs; otherwise the analyst chain under
     ``spec`` (the ``linear`` preset when None)."""
+    # Here, not above: both decoders load torch, which `info` (picture_producer only) never needs.
+    from vocoder.frontend.picture_chain import picture_to_spectrogram
+    from vocoder.frontend.spectrogram_png import metadata_spectrogram
+
     if picture_uses_metadata(picture, ignore_metadata):
         return metadata_spectrogram(picture, path)
     reading = picture_producer(picture, ignore_metadata)

@@ -7,14 +7,15 @@ import dataclasses
 import math
 import typing
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
-
-import torch
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from vocoder.errors import VocoderError
 from vocoder.safety.text import shown
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
+
+if TYPE_CHECKING:  # the option tables (`vocoder backends`) need no torch
+    import torch
 
 # Said wherever a learned backend's output appears (record, stderr, report).
 LEARNED_OUTPUT_STATEMENT = (
