@@ -7,7 +7,8 @@ import torch
 from vocoder.frontend.audio import Audio, audio_to_spectrogram, read_audio
 from vocoder.frontend.stft import magnitude
 from vocoder.inversion import create
-from vocoder.inversion.pghi import heap_integrate, heap_keys, integrate_channel, pghi_phase
+from vocoder.inversion.pghi import integrate_channel, pghi_phase
+from vocoder.inversion.pghi_heap import heap_integrate, heap_keys
 from vocoder.spec import PRESETS
 
 SR = 22050

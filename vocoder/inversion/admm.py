@@ -28,14 +28,11 @@ x_N, whose last projection is computed but unused, so our N matches its N+1.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
-import numba
 import numpy as np
-import torch
-from tqdm.auto import tqdm
 
-from vocoder import costs
+from vocoder import costs, lazy_jit
 from vocoder.errors import VocoderError
 from vocoder.inversion.base import Inverter
 from vocoder.inversion.griffinlim import _EPS, _floats, check_options, start_iterations
@@ -45,6 +42,9 @@ from vocoder.inversion.start import StartsFromPhase
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
+if TYPE_CHECKING:  # for annotations: the declaration (`vocoder backends`) loads no torch
+    import torch
+
 # ρ = 0 (Algorithm 1): the value set in the authors' example script
 # (main_phase_reconstruction.m of their published ADMMGLA code, which
 # describes ρ's useful range as 0.00–1.00). The paper's experiments were not
@@ -52,7 +52,7 @@ from vocoder.spectrogram import Spectrogram
 DEFAULT_RHO = 0.0
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@lazy_jit.njit(cache=True, nogil=True, error_model="numpy")
 def _admm_update(p, y, z, u, magnitude, rho, first):
     """One fused pass over every coefficient. On entry ``p`` = P_C(y) (unused
     when ``first``), ``y`` = x_k + u_{k−1}; on exit ``z``, ``u`` are updated
@@ -86,6 +86,8 @@ def admm_phase_retrieval(spectrogram: Spectrogram, iters: int, rho: float, phase
     """ADMM from z_0 = A·``phase``, u_0 = 0; returns (channels × samples).
     ``callback(n, X)`` sees x after n = 0, 1, …, iters projections
     (channels × bins × frames, magnitude A; a view the loop overwrites)."""
+    from tqdm.auto import tqdm
+
     project, mag_tf, z = start_iterations(spectrogram, phase, "ADMM")
     u, y, x = project.new_spectrum(), project.new_spectrum(), project.new_spectrum()
     mag_flat = mag_tf.numpy().reshape(-1)

@@ -23,14 +23,11 @@ and the magnitude projection.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
-import numba
 import numpy as np
-import torch
-from tqdm.auto import tqdm
 
-from vocoder import costs
+from vocoder import costs, lazy_jit
 from vocoder.errors import VocoderError
 from vocoder.inversion.base import Inverter
 from vocoder.inversion.griffinlim import _EPS, _floats, check_options, start_iterations
@@ -39,6 +36,9 @@ from vocoder.inversion.pghi_fgla import HYBRID_TOL
 from vocoder.inversion.start import StartsFromPhase
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
+
+if TYPE_CHECKING:  # for annotations: the declaration (`vocoder backends`) loads no torch
+    import torch
 
 # Nenov et al. 2023 (ICASSP), experiments section: α = 0.99, β = 1.1,
 # γ = 1.2, quoted from secondary memory: the paper's text could not be read
@@ -50,7 +50,7 @@ DEFAULT_BETA = 1.1
 DEFAULT_GAMMA = 1.2
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@lazy_jit.njit(cache=True, nogil=True, error_model="numpy")
 def _agla_update(rebuilt, previous, d, magnitude, out, alpha, beta, gamma, first):
     """One fused pass over every coefficient.
 
@@ -91,6 +91,8 @@ def accelerated_griffin_lim(spectrogram: Spectrogram, iters: int, alpha: float, 
     channels × bins × frames); returns (channels × samples). ``callback(n, X)``
     sees P_A(c_n) (channels × bins × frames, a view the loop overwrites)
     after n = 0, 1, …, iters iterations, as in ``fast_griffin_lim``."""
+    from tqdm.auto import tqdm
+
     project, mag_tf, X = start_iterations(spectrogram, phase, "AGLA")
     rebuilt, previous, d = project.new_spectrum(), project.new_spectrum(), project.new_spectrum()
     mag_flat, X_flat, d_flat = mag_tf.numpy().reshape(-1), _floats(X), _floats(d)

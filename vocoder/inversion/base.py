@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 import typing
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -110,7 +111,6 @@ class Inverter(ABC):
         """The options this backend takes, from its dataclass fields."""
         if not dataclasses.is_dataclass(cls):
             return []
-        hints = typing.get_type_hints(cls)
         table = []
         for f in dataclasses.fields(cls):
             if not f.init or f.name.startswith("_"):
@@ -118,7 +118,7 @@ class Inverter(ABC):
             if "help" not in f.metadata:
                 raise TypeError(f"backend {cls.name!r}: option {f.name!r} has no help "
                                 "(field(..., metadata={'help': ...}))")
-            hint = hints[f.name]
+            hint = _option_hint(cls, f)
             choices = typing.get_args(hint) if typing.get_origin(hint) is typing.Literal else None
             if choices is None and not set(typing.get_args(hint) or (hint,)) - {type(None)} <= _TYPES:
                 raise TypeError(f"backend {cls.name!r}: option {f.name!r} is a {hint}; the command line gives "
@@ -188,6 +188,18 @@ _TYPES = {int, float, str}
 # Seeds go to torch.Generator.manual_seed (at most 2^64 - 1) and numpy's
 # default_rng (non-negative): 0..2^63-1 suits both, and any real use.
 MAX_SEED = 2**63 - 1
+
+
+def _option_hint(cls: type, f: dataclasses.Field) -> Any:
+    """The type of one option field, its annotation evaluated where it was
+    written (as typing.get_type_hints does, but for this field alone: a
+    private field may be annotated with a model or torch type, which a
+    backend's declaration does not import)."""
+    if not isinstance(f.type, str):
+        return f.type
+    owner = next(k for k in cls.__mro__ if f.name in k.__dict__.get("__annotations__", {}))
+    # Module names first, then the class's: typing.get_type_hints's order for a class.
+    return eval(f.type, dict(vars(owner)), vars(sys.modules[owner.__module__]))  # noqa: S307 (our own source)
 
 
 def _type_name(hint: Any) -> str:

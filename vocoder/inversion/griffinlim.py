@@ -7,19 +7,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, ClassVar, Literal
+from typing import TYPE_CHECKING, Callable, ClassVar, Literal
 
-import numba
 import numpy as np
-import torch
-from tqdm.auto import tqdm
 
-from vocoder import costs
+from vocoder import costs, lazy_jit
 from vocoder.errors import VocoderError
-from vocoder.frontend.stft import ConsistencyProjection
 from vocoder.inversion.base import Inverter
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
+
+if TYPE_CHECKING:  # for annotations: the declaration (`vocoder backends`) loads no torch
+    import torch
+
+    from vocoder.frontend.stft import ConsistencyProjection
 
 # torchaudio's GriffinLim guards the phase normalisation with the same 1e-16.
 _EPS = 1e-16
@@ -27,6 +28,8 @@ _EPS = 1e-16
 
 def initial_phase(shape: torch.Size, init: str, seed: int) -> torch.Tensor:
     """Unit-modulus complex phases: uniform random (seeded) or all zero."""
+    import torch
+
     if init == "zero":
         return torch.ones(shape, dtype=torch.complex64)
     generator = torch.Generator().manual_seed(seed)
@@ -34,7 +37,7 @@ def initial_phase(shape: torch.Size, init: str, seed: int) -> torch.Tensor:
     return torch.polar(torch.ones_like(angle), angle)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@lazy_jit.njit(cache=True, nogil=True, error_model="numpy")
 def _project_magnitude(rebuilt, previous, magnitude, out, momentum, extrapolate):
     """One fused pass: t = c + α(c − c_prev) (if ``extrapolate``), then
     out = |S|·t/(|t| + ε).
@@ -68,6 +71,10 @@ def start_iterations(spectrogram: Spectrogram, phase: torch.Tensor,
     """What every iterative method starts from: the consistency projection for
     this shape, the magnitude time-major (channels × frames × bins, float32)
     and magnitude × ``phase`` time-major (complex64, contiguous)."""
+    import torch
+
+    from vocoder.frontend.stft import ConsistencyProjection
+
     spec = spectrogram.spec
     if not spec.axis.is_identity:
         raise ValueError(f"{method} needs a linear magnitude; invert the filterbank first")
@@ -101,6 +108,8 @@ def fast_griffin_lim(spectrogram: Spectrogram, iters: int, momentum: float,
     :class:`~vocoder.frontend.stft.ConsistencyProjection`); channels are one
     batch. The buffers of c_n and c_{n−1} swap roles each iteration.
     """
+    from tqdm.auto import tqdm
+
     if phase is None:
         phase = initial_phase(spectrogram.magnitude.shape, init, seed)
     project, mag_tf, X = start_iterations(spectrogram, phase, "Griffin-Lim")

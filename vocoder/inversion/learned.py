@@ -13,16 +13,18 @@ The model's spec travels with it and is the only spec the backend accepts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
-
-import torch
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from vocoder.errors import VocoderError
 from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT, Inverter
-from vocoder.models import loading, registry, store
-from vocoder.models.architecture import Architecture
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
+
+if TYPE_CHECKING:  # the models load with one: the declaration (`vocoder backends`) loads no torch
+    import torch
+
+    from vocoder.models import store
+    from vocoder.models.architecture import Architecture
 
 
 @dataclass
@@ -45,6 +47,8 @@ class Learned(Inverter):
         if not self.checkpoint:
             raise VocoderError(f"backend {self.name!r} needs --checkpoint: a model name (`vocoder models`), a "
                                ".safetensors from `vocoder export`/`vocoder import`, or a .ckpt from `vocoder fit`")
+        from vocoder.models import loading
+
         self._model = loading.load(self.checkpoint)
         held = self._model.meta["architecture"]
         if self.architecture_name is not None and held != self.architecture_name:
@@ -59,6 +63,8 @@ class Learned(Inverter):
 
     @property
     def architecture(self) -> Architecture:
+        from vocoder.models import registry
+
         return registry.get(self.model.meta["architecture"])
 
     def fixed_spec(self) -> SpectrogramSpec:
@@ -68,6 +74,8 @@ class Learned(Inverter):
         return self.architecture.activations(self.model.meta["config"], channels, frames)
 
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
+        import torch
+
         architecture = self.architecture
         features = architecture.features(spectrogram)  # channels as batch
         if self._forward is None:

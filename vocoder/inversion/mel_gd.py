@@ -16,10 +16,7 @@ are ours, chosen in experiments/phase-retrieval (see ``DEFAULT_LR``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
-
-import torch
-from tqdm.auto import tqdm
+from typing import TYPE_CHECKING, ClassVar
 
 from vocoder import costs
 from vocoder.errors import VocoderError
@@ -28,9 +25,11 @@ from vocoder.inversion.base import Inverter
 from vocoder.inversion.griffinlim import check_options, fast_griffin_lim
 from vocoder.inversion.pghi import check_tol, gamma as pghi_gamma, pghi_phase
 from vocoder.inversion.pghi_fgla import HYBRID_TOL
-from vocoder.models.losses import LogMel
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
+
+if TYPE_CHECKING:  # for annotations: the declaration (`vocoder backends`) loads no torch
+    import torch
 
 # Adam's step on samples of a waveform with peaks ~0.1–1. Ours: with the loss
 # mel over the target's own band, 1e-4 for 100 steps lowered the in-band mel
@@ -99,6 +98,11 @@ def fit_waveform(start: torch.Tensor, spectrogram: Spectrogram, iters: int,
     """Adam on the samples of ``start`` (channels × samples) against the
     log-mel L1 to ``spectrogram`` (a mel with a log floor); returns the
     waveform and the loss before each step and after the last."""
+    import torch
+    from tqdm.auto import tqdm
+
+    from vocoder.models.losses import LogMel
+
     spec = spectrogram.spec
     # The loss mel covers the target's band (fmin..fmax), not up to Nyquist
     # as HiFi-GAN's training loss does: above fmax the target says nothing,

@@ -38,18 +38,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import numba
 import numpy as np
-import torch
 
-from vocoder import costs
+from vocoder import costs, lazy_jit
 from vocoder.errors import VocoderError
-from vocoder.frontend.stft import istft
 from vocoder.inversion.base import Inverter
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
+
+if TYPE_CHECKING:  # torch, numba and the STFT load where the phase is computed: `vocoder backends` needs none
+    import torch
 
 # λ of the Gaussian that best matches each window, as a multiple of
 # win_length² (Průša, Balazs & Søndergaard 2017: γ = 0.25645 × L² for
@@ -102,7 +102,7 @@ def phase_gradients(logmag: np.ndarray, spec: SpectrogramSpec) -> tuple[np.ndarr
     return _phase_gradients(np.ascontiguousarray(logmag, dtype=np.float64), spec.hop_length, spec.n_fft, gamma(spec))
 
 
-@numba.njit(cache=True, nogil=True)
+@lazy_jit.njit(cache=True, nogil=True)
 def _phase_gradients(logmag, a, M, lam):
     T, F = logmag.shape
     dt = np.empty((T, F))
@@ -131,169 +131,6 @@ def _phase_gradients(logmag, a, M, lam):
     return dt, df
 
 
-# -- heap integration (compiled) -------------------------------------------------
-#
-# Heap entries are single uint64 words: the float32 bit pattern of
-# (log|X| − log threshold), which is positive above the tolerance and so
-# ordered like the value itself, in the high 32 bits and the flat index in the
-# low 32 bits. One array and one integer comparison per heap step (ties go to
-# the larger index). float32 resolves log-magnitudes to ~1e-6 dB, far below
-# anything the phase estimate can tell apart.
-#
-# Islands (regions above tolerance not connected to what was integrated so
-# far) start from their largest coefficient. Rather than sorting every
-# coefficient for that (a third of the run time), seeds come from a counting
-# sort into SEED_BUCKETS equal steps of log-magnitude: a seed is within one
-# step (≤ 100 dB / 65536 ≈ 0.002 dB at tol 1e-5) of the true remaining maximum.
-SEED_BUCKETS = 65536
-
-
-@numba.njit(cache=True, nogil=True)
-def heap_keys(logmag, threshold):
-    """(keys, seeds) for a (frames × bins) float64 log-magnitude.
-
-    keys: uint64 per coefficient (0 at or below ``threshold``); seeds: flat
-    indices of the coefficients above it, largest first (to a 1/SEED_BUCKETS
-    step of the range; by index within a step).
-    """
-    flat = logmag.ravel()
-    n = flat.size
-    height = np.empty(n, np.float32)
-    top = np.float32(0.0)
-    for i in range(n):
-        h = flat[i] - threshold
-        height[i] = h if h > 0 else 0.0
-        top = max(top, height[i])
-    bits = height.view(np.uint32)
-    keys = np.zeros(n, np.uint64)
-    bucket = np.empty(n, np.int64)
-    counts = np.zeros(SEED_BUCKETS + 1, np.int64)
-    scale = (SEED_BUCKETS - 1) / top if top > 0 else 0.0
-    for i in range(n):
-        if height[i] > 0:
-            keys[i] = (np.uint64(bits[i]) << np.uint64(32)) | np.uint64(i)
-            b = SEED_BUCKETS - 1 - np.int64(height[i] * scale)  # largest first
-            bucket[i] = b
-            counts[b + 1] += 1
-    for b in range(SEED_BUCKETS):
-        counts[b + 1] += counts[b]
-    seeds = np.empty(counts[SEED_BUCKETS], np.int64)
-    for i in range(n):
-        if height[i] > 0:
-            seeds[counts[bucket[i]]] = i
-            counts[bucket[i]] += 1
-    return keys.reshape(logmag.shape), seeds
-
-
-# A 4-ary max-heap: half the levels of a binary one and the four children
-# share a cache line; 30% faster here on speech than binary (same order).
-@numba.njit(cache=True, nogil=True)
-def _sift_up(heap, pos):
-    item = heap[pos]
-    while pos > 0:
-        parent = (pos - 1) >> 2
-        if heap[parent] >= item:
-            break
-        heap[pos] = heap[parent]
-        pos = parent
-    heap[pos] = item
-
-
-@numba.njit(cache=True, nogil=True)
-def _sift_down(heap, size):
-    item = heap[0]
-    pos = 0
-    while True:
-        first = 4 * pos + 1
-        if first >= size:
-            break
-        best, value = first, heap[first]
-        for child in range(first + 1, min(first + 4, size)):
-            if heap[child] > value:
-                best, value = child, heap[child]
-        if value <= item:
-            break
-        heap[pos] = value
-        pos = best
-    heap[pos] = item
-
-
-@numba.njit(cache=True, nogil=True)
-def heap_integrate(keys, seeds, dt, df, start_phase):
-    """Integrate the phase gradients over every coefficient with a key.
-
-    keys: (frames × bins) uint64 from :func:`heap_keys` (0: below tolerance);
-    seeds: flat indices, largest first, where a new island starts when the
-    heap runs dry; dt, df: (frames × bins) phase steps from
-    :func:`phase_gradients`; start_phase: flat phases kept by island seeds and
-    by coefficients below tolerance.
-
-    Returns (phase, visits, order): ``visits[i]`` counts how often coefficient
-    i was assigned a phase (must be 1 above tolerance, 0 below) and
-    ``order[i]`` is when it left the heap (−1: never entered).
-    """
-    T, F = keys.shape
-    n = T * F
-    flat = keys.ravel()
-    dtf = dt.ravel()
-    dff = df.ravel()
-    phase = start_phase.copy()
-    done = flat == 0  # below tolerance: keep the random phase
-    visits = np.zeros(n, np.int32)
-    order = np.full(n, -1, np.int64)
-    heap = np.empty(n, np.uint64)
-    low = np.uint64(0xFFFFFFFF)
-    popped = 0
-    for seed in seeds:
-        if done[seed]:
-            continue
-        # A new island: its largest coefficient keeps its (random) phase.
-        done[seed] = True
-        visits[seed] += 1
-        heap[0] = flat[seed]
-        size = 1
-        while size > 0:
-            i = np.int64(heap[0] & low)
-            size -= 1
-            if size > 0:
-                heap[0] = heap[size]
-                _sift_down(heap, size)
-            order[i] = popped
-            popped += 1
-            m, k = i // F, i % F
-            # Four neighbours: next/previous frame, next/previous bin.
-            for d in range(4):
-                if d == 0:
-                    if m + 1 >= T:
-                        continue
-                    j = i + F
-                    step = 0.5 * (dtf[i] + dtf[j])
-                elif d == 1:
-                    if m == 0:
-                        continue
-                    j = i - F
-                    step = -0.5 * (dtf[i] + dtf[j])
-                elif d == 2:
-                    if k + 1 >= F:
-                        continue
-                    j = i + 1
-                    step = 0.5 * (dff[i] + dff[j])
-                else:
-                    if k == 0:
-                        continue
-                    j = i - 1
-                    step = -0.5 * (dff[i] + dff[j])
-                if done[j]:
-                    continue
-                phase[j] = phase[i] + step
-                done[j] = True
-                visits[j] += 1
-                heap[size] = flat[j]
-                _sift_up(heap, size)
-                size += 1
-    return phase.reshape(T, F), visits.reshape(T, F), order.reshape(T, F)
-
-
 # -- the phase for a Spectrogram -------------------------------------------------
 
 
@@ -304,6 +141,8 @@ def integrate_channel(magnitude: np.ndarray, spec: SpectrogramSpec, tol: float,
     Also returns the integration's bookkeeping (``visits``, ``order``,
     ``above``: the coefficients above tolerance), frames × bins, for checks.
     """
+    from vocoder.inversion.pghi_heap import heap_integrate, heap_keys
+
     mag = np.ascontiguousarray(magnitude.T, dtype=np.float64)  # frames × bins
     T, F = mag.shape
     start_phase = rng.uniform(0.0, 2 * np.pi, size=T * F)
@@ -339,7 +178,7 @@ def real_bins(spec: SpectrogramSpec, bins: int) -> tuple[int, ...]:
     return (0, bins - 1) if spec.n_fft % 2 == 0 and bins > 1 else (0,)
 
 
-@numba.njit(cache=True, nogil=True)
+@lazy_jit.njit(cache=True, nogil=True)
 def _wrapped_angles(phase, shift, nyquist, out):
     """out[m, k] = (phase[m, k] − shift·k) mod 2π as float32, with DC (and
     Nyquist when ``nyquist``) snapped to the nearer of 0 and π.
@@ -371,6 +210,8 @@ def _phasors(phase: np.ndarray, shift: float, nyquist: bool, out: np.ndarray) ->
 def pghi_phase(spectrogram: Spectrogram, tol: float = DEFAULT_TOL, seed: int = 0) -> torch.Tensor:
     """Unit-modulus complex phase (channels × bins × frames, complex64; a
     view of a frames-major buffer, which is what Griffin-Lim iterates on)."""
+    import torch
+
     spec = spectrogram.spec
     if not spec.axis.is_identity:
         raise ValueError("PGHI needs a linear magnitude; invert the filterbank first")
@@ -431,5 +272,9 @@ class PGHI(Inverter):
 
     def invert_from(self, spectrogram: Spectrogram, phase: torch.Tensor, callback=None) -> torch.Tensor:
         """Non-iterative: ``callback`` (for iterative backends) has nothing to see."""
+        import torch
+
+        from vocoder.frontend.stft import istft
+
         magnitude = spectrogram.magnitude.detach().to("cpu", torch.float32)
         return istft(magnitude * phase, spectrogram.spec, spectrogram.length)

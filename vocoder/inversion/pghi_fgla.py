@@ -8,9 +8,7 @@ The same FGLA loop as the ``fgla`` backend, given PGHI's phase as its start.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
-
-import torch
+from typing import TYPE_CHECKING, ClassVar
 
 from vocoder import costs
 from vocoder.inversion.base import Inverter
@@ -18,6 +16,9 @@ from vocoder.inversion.griffinlim import check_options, fast_griffin_lim
 from vocoder.inversion.pghi import START_PHASE, check_tol, gamma, pghi_phase
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
+
+if TYPE_CHECKING:  # for annotations: the declaration (`vocoder backends`) loads no torch
+    import torch
 
 # PGHI only has to give FGLA the phase of the coefficients that carry the
 # energy; the quiet ones FGLA re-estimates within a few iterations. At 1e-3

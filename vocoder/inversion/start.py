@@ -7,12 +7,15 @@ starting phase itself.
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from vocoder.inversion.griffinlim import initial_phase
 from vocoder.inversion.pghi import START_PHASE, gamma as pghi_gamma, pghi_phase
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
+
+if TYPE_CHECKING:  # for annotations: the declaration (`vocoder backends`) loads no torch
+    import torch
 
 
 class StartsFromPhase:
