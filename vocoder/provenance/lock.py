@@ -49,9 +49,12 @@ def installed_versions() -> dict[str, str]:
     """Every distribution Python can import here, by canonical name."""
     found: dict[str, str] = {}
     for dist in metadata.distributions():
-        name = dist.metadata["Name"] if dist.metadata else None
+        # Parsed once: each read of dist.metadata (dist.version too) parses the
+        # whole METADATA file again, which made `vocoder info` slow.
+        fields = dist.metadata
+        name = fields["Name"] if fields else None
         if name:
-            found.setdefault(canonical(name), dist.version)
+            found.setdefault(canonical(name), fields["Version"])
     return found
 
 
