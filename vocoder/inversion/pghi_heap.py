@@ -103,7 +103,7 @@ def heap_integrate(keys, seeds, dt, df, start_phase):
     keys: (frames × bins) uint64 from :func:`heap_keys` (0: below tolerance);
     seeds: flat indices, largest first, where a new island starts when the
     heap runs dry; dt, df: (frames × bins) phase steps from
-    :func:`phase_gradients`; start_phase: flat phases kept by island seeds and
+    :func:`vocoder.inversion.pghi.phase_gradients`; start_phase: flat phases kept by island seeds and
     by coefficients below tolerance.
 
     Returns (phase, visits, order): ``visits[i]`` counts how often coefficient
