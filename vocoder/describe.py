@@ -22,7 +22,6 @@ from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT, Inverter
 from vocoder.inversion.registry import BACKENDS, backend_class
 from vocoder.provenance.claims import check_image_claims
 from vocoder.provenance.hashing import sha256_file
-from vocoder.provenance.lock import differences_line, lock_status, summary_line
 from vocoder.safety import budget
 from vocoder.safety.text import shown, terminal_text as _t
 from vocoder.safety.untrusted import load_json, sniff
@@ -60,7 +59,8 @@ def is_audio(path: str) -> bool:
 def audio_record(path: str) -> dict[str, Any]:
     """What `info --json` prints for an audio file: its header and hash, the
     environment its record (OUT.wav.json beside it) says made it, and this one's."""
-    from vocoder.frontend.audio import audio_info  # torchaudio: `backends` never needs it
+    from vocoder.frontend.audio import audio_info  # soundfile: `backends` never needs it
+    from vocoder.provenance.lock import lock_status
 
     header = audio_info(path)
     return {"format": "audio", "path": path, "sample_rate": header.sample_rate, "channels": header.channels,
@@ -96,12 +96,16 @@ def environment_lines(made_by: dict[str, Any] | None) -> list[str]:
             lock_text = "no lock named (a record from before locks were recorded)"
         lines.append(f"made by (its record says): vocoder {_t(packages.get('vocoder'))}, torch "
                      f"{_t(packages.get('torch'))}, Python {_t(made_by.get('python'))}; {lock_text}")
+    from vocoder.provenance.lock import lock_status, summary_line  # importlib.metadata: `backends` never asks
+
     lines.append("this environment: " + summary_line(lock_status()))
     return lines
 
 
 def _lock_differences(lock: dict[str, Any]) -> str:
     try:
+        from vocoder.provenance.lock import differences_line
+
         return differences_line({"differs": dict(lock.get("differs") or {}), "missing": list(lock.get("missing") or []),
                                   "platform": lock.get("platform")})
     except (TypeError, KeyError, AttributeError):

@@ -14,11 +14,14 @@ import io
 import os
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import soundfile as sf
 
 from vocoder.errors import VocoderError
+
+if TYPE_CHECKING:  # soundfile loads where a file is written: `backends` and `info` read AUDIO_SUFFIXES only
+    import soundfile as sf
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ def output_format(path: str | os.PathLike) -> AudioFormat:
 
 def encode_audio(samples: torch.Tensor | np.ndarray, sample_rate: int, fmt: AudioFormat) -> bytes:
     """(channels × samples) → the bytes of a ``fmt`` file."""
+    import soundfile as sf
     import torch  # here, not above: `info` on audio reads AUDIO_SUFFIXES only
 
     data = samples.detach().cpu().numpy() if isinstance(samples, torch.Tensor) else np.asarray(samples)
@@ -70,6 +74,8 @@ def open_stream(path: str | os.PathLike, sample_rate: int, channels: int, fmt: A
     """A ``fmt`` file written a block of (samples × channels) at a time, for
     output too long to hold: 16-bit WAV and FLAC only, whose bytes need no
     fixing afterwards (no PEAK chunk, no stream serial)."""
+    import soundfile as sf
+
     if fmt not in (FORMATS[".wav"], FORMATS[".flac"]):
         raise VocoderError(f"audio written a block at a time is .wav or .flac, not {fmt.description}")
     return sf.SoundFile(path, "w", samplerate=sample_rate, channels=channels, format=fmt.container,
