@@ -219,16 +219,20 @@ def invert(request: InvertRequest) -> dict[str, Any]:
             why = blockwise_reason(whole, request.block_seconds)
             if why is not None:
                 return _invert_blockwise(request, outputs, header, inverter, uses_metadata, why, whole, started)
-        # Pixels are bounded by the header checks above; the costly work is after the budget below.
-        picture = read_picture(request.image, request.max_pixels, request.frame, request.max_side)
-        claims = check_image_claims(picture, printable(request.image))
-        producer = picture_producer(picture, request.ignore_metadata)
-        if uses_metadata or producer is not None:
-            _refuse_contradictions(request, "its own spec" if uses_metadata else f"{producer.producer}'s parameters")
         asked = request.preset or request.spec_overrides
         spec = effective_spec(request.preset, request.spec_overrides) if asked else None
         choice: Any = spec_choice(request.preset, request.spec_overrides)
         fixed = inverter.fixed_spec()
+        # The whole job's estimate is checked by the reader before it decodes: a vocoder PNG's from
+        # its header, a plain picture's under the spec it will be read with (a producer's tags,
+        # known only after the decode, get their own estimate below).
+        plain_spec = fixed if fixed is not None and not uses_metadata else spec
+        estimate = whole if whole is not None else plan_budget(request, header, plain_spec, inverter, uses_metadata)
+        picture = read_picture(request.image, request.max_pixels, request.frame, request.max_side, estimate)
+        claims = check_image_claims(picture, printable(request.image))
+        producer = picture_producer(picture, request.ignore_metadata)
+        if uses_metadata or producer is not None:
+            _refuse_contradictions(request, "its own spec" if uses_metadata else f"{producer.producer}'s parameters")
         if fixed is not None and not uses_metadata and producer is None:
             if spec is not None and spec != fixed:
                 given = " ".join(filter(None, [f"--preset {request.preset}" if request.preset else "",
@@ -239,10 +243,6 @@ def invert(request: InvertRequest) -> dict[str, Any]:
             choice = f"the spec backend {request.backend!r} was trained on"
         if producer is not None:
             plan_budget(request, header, producer.spec, inverter, False, producer.options).check()
-        elif whole is not None:
-            whole.check()
-        else:
-            plan_budget(request, header, spec, inverter, uses_metadata).check()
         spectrogram = image_to_spectrogram(picture, spec, request.picture, request.ignore_metadata, request.image)
         if uses_metadata and not claims.agrees(LENGTH_CLAIM):
             spectrogram = replace(spectrogram, n_samples=None)  # the pixels decide the length, not the claim
