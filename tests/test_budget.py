@@ -142,6 +142,7 @@ def jobs(tmp_path_factory):
     (folder / "rgb.png").write_bytes(h.picture(1500, 513, "RGB"))
     assert run_cli("encode", folder / "speech20.wav", "-o", folder / "enc.png").code == 0
     assert run_cli("encode", folder / "stereo10.wav", "-o", folder / "enc_mel.png", "--preset", "hifigan").code == 0
+    assert run_cli("sonify", folder / "rgb.png", "-o", folder / "son.wav").code == 0
     return folder, {
         "encode 20 s": ["encode", "speech20.wav", "-o", "o.png"],
         "encode stereo, preview": ["encode", "stereo10.wav", "-o", "o.png", "--preview"],
@@ -162,6 +163,9 @@ def jobs(tmp_path_factory):
         "invert encoded stereo mel mel-gd": ["invert", "enc_mel.png", "-o", "o.wav", "--backend", "mel-gd",
                                              "--iters", "2"],
         "bench": ["bench", "speech4.wav", "--out", "b", "--backends", "fgla:iters=2,pghi"],
+        "sonify": ["sonify", "rgb.png", "-o", "o.wav"],
+        "desonify": ["desonify", "son.wav", "-o", "o.png"],
+        "pattern": ["pattern", "chirp", "-o", "o.png", "--duration", "20"],
     }
 
 
@@ -190,7 +194,8 @@ def measured(jobs):
                                   "invert picture fgla", "invert picture pghi", "invert picture as mel",
                                   "invert picture blur + preview", "invert stereo picture", "invert encoded PNG",
                                   "invert encoded stereo mel", "invert encoded PNG agla pghi",
-                                  "invert encoded stereo mel admm", "invert encoded stereo mel mel-gd", "bench"])
+                                  "invert encoded stereo mel admm", "invert encoded stereo mel mel-gd", "bench",
+                                  "sonify", "desonify", "pattern"])
 def test_estimate_covers_the_measured_peak_and_is_not_far_above_it(measured, name):
     peak, estimate = measured[name]
     print(f"{name}: measured {peak / MiB:.0f} MiB, estimated {estimate / MiB:.0f} MiB ({estimate / peak:.2f}x)")

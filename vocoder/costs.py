@@ -49,11 +49,16 @@ def resample(channels: int, samples: int, from_rate: int, to_rate: int) -> float
     return 2 * kernel + channels * (F32 * (samples + 2 * width + down) + 2 * F32 * out)
 
 
+def audio_read(channels: int, samples: int, itemsize: int = F32) -> float:
+    """frontend.audio.read_samples: soundfile's buffer, our copy and its transpose."""
+    return 3 * itemsize * channels * samples
+
+
 def encode(channels: int, samples: int, rate: int, spec, preview: bool) -> Estimate:
     """`vocoder encode`: read, resample, STFT (+ mel), map to pixels, write a PNG."""
     est = Estimate("encoding")
     read = F32 * channels * samples
-    est.add("reading the audio", 3 * read)  # soundfile's buffer, the float32 copy, the transpose
+    est.add("reading the audio", audio_read(channels, samples))
     out = math.ceil(samples * spec.sample_rate / rate)
     est.add("resampling", read + resample(channels, samples, rate, spec.sample_rate))
     wave = read + F32 * channels * out
@@ -64,6 +69,15 @@ def encode(channels: int, samples: int, rate: int, spec, preview: bool) -> Estim
     est.add("mapping to pixels", wave + mag + 4 * F64 * channels * F * T + 3 * 2 * max(channels, 3) * F * T)
     if preview:
         est.add("preview", wave + mag + preview_cost(channels, F, T))
+    return est
+
+
+def pattern(spec, samples: int) -> Estimate:
+    """`vocoder pattern`: the signal synthesised in float64 (or the text drawn
+    on the spec's grid), its truth WAV read back, then encoded as `encode` does."""
+    est = Estimate(f"drawing a {samples / spec.sample_rate:g} s pattern")
+    est.merge(encode(1, samples, spec.sample_rate, spec, preview=False))
+    est.add("synthesis", 4 * F64 * samples)
     return est
 
 
@@ -92,6 +106,37 @@ def picture_chain(header, channels: int, rows: int, frames: int, blur_sigma: flo
     if blur_sigma > 0:  # scipy filters a float64 copy in place, one line buffer at a time
         steps = max(steps, 4 * grid)
     return held + chain + steps
+
+
+def hilbert_order(side: int) -> float:
+    """frontend.sonify.hilbert_order: int64 d, x, y, t, the quadrant bits and
+    np.where's copies over side² pixels (measured 68 bytes per pixel)."""
+    return 80 * side * side
+
+
+def sonify(header, planes: int, side: int) -> Estimate:
+    """`vocoder sonify`: decode, pad to the side² square (float64), read it along
+    the curve (float64 values and samples, float32 copy), write a float WAV."""
+    est = Estimate(f"sonifying {os.path.basename(header.path)} ({header.width}×{header.height})")
+    est.add("decoding the picture", picture_decode(header))
+    held = F64 * header.pixels * len(header.bands)
+    n = side * side
+    square = F64 * planes * n
+    est.add("the curve", held + square + max(hilbert_order(side), 16 * n + (2 * F64 + F32) * planes * n))
+    est.add("writing", held + 3 * F32 * planes * n)
+    return est
+
+
+def desonify(channels: int, samples: int, height: int, width: int) -> Estimate:
+    """`vocoder desonify`: float64 samples, values and the square, the curve's
+    order, the cropped picture, its rounding and integers, the PNG's rows."""
+    est = Estimate(f"desonifying {samples:,} samples to {width}×{height}")
+    est.add("reading the audio", audio_read(channels, samples, F64))
+    side = max(1, math.isqrt(samples))
+    est.add("the curve", 3 * F64 * channels * samples + hilbert_order(side))
+    pixels = channels * height * width
+    est.add("the picture", F64 * channels * samples + 2 * F64 * pixels + 2 * pixels + 3 * 2 * pixels)
+    return est
 
 
 def nnls_inverse(channels: int, stft_bins: int, rows: int, frames: int) -> float:

@@ -13,7 +13,6 @@ import os
 from dataclasses import asdict
 from typing import Any
 
-from vocoder import costs
 from vocoder.errors import VocoderError
 from vocoder.frontend.audiofile import AUDIO_SUFFIXES
 from vocoder.frontend.image import picture_producer
@@ -209,19 +208,16 @@ def picture_summary(path: str, meta: dict[str, Any] | None, header, max_pixels: 
         lines.append("  tags: " + ", ".join(f"{k}={shown(v, 20)}" for k, v in meta["claims_from_file"].items()))
     lines.append(f"verified here: sha256 of this file {sha256_file(path)}")
     if ours:
-        lines.extend(_pixel_checks(path, header, max_pixels))
+        lines.extend(_pixel_checks(path, max_pixels))
     lines.extend(environment_lines(None))
     lines.append(f"the full record: vocoder info --json {path}")
     return lines
 
 
-def _pixel_checks(path: str, header, max_pixels: int) -> list[str]:
+def _pixel_checks(path: str, max_pixels: int) -> list[str]:
     """Each claim the pixels can confirm or refute, one line each (the
     decode is refused first when it would exceed the memory cap)."""
-    estimate = budget.Estimate("info")
-    estimate.add("decode the picture", costs.picture_decode(header))
-    estimate.check()
-    report = check_image_claims(read_picture(path, max_pixels, frame=0), path)
+    report = check_image_claims(read_picture(path, max_pixels, frame=0, estimate=budget.Estimate("info")), path)
     return [f"  {'agrees' if c['agrees'] else 'CONTRADICTED'}: {c['claim']}: claimed {_t(_value(c['claimed']))}, "
             f"measured {_t(_value(c['measured']))}" for c in report.checks]
 

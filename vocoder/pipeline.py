@@ -20,7 +20,8 @@ import torch
 
 from vocoder import costs
 from vocoder.errors import VocoderError
-from vocoder.frontend.audio import Audio, audio_info, audio_to_spectrogram, read_audio, write_audio
+from vocoder.frontend.audio import (Audio, audio_info, audio_to_spectrogram, read_audio, read_samples,
+                                    write_audio)
 from vocoder.frontend.audiofile import FLOAT_WAV, encode_audio, output_format
 from vocoder.frontend.image import image_to_spectrogram, picture_producer
 from vocoder.frontend.picture_chain import plain_geometry, warnings_of
@@ -38,7 +39,8 @@ from vocoder.provenance.format import to_json
 from vocoder.provenance.hashing import sha256_file
 from vocoder.provenance.record import audio_output, audio_source, inversion_record, job_record, picture_input
 from vocoder.safety.outputs import AtomicOutputs
-from vocoder.safety.text import printable
+from vocoder.safety.text import printable, shown
+from vocoder.safety.untrusted import MAX_JSON_BYTES, is_whole, load_json
 from vocoder.spec import SpectrogramSpec, get_preset
 from vocoder.spec_overrides import SpecOverrides, effective_spec, spec_choice
 from vocoder.spectrogram import Spectrogram
@@ -116,8 +118,7 @@ def encode(audio_path: str, output: str, preset: str = "linear", bits: int = 16,
                 steps.append({"step": "spec_overrides", **spec_choice(preset, overrides)})
             return encode_blockwise(audio_path, target, header, spec, bits, dynamic_range_db, steps,
                                     steps[0]["sha256"], seconds)
-        whole.check()
-        audio = read_audio(audio_path)
+        audio = read_audio(audio_path, whole)
         if overrides:
             audio.provenance.append({"step": "spec_overrides", **spec_choice(preset, overrides)})
         spectrogram = audio_to_spectrogram(audio, spec)
@@ -218,16 +219,20 @@ def invert(request: InvertRequest) -> dict[str, Any]:
             why = blockwise_reason(whole, request.block_seconds)
             if why is not None:
                 return _invert_blockwise(request, outputs, header, inverter, uses_metadata, why, whole, started)
-        # Pixels are bounded by the header checks above; the costly work is after the budget below.
-        picture = read_picture(request.image, request.max_pixels, request.frame, request.max_side)
-        claims = check_image_claims(picture, printable(request.image))
-        producer = picture_producer(picture, request.ignore_metadata)
-        if uses_metadata or producer is not None:
-            _refuse_contradictions(request, "its own spec" if uses_metadata else f"{producer.producer}'s parameters")
         asked = request.preset or request.spec_overrides
         spec = effective_spec(request.preset, request.spec_overrides) if asked else None
         choice: Any = spec_choice(request.preset, request.spec_overrides)
         fixed = inverter.fixed_spec()
+        # The whole job's estimate is checked by the reader before it decodes: a vocoder PNG's from
+        # its header, a plain picture's under the spec it will be read with (a producer's tags,
+        # known only after the decode, get their own estimate below).
+        plain_spec = fixed if fixed is not None and not uses_metadata else spec
+        estimate = whole if whole is not None else plan_budget(request, header, plain_spec, inverter, uses_metadata)
+        picture = read_picture(request.image, request.max_pixels, request.frame, request.max_side, estimate)
+        claims = check_image_claims(picture, printable(request.image))
+        producer = picture_producer(picture, request.ignore_metadata)
+        if uses_metadata or producer is not None:
+            _refuse_contradictions(request, "its own spec" if uses_metadata else f"{producer.producer}'s parameters")
         if fixed is not None and not uses_metadata and producer is None:
             if spec is not None and spec != fixed:
                 given = " ".join(filter(None, [f"--preset {request.preset}" if request.preset else "",
@@ -238,10 +243,6 @@ def invert(request: InvertRequest) -> dict[str, Any]:
             choice = f"the spec backend {request.backend!r} was trained on"
         if producer is not None:
             plan_budget(request, header, producer.spec, inverter, False, producer.options).check()
-        elif whole is not None:
-            whole.check()
-        else:
-            plan_budget(request, header, spec, inverter, uses_metadata).check()
         spectrogram = image_to_spectrogram(picture, spec, request.picture, request.ignore_metadata, request.image)
         if uses_metadata and not claims.agrees(LENGTH_CLAIM):
             spectrogram = replace(spectrogram, n_samples=None)  # the pixels decide the length, not the claim
@@ -368,7 +369,7 @@ def sonify_picture(image: str, output: str, curve: str = "hilbert", sample_rate:
                    timings: bool = False) -> dict[str, Any]:
     """Picture → audio along a space-filling curve (exactly invertible), with a
     record; a rerun writes the same bytes (wall-clock seconds only with ``timings``)."""
-    from vocoder.frontend.sonify import sonify
+    from vocoder.frontend.sonify import padded_side, sonify
 
     if curve != "hilbert":
         raise VocoderError(f"--curve must be hilbert (got {curve!r})")
@@ -381,7 +382,10 @@ def sonify_picture(image: str, output: str, curve: str = "hilbert", sample_rate:
         outputs.reserve(output)
         json_target = record_path(output)
         outputs.reserve(json_target)
-        picture = read_picture(image, max_pixels)
+        header = probe(image, max_pixels)
+        plan = costs.sonify(header, 3 if header.bands.startswith("RGB") else 1,
+                            padded_side(header.height, header.width))
+        picture = read_picture(image, max_pixels, estimate=plan)
         colour = picture.bands.startswith("RGB")
         planes = np.moveaxis(picture.pixels[..., :3] if colour else picture.pixels[..., :1], 2, 0)
         result = sonify(planes, value_map)  # type: ignore[arg-type]
@@ -406,47 +410,72 @@ def sonify_picture(image: str, output: str, curve: str = "hilbert", sample_rate:
     return record
 
 
+def sonify_claims(sidecar: str) -> dict[str, Any]:
+    """The ``sonification`` section of the sonify record beside the audio, or
+    {} when there is none: a file anyone can write, so read as untrusted JSON
+    and every field desonify uses checked (``original_size``, ``value_map``,
+    ``bit_depth``; each refused in one line when wrong, never guessed around)."""
+    from vocoder.frontend.sonify import MAX_SIDE
+
+    if not os.path.isfile(sidecar):
+        return {}
+    try:
+        with open(sidecar, "rb") as fh:
+            text = fh.read(MAX_JSON_BYTES + 1)
+    except OSError as exc:
+        raise VocoderError(f"cannot read the sonify record {printable(sidecar)}: {exc.strerror}") from None
+    data = load_json(text, f"the sonify record {printable(sidecar)}")
+    claimed = data.get("sonification") if isinstance(data, dict) else None
+    if claimed is None:
+        return {}
+    where = f"the sonify record {printable(sidecar)}"
+    if not isinstance(claimed, dict):
+        raise VocoderError(f"{where}: 'sonification' must be a JSON object (got {shown(claimed)})")
+    size = claimed.get("original_size")
+    if size is not None and not (isinstance(size, list) and len(size) == 2
+                                 and all(is_whole(v) and 1 <= v <= MAX_SIDE for v in size)):
+        raise VocoderError(f"{where}: original_size must be [height, width], whole numbers in 1..{MAX_SIDE} "
+                           f"(got {shown(size)}); give the size with --size WxH")
+    if claimed.get("value_map") not in (None, "bipolar", "unipolar"):
+        raise VocoderError(f"{where}: value_map must be bipolar or unipolar (got {shown(claimed['value_map'])}); "
+                           "give it with --value-map")
+    if claimed.get("bit_depth") is not None and not (is_whole(claimed["bit_depth"]) and claimed["bit_depth"] in (8, 16)):
+        raise VocoderError(f"{where}: bit_depth must be 8 or 16 (got {shown(claimed['bit_depth'])}); give it with "
+                           "--bits")
+    return claimed
+
+
 def desonify_audio(audio_path: str, output: str, size: tuple[int, int] | None = None, value_map: str | None = None,
                    bits: int | None = None) -> dict[str, Any]:
     """Audio from `sonify` → the picture, sample by sample back along the curve.
 
     The original size, value map and bit depth come from the options, else
-    from the sonify record beside the audio (a claim, recorded as such), else
-    the whole square, bipolar, 16-bit.
+    from the sonify record beside the audio (a claim, checked and recorded as
+    such), else the whole square, bipolar, 16-bit. Sizes are checked against
+    the audio's header and the memory estimate before a sample is read.
     """
-    import soundfile as sf
+    from vocoder.frontend.sonify import curve_side, desonify
 
-    from vocoder.frontend.sonify import desonify
-
-    claimed: dict[str, Any] = {}
     sidecar = record_path(audio_path)
-    if os.path.isfile(sidecar) and os.path.getsize(sidecar) < 1 << 20:
-        try:
-            with open(sidecar, encoding="utf-8") as fh:
-                claimed = (json.load(fh) or {}).get("sonification") or {}
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError, RecursionError):
-            claimed = {}
+    claimed = sonify_claims(sidecar)
+    header = audio_info(audio_path)
+    if size is not None:
+        width, height = size
+        size_from = "--size"
+    elif claimed.get("original_size") is not None:
+        height, width = claimed["original_size"]
+        size_from = f"the sonify record {os.path.basename(sidecar)} (a claim)"
+    else:
+        height = width = curve_side(header.frames)
+        size_from = "the whole square"
+    curve_side(header.frames, height, width)
+    value_map = value_map or claimed.get("value_map") or "bipolar"
+    bits = bits or claimed.get("bit_depth") or 16
     with AtomicOutputs() as outputs:
         png_tmp = outputs.reserve(output)
         json_target = record_path(output)
         outputs.reserve(json_target)
-        try:
-            samples, sample_rate = sf.read(audio_path, dtype="float64", always_2d=True)
-        except (sf.LibsndfileError, RuntimeError, OSError) as exc:
-            raise VocoderError(f"cannot read audio {audio_path}: {exc}") from None
-        if size is None and isinstance(claimed.get("original_size"), list) and len(claimed["original_size"]) == 2:
-            height, width = (int(v) for v in claimed["original_size"])
-            size_from = f"the sonify record {os.path.basename(sidecar)} (a claim)"
-        elif size is not None:
-            width, height = size
-            size_from = "--size"
-        else:
-            side = int(round(samples.shape[0] ** 0.5))
-            height = width = side
-            size_from = "the whole square"
-        value_map = value_map or (claimed.get("value_map") if claimed.get("value_map") in ("bipolar", "unipolar")
-                                  else "bipolar")
-        bits = bits or (claimed.get("bit_depth") if claimed.get("bit_depth") in (8, 16) else 16)
+        samples, _ = read_samples(audio_path, "float64", costs.desonify(header.channels, header.frames, height, width))
         values = desonify(samples.T, height, width, value_map)  # type: ignore[arg-type]
         top = 2**bits - 1
         ints = np.rint(values * top).astype(np.uint16 if bits == 16 else np.uint8)
@@ -457,7 +486,7 @@ def desonify_audio(audio_path: str, output: str, size: tuple[int, int] | None = 
             fh.write(encode_png(array))
         record = job_record("desonify", {
             "input": {"path": os.path.abspath(audio_path), "sha256": sha256_file(audio_path),
-                      "sample_rate": int(sample_rate), "channels": int(samples.shape[1]),
+                      "sample_rate": header.sample_rate, "channels": int(samples.shape[1]),
                       "samples": int(samples.shape[0]), "claimed": claimed or None},
             "output": {"path": os.path.abspath(output), "sha256": sha256_file(png_tmp), "format": f"PNG, {bits}-bit",
                        "width": width, "height": height},
@@ -478,6 +507,7 @@ def make_pattern(kind: str, output: str, preset: str = "linear", overrides: Spec
     if not (0.1 <= seconds <= 600):
         raise VocoderError(f"--duration {seconds:g} s: patterns are 0.1 to 600 s long")
     spec = effective_spec(preset, overrides)
+    costs.pattern(spec, int(round(seconds * spec.sample_rate))).check()
     truth_path = output + ".truth.wav"
     with AtomicOutputs() as outputs:
         png_tmp = outputs.reserve(output)

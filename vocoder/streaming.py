@@ -43,7 +43,7 @@ from vocoder.inversion.registry import blockwise_backends
 from vocoder.inverting import check_finite
 from vocoder.provenance.record import audio_source
 from vocoder.safety import budget
-from vocoder.safety.text import printable
+from vocoder.safety.text import brief, printable
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
@@ -179,8 +179,12 @@ def encode_blockwise(audio_path: str, target: str, header: AudioHeader, spec: Sp
         peak, audible = 0.0, False
         with open(audio_path, "rb") as fh, sf.SoundFile(fh) as sound:
             def read(a: int, b: int) -> np.ndarray:
-                sound.seek(a)
-                data = sound.read(b - a, dtype="float32", always_2d=True)
+                try:
+                    sound.seek(a)
+                    data = sound.read(b - a, dtype="float32", always_2d=True)
+                except (sf.LibsndfileError, RuntimeError) as exc:  # a seek past what the file holds
+                    raise VocoderError(f"cannot read audio file {printable(audio_path)} from sample {a} on, which "
+                                       f"its header declares ({brief(str(exc), 80)}; truncated?)") from None
                 if data.shape[0] != b - a:
                     raise VocoderError(f"audio file {printable(audio_path)} ends at sample {a + data.shape[0]}, "
                                        f"its header declares {length} (truncated?)")

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import soundfile as sf
 
+from vocoder import costs
 from vocoder.errors import VocoderError
 from vocoder.frontend.audiofile import encode_audio, output_format
 from vocoder.provenance.hashing import sha256_file
+from vocoder.safety.budget import Estimate
 from vocoder.safety.text import brief
 from vocoder.safety.untrusted import sniff
 from vocoder.spec import MAX_SAMPLE_RATE, SpectrogramSpec
@@ -69,13 +71,20 @@ def audio_info(path: str | os.PathLike) -> AudioHeader:
     return AudioHeader(int(info.frames), int(info.channels), int(info.samplerate))
 
 
-def read_audio(path: str | os.PathLike) -> Audio:
-    """Read wav/flac/ogg with soundfile, refusing empty, silent or non-finite audio."""
+def read_samples(path: str | os.PathLike, dtype: str = "float32",
+                 estimate: Estimate | None = None) -> tuple[np.ndarray, AudioHeader]:
+    """(frames × channels samples, the header) of a wav/flac/ogg file, refusing
+    empty or non-finite audio. What reading holds, counted from the header and
+    added to ``estimate`` (the caller's job besides), must pass the memory cap
+    before a sample is read, so no caller can read first and estimate after."""
     path = os.fspath(path)
     header = audio_info(path)
+    job = estimate or Estimate(f"reading {os.path.basename(path)} ({header.frames:,} samples)")
+    job.add("reading the audio", costs.audio_read(header.channels, header.frames, np.dtype(dtype).itemsize))
+    job.check()
     try:
         with open(path, "rb") as fh:
-            data, rate = sf.read(fh, dtype="float32", always_2d=True, frames=header.frames)
+            data, _ = sf.read(fh, dtype=dtype, always_2d=True, frames=header.frames)
     except (sf.LibsndfileError, RuntimeError, ValueError, TypeError, OSError, MemoryError) as exc:
         detail = " ".join(str(exc).split()) or type(exc).__name__
         raise VocoderError(f"cannot read audio {path}: {brief(detail)}") from None
@@ -83,6 +92,15 @@ def read_audio(path: str | os.PathLike) -> Audio:
         raise VocoderError(f"audio file {path} holds no samples")
     if not np.isfinite(data).all():
         raise VocoderError(f"audio file {path} holds NaN or infinite samples")
+    return data, header
+
+
+def read_audio(path: str | os.PathLike, estimate: Estimate | None = None) -> Audio:
+    """Read wav/flac/ogg with soundfile (after the memory check of
+    :func:`read_samples`), refusing empty, silent or non-finite audio."""
+    path = os.fspath(path)
+    data, header = read_samples(path, "float32", estimate)
+    rate = header.sample_rate
     if not np.any(data):
         raise VocoderError(f"audio file {path} is silent (every sample is zero): there is nothing to analyse")
     import torch

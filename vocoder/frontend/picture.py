@@ -20,8 +20,10 @@ import numpy as np
 import png  # pypng
 from PIL import Image, UnidentifiedImageError
 
+from vocoder import costs
 from vocoder.errors import VocoderError
 from vocoder.frontend.png_stream import PngRowWriter, idat_pieces
+from vocoder.safety.budget import Estimate
 from vocoder.safety.text import brief, shown
 from vocoder.safety.untrusted import load_json, sniff
 
@@ -328,16 +330,19 @@ def _rescale(arr: np.ndarray) -> np.ndarray:
 
 
 def read_picture(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS, frame: int | None = None,
-                 max_side: int = DEFAULT_MAX_SIDE) -> Picture:
+                 max_side: int = DEFAULT_MAX_SIDE, estimate: Estimate | None = None) -> Picture:
     """Decode any picture exactly, refusing unreadable input with one clear message.
 
     A multi-frame file (GIF, APNG, TIFF) needs ``frame``; sizes are checked
-    from the header (of that frame) before anything is decoded.
+    from the header (of that frame) before anything is decoded, and so is
+    memory: the decode's cost, counted from the header and added to
+    ``estimate`` (what the caller's job holds besides), must pass the cap
+    first, so no caller can decode before its estimate.
     """
     path = os.fspath(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        picture = _read_picture(path, max_pixels, frame, max_side)
+        picture = _read_picture(path, max_pixels, frame, max_side, estimate)
     # Pillow warns about damaged metadata (EXIF, TIFF tags) it skipped: the
     # analyst finds that in the record, not as stray lines on stderr.
     picture.notes.extend(f"decoder warning: {shown(str(w.message), 160)}" for w in caught
@@ -345,12 +350,16 @@ def read_picture(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS, 
     return picture
 
 
-def _read_picture(path: str, max_pixels: int, frame: int | None, max_side: int) -> Picture:
+def _read_picture(path: str, max_pixels: int, frame: int | None, max_side: int,
+                  estimate: Estimate | None) -> Picture:
     im = open_picture_header(path, max_pixels, max_side)
     notes: list[str] = []
     try:
         frame, n_frames = _select_frame(im, path, frame, max_pixels, max_side)
         head = _header_of(im, path, frame, n_frames)
+        job = estimate or Estimate(f"decoding {os.path.basename(path)} ({head.width}×{head.height})")
+        job.add("decoding the picture", costs.picture_decode(head))
+        job.check()
         png_header = _png_header(path)
         if png_header is not None and png_header.bit_depth == 16:
             array, bands, bits = _decode_with_pypng(path, png_header)

@@ -20,6 +20,23 @@ from vocoder.safety.text import shown
 # ~150 dB a float32 waveform can resolve, and its powers (10^20) still fit
 # float32 sums; a larger figure is a typo or a hostile file, not a recording.
 MAX_DB = 200.0
+# Magnitudes a picture's mapping may stand for. Below float32's smallest normal
+# number a level is lost to denormals; above 1e12 its power (1e24) summed over
+# 10^13 STFT cells would pass float32's 3.4e38. A full-scale signal's STFT
+# magnitude is at most its window's sum (< n_fft <= 2^18): real spectrograms sit
+# far inside. Computed in float64, so a forged mapping is refused, not overflowed.
+MIN_MAGNITUDE = 1.1754943508222875e-38  # numpy.finfo(numpy.float32).tiny
+MAX_MAGNITUDE = 1e12
+
+
+def check_magnitudes(quietest: float, loudest: float, what: str) -> None:
+    """Refuse a mapping whose quietest non-zero or loudest magnitude (float64)
+    is outside what float32 spectra and their powers hold."""
+    if not MIN_MAGNITUDE <= quietest <= loudest <= MAX_MAGNITUDE:
+        raise VocoderError(f"{what} stands for magnitudes {quietest:.3g} .. {loudest:.3g}, outside "
+                           f"{MIN_MAGNITUDE:.3g} .. {MAX_MAGNITUDE:g}: not a spectrogram vocoder can invert")
+
+
 # --duration above a day is a typo; the memory budget decides below that.
 MAX_DURATION = 86_400.0
 # A Gaussian wider than 1000 pixels flattens any spectrogram to a constant.
@@ -99,3 +116,9 @@ class PictureOptions:
         if self.level_reference is not None and not (self.level_reference > 0 and
                                                      math.isfinite(self.level_reference)):
             raise VocoderError(f"the picture's level reference must be a positive number (got {self.level_reference})")
+        reference = self.level_reference or 1.0
+        if self.mapping == "db":
+            check_magnitudes(reference * 10.0 ** (self.db_min / 20.0), reference * 10.0 ** (self.db_max / 20.0),
+                             f"the picture's mapping (reference {reference:.3g}, {self.db_min:g} .. {self.db_max:g} dB)")
+        else:  # brightness^(1/power) underflows to silence at worst; only the loudest can overflow
+            check_magnitudes(MIN_MAGNITUDE, reference, f"the picture's mapping (power, reference {reference:.3g})")

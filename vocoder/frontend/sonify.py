@@ -16,6 +16,7 @@ no DC at mid-grey), ``unipolar`` maps it to 0..1. Samples are written as
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -57,9 +58,13 @@ def hilbert_order(side: int) -> np.ndarray:
 
 
 def padded_side(height: int, width: int) -> int:
+    """The side of the power-of-two square a height × width picture is padded
+    to, refused above MAX_SIDE (from the header, before anything is decoded)."""
     side = 1
     while side < max(height, width):
         side *= 2
+    if side > MAX_SIDE:
+        raise VocoderError(f"a {width}×{height} picture needs a {side}² Hilbert curve, above the {MAX_SIDE}² limit")
     return side
 
 
@@ -75,8 +80,6 @@ def sonify(planes: np.ndarray, value_map: ValueMap = "bipolar") -> Sonified:
     """Planes (channels × H × W, values in [0, 1]) → channels × side² samples."""
     channels, height, width = planes.shape
     side = padded_side(height, width)
-    if side > MAX_SIDE:
-        raise VocoderError(f"a {width}×{height} picture needs a {side}² Hilbert curve, above the {MAX_SIDE}² limit")
     square = np.zeros((channels, side, side), dtype=np.float64)
     square[:, :height, :width] = planes
     order = hilbert_order(side)
@@ -85,15 +88,22 @@ def sonify(planes: np.ndarray, value_map: ValueMap = "bipolar") -> Sonified:
     return Sonified(samples.astype(np.float32), side, height, width)
 
 
+def curve_side(n: int, height: int | None = None, width: int | None = None) -> int:
+    """The side of the square ``n`` samples fill, checked (and that a height ×
+    width picture fits it): from the audio's header, before a sample is read."""
+    side = math.isqrt(n) if n > 0 else 0
+    if side < 1 or side * side != n or side & (side - 1) or side > MAX_SIDE:
+        raise VocoderError(f"{n} samples are not a power-of-two square of side 1..{MAX_SIDE}: not made by "
+                           "`vocoder sonify --curve hilbert` (or trimmed since)")
+    if height is not None and width is not None and not (1 <= height <= side and 1 <= width <= side):
+        raise VocoderError(f"a size of {width}x{height} does not fit the {side}×{side} curve these samples fill")
+    return side
+
+
 def desonify(samples: np.ndarray, height: int, width: int, value_map: ValueMap = "bipolar") -> np.ndarray:
     """channels × N samples → channels × height × width values in [0, 1] (inverse of sonify)."""
     channels, n = samples.shape
-    side = int(round(n ** 0.5))
-    if side * side != n or side & (side - 1):
-        raise VocoderError(f"{n} samples are not a power-of-two square: not made by `vocoder sonify --curve hilbert` "
-                           "(or trimmed since)")
-    if height > side or width > side:
-        raise VocoderError(f"--size {width}x{height} does not fit the {side}×{side} curve these samples fill")
+    side = curve_side(n, height, width)
     values = (samples.astype(np.float64) + 1.0) / 2.0 if value_map == "bipolar" else samples.astype(np.float64)
     square = np.zeros((channels, side, side), dtype=np.float64)
     order = hilbert_order(side)

@@ -19,7 +19,7 @@ import torch
 
 from vocoder.errors import VocoderError
 from vocoder.frontend.picture import METADATA_KEY, Picture, encode_png
-from vocoder.frontend.picture_options import MAX_DB
+from vocoder.frontend.picture_options import MAX_DB, check_magnitudes
 from vocoder.provenance.format import RECORD_VERSION, VERSION_KEY
 from vocoder.safety.text import brief, shown
 from vocoder.spec import SpectrogramSpec
@@ -57,6 +57,12 @@ class DbMapping:
                                f"(got {self.db_min:g} .. {self.db_max:g}); a dynamic range is at most {2 * MAX_DB:g} dB")
         if not 0 < self.reference < 1e30:
             raise VocoderError(f"the pixel mapping's reference amplitude must be positive (got {self.reference:g})")
+        # In float64, the loudest and the quietest non-zero magnitude the pixels can
+        # stand for: each must be a normal float32 whose power the backends can sum.
+        quietest = self.reference * 10.0 ** ((self.db_min + (self.db_max - self.db_min) / self.max_value) / 20.0)
+        loudest = self.reference * 10.0 ** (self.db_max / 20.0)
+        check_magnitudes(quietest, loudest, f"the pixel mapping (reference {self.reference:.3g}, "
+                                            f"{self.db_min:g} .. {self.db_max:g} dB)")
 
     @property
     def max_value(self) -> int:

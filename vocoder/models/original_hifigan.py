@@ -4,7 +4,7 @@ The authors' training script saves the generator as ``g_XXXXXXXX`` and their
 releases ship it as ``generator_*.pth.tar``: a dict ``{"generator":
 state_dict}`` with the old weight-norm keys (``weight_g``, ``weight_v``), plus
 a ``config.json`` holding the architecture and the mel parameters. Both are
-read as data only (``torch.load(weights_only=True)``, ``json``); the result is
+read as data only (``torch.load(weights_only=True)``, untrusted JSON); the result is
 a folded generator, its spec and the import's provenance.
 
 The mel recipe of that repository (meldataset.py: librosa slaney mel, reflect
@@ -15,16 +15,20 @@ padding of (n_fft − hop)/2 with center=False, ln(clamp(x, 1e-5))) is our
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from typing import Any
 
 import torch
+from torch import nn
 
+from vocoder import costs
 from vocoder.errors import VocoderError
-from vocoder.models.hifigan import HiFiGANGenerator
-from vocoder.models.store import torch_load_weights
+from vocoder.models import registry
+from vocoder.models.store import checked_config, torch_load_weights
 from vocoder.provenance.hashing import sha256_file
+from vocoder.safety.budget import Estimate
+from vocoder.safety.text import shown
+from vocoder.safety.untrusted import is_number, load_json
 from vocoder.spec import PRESETS, SpectrogramSpec
 
 MAX_CONFIG_BYTES = 1 << 20  # a HiFi-GAN config is under 1 kB
@@ -39,16 +43,14 @@ _ARCH_KEYS = ("upsample_rates", "upsample_kernel_sizes", "upsample_initial_chann
 
 
 def read_config(path: str) -> dict[str, Any]:
+    """config.json as untrusted JSON (size and depth capped, no NaN or Infinity)."""
     if not os.path.isfile(path):
         raise VocoderError(f"config not found: {path} (the original HiFi-GAN config.json of this generator; "
                            "pass it with --config)")
     if os.path.getsize(path) > MAX_CONFIG_BYTES:
         raise VocoderError(f"{path} is {os.path.getsize(path):,} bytes: too large to be a HiFi-GAN config")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            config = json.load(fh)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise VocoderError(f"{path} is not a JSON config: {str(exc).splitlines()[0]}") from None
+    with open(path, "rb") as fh:
+        config = load_json(fh.read(), f"config {path}")
     if not isinstance(config, dict):
         raise VocoderError(f"{path} is not a HiFi-GAN config (expected a JSON object)")
     missing = [k for k in (*_SPEC_KEYS, *_ARCH_KEYS) if k not in config and k != "fmax"]
@@ -64,8 +66,9 @@ def spec_from_config(config: dict[str, Any], where: str) -> SpectrogramSpec:
         if value is None and key == "fmax":
             fields[field] = None  # librosa's default: Nyquist
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
-            raise VocoderError(f"{where}: {key} must be a {'whole ' if kind is int else ''}number (got {value!r})")
+        if not is_number(value) or (kind is int and value != int(value)):  # finite first: int(inf) raises
+            raise VocoderError(f"{where}: {key} must be a finite {'whole ' if kind is int else ''}number "
+                               f"(got {shown(value)})")
         fields[field] = kind(value)
     base = PRESETS["hifigan"]
     axis = {k[len("axis."):]: v for k, v in fields.items() if k.startswith("axis.")}
@@ -82,8 +85,6 @@ def generator_config(config: dict[str, Any], n_mels: int) -> dict[str, Any]:
 
 def read_generator_state(path: str) -> dict[str, torch.Tensor]:
     """The generator's state dict with the weight-norm keys our modules use."""
-    if not os.path.isfile(path):
-        raise VocoderError(f"generator checkpoint not found: {path}")
     checkpoint = torch_load_weights(path, "an original HiFi-GAN generator checkpoint")
     state = checkpoint.get("generator") if isinstance(checkpoint, dict) else None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
@@ -99,24 +100,29 @@ def read_generator_state(path: str) -> dict[str, torch.Tensor]:
     return renamed
 
 
-def import_generator(generator_path: str, config_path: str) -> tuple[HiFiGANGenerator, SpectrogramSpec, dict]:
-    """(folded generator in eval mode, its spec, provenance of the import)."""
+def import_generator(generator_path: str, config_path: str) -> tuple[nn.Module, SpectrogramSpec, dict]:
+    """(folded generator in eval mode, its spec, provenance of the import).
+
+    Both files are checked before anything is built or loaded: the config's
+    spec fields, its generator fields by the architecture's declaration, and
+    the memory that reading the checkpoint and building the model take."""
     config = read_config(config_path)
     spec = spec_from_config(config, config_path)
-    arch = generator_config(config, spec.n_bins)
-    try:
-        generator = HiFiGANGenerator.from_config(arch)
-    except (TypeError, ValueError) as exc:
-        raise VocoderError(f"{config_path}: not a valid HiFi-GAN architecture: {exc}") from None
-    if generator.hop_length != spec.hop_length:
-        raise VocoderError(f"{config_path}: upsample_rates multiply to {generator.hop_length}, not hop_size "
-                           f"{spec.hop_length}")
+    architecture = registry.get("hifigan")
+    arch = checked_config(architecture, generator_config(config, spec.n_bins), spec, config_path)
+    if not os.path.isfile(generator_path):
+        raise VocoderError(f"generator checkpoint not found: {generator_path}")
+    plan = Estimate(f"importing {os.path.basename(generator_path)}")
+    plan.merge(costs.checkpoint_read(generator_path))
+    plan.merge(costs.model_load(architecture.parameters(arch), os.path.getsize(generator_path)))
+    plan.check()
+    generator = architecture.build(arch)
     try:
         generator.load_state_dict(read_generator_state(generator_path))
     except RuntimeError as exc:
         raise VocoderError(f"{generator_path}: weights do not fit {config_path}: "
                            f"{str(exc).strip().splitlines()[0]}") from None
-    generator.remove_weight_norm()
+    architecture.fold(generator)
     source = {"kind": "original HiFi-GAN generator checkpoint", "file": os.path.basename(generator_path),
               "sha256": sha256_file(generator_path), "config_file": os.path.basename(config_path),
               "config_sha256": sha256_file(config_path), "config": config}

@@ -37,6 +37,7 @@ from torch.nn.utils import parametrize
 from vocoder import costs
 from vocoder.errors import VocoderError
 from vocoder.models import registry
+from vocoder.models.architecture import Architecture
 from vocoder.provenance.format import VERSION_KEY
 from vocoder.provenance.hashing import sha256_file
 from vocoder.provenance.record import model_record
@@ -84,15 +85,22 @@ def _upgrade(meta: Any, where: str) -> dict[str, Any]:
         read_spec(meta, where)  # the spec first: its errors say the most
     if not isinstance(meta.get("config"), dict) or not isinstance(meta.get("spec"), dict):
         raise VocoderError(f"{where}: its metadata lacks the model's config or spec")
-    architecture = registry.get(meta["architecture"])
-    try:  # sizes come from the file: check them before anything is built
-        config = architecture.check_config(meta["config"])
+    config = checked_config(registry.get(meta["architecture"]), meta["config"], read_spec(meta, where), where)
+    return {**meta, "config": config}
+
+
+def checked_config(architecture: Architecture, config: Any, spec: SpectrogramSpec, where: str) -> dict[str, Any]:
+    """A generator config from a file (any architecture's: its declaration
+    checks every field's type, finiteness and range), and that it fits
+    ``spec``; refused in one line naming ``where`` before anything is built."""
+    try:
+        checked = architecture.check_config(config)
     except VocoderError as exc:
         raise VocoderError(f"{where}: {exc}") from None
-    misfit = architecture.fits(config, read_spec(meta, where))
+    misfit = architecture.fits(checked, spec)
     if misfit:
         raise VocoderError(f"{where}: {misfit}")
-    return {**meta, "config": config}
+    return checked
 
 
 def build(meta: dict[str, Any], state: dict[str, torch.Tensor], where: str, weight_norm: bool) -> nn.Module:
