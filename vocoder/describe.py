@@ -20,6 +20,7 @@ from vocoder.provenance.claims import check_image_claims
 from vocoder.provenance.hashing import sha256_file
 from vocoder.provenance.lock import differences_line, lock_status, summary_line
 from vocoder.safety import budget
+from vocoder.safety.outputs import open_input
 from vocoder.safety.text import shown, terminal_text as _t
 from vocoder.safety.untrusted import load_json, sniff
 from vocoder.spec import SpectrogramSpec
@@ -48,7 +49,7 @@ def record_environment(path: str) -> dict[str, Any] | None:
     that file, not verified), or None when there is none or it is not ours."""
     beside = path + ".json"
     try:
-        with open(beside, "rb") as fh:
+        with open_input(beside) as fh:
             data = load_json(fh.read(), beside)
     except (OSError, VocoderError):
         return None

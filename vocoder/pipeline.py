@@ -20,7 +20,7 @@ import torch
 
 from vocoder import costs
 from vocoder.errors import VocoderError
-from vocoder.frontend.audio import Audio, audio_info, audio_to_spectrogram, read_audio, write_audio
+from vocoder.frontend.audio import Audio, audio_info, audio_to_spectrogram, read_audio
 from vocoder.frontend.audiofile import FLOAT_WAV, encode_audio, output_format
 from vocoder.frontend.image import image_to_spectrogram, picture_producer
 from vocoder.frontend.picture_chain import plain_geometry, warnings_of
@@ -37,7 +37,7 @@ from vocoder.plots import plot_spectrogram
 from vocoder.provenance.format import to_json
 from vocoder.provenance.hashing import sha256_file
 from vocoder.provenance.record import audio_output, audio_source, inversion_record, job_record, picture_input
-from vocoder.safety.outputs import AtomicOutputs
+from vocoder.safety.outputs import AtomicOutputs, open_input
 from vocoder.safety.text import printable
 from vocoder.spec import SpectrogramSpec, get_preset
 from vocoder.spec_overrides import SpecOverrides, effective_spec, spec_choice
@@ -441,7 +441,7 @@ def desonify_audio(audio_path: str, output: str, size: tuple[int, int] | None = 
     sidecar = record_path(audio_path)
     if os.path.isfile(sidecar) and os.path.getsize(sidecar) < 1 << 20:
         try:
-            with open(sidecar, encoding="utf-8") as fh:
+            with open_input(sidecar, "r", encoding="utf-8") as fh:
                 claimed = (json.load(fh) or {}).get("sonification") or {}
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError, RecursionError):
             claimed = {}
@@ -450,7 +450,8 @@ def desonify_audio(audio_path: str, output: str, size: tuple[int, int] | None = 
         json_target = record_path(output)
         outputs.reserve(json_target)
         try:
-            samples, sample_rate = sf.read(audio_path, dtype="float64", always_2d=True)
+            with open_input(audio_path) as fh:
+                samples, sample_rate = sf.read(fh, dtype="float64", always_2d=True)
         except (sf.LibsndfileError, RuntimeError, OSError) as exc:
             raise VocoderError(f"cannot read audio {audio_path}: {exc}") from None
         if size is None and isinstance(claimed.get("original_size"), list) and len(claimed["original_size"]) == 2:
@@ -512,7 +513,7 @@ def make_pattern(kind: str, output: str, preset: str = "linear", overrides: Spec
             source = {"pattern": "text", "text": text}
         else:
             wave = torch.from_numpy(patterns.synthesise(kind, spec, seconds)).float()
-            write_audio(truth_tmp, wave, spec.sample_rate)
+            outputs.write_bytes(truth_path, encode_audio(wave, spec.sample_rate, output_format(truth_path)))
             wave = read_audio(truth_tmp).samples  # the picture is the spectrogram of exactly what the WAV holds
             spectrogram = audio_to_spectrogram(Audio(wave, spec.sample_rate, [{"step": "pattern", "kind": kind}]),
                                                spec)

@@ -43,6 +43,7 @@ from vocoder.inversion.registry import blockwise_backends
 from vocoder.inverting import check_finite
 from vocoder.provenance.record import audio_source
 from vocoder.safety import budget
+from vocoder.safety.outputs import open_input
 from vocoder.safety.text import printable
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
@@ -177,7 +178,7 @@ def encode_blockwise(audio_path: str, target: str, header: AudioHeader, spec: Sp
     scratch = Scratch((channels, rows, n_frames), np.float32, folder, "block-wise encoding")
     try:
         peak, audible = 0.0, False
-        with open(audio_path, "rb") as fh, sf.SoundFile(fh) as sound:
+        with open_input(audio_path) as fh, sf.SoundFile(fh) as sound:
             def read(a: int, b: int) -> np.ndarray:
                 sound.seek(a)
                 data = sound.read(b - a, dtype="float32", always_2d=True)

@@ -25,6 +25,7 @@ from vocoder.errors import VocoderError
 from vocoder.models.hifigan import HiFiGANGenerator
 from vocoder.models.store import torch_load_weights
 from vocoder.provenance.hashing import sha256_file
+from vocoder.safety.outputs import open_input
 from vocoder.spec import PRESETS, SpectrogramSpec
 
 MAX_CONFIG_BYTES = 1 << 20  # a HiFi-GAN config is under 1 kB
@@ -45,7 +46,7 @@ def read_config(path: str) -> dict[str, Any]:
     if os.path.getsize(path) > MAX_CONFIG_BYTES:
         raise VocoderError(f"{path} is {os.path.getsize(path):,} bytes: too large to be a HiFi-GAN config")
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open_input(path, "r", encoding="utf-8") as fh:
             config = json.load(fh)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise VocoderError(f"{path} is not a JSON config: {str(exc).splitlines()[0]}") from None
