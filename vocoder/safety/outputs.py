@@ -54,6 +54,8 @@ _HELD_SIGNALS = tuple(getattr(signal, name) for name in interrupts.SIGNAL_NAMES 
 # that a legal target name (NAME_MAX, 255 bytes) never makes an illegal one.
 NAME_KEPT = 100
 SUFFIX_KEPT = 16
+# Where a nameless temporary is reached by name (Linux): /proc/self/fd/N.
+_ANONYMOUS = "/proc/self/fd/"
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,15 @@ def open_input(path: str | os.PathLike, mode: str = "rb", **kwargs: Any) -> IO:
     if any(c in mode for c in "wax+"):
         raise ValueError(f"open_input reads; mode {mode!r} writes")
     return open(reading(path), mode, **kwargs)
+
+
+def folder_of(path: str | os.PathLike) -> str:
+    """The folder a file, or one of our temporaries (a nameless one too), lives in:
+    where scratch data for it goes."""
+    path = os.fspath(path)
+    if path.startswith(_ANONYMOUS):
+        path = os.readlink(path)  # "/folder/#inode (deleted)"
+    return os.path.dirname(os.path.abspath(path))
 
 
 def published_outputs(policy: OutputPolicy | None = None) -> list[str]:
@@ -182,7 +193,6 @@ def inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
     return False
 
 
-_ANONYMOUS = "/proc/self/fd/"
 
 
 def _kept(text: str, limit: int) -> str:
