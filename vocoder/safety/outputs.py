@@ -477,7 +477,7 @@ class AtomicOutputs:
             self._publish_files()
             for target, staging in self._folders.items():
                 _replace_folder(staging, target)
-                self._policy.published.append(target)
+                self._published([target])
             for folder in {os.path.dirname(os.path.abspath(t)) for t in (*self._pending, *self._folders)}:
                 _fsync(folder)
             self._close_anonymous()
@@ -504,7 +504,12 @@ class AtomicOutputs:
             raise VocoderError(f"{next(t for t in self._pending if t not in linked)} appeared while vocoder was "
                                f"working; add {FORCE_FLAG} to replace it") from None
         finally:
-            self._policy.published.extend(linked)
+            self._published(linked)
+
+    def _published(self, targets: list[str]) -> None:
+        """Remember what stands now, for the command's later error lines (none outside a command)."""
+        if self._policy is not _DEFAULT_POLICY:
+            self._policy.published.extend(targets)
 
     def _close_anonymous(self) -> None:
         for fd in self._anonymous.values():
