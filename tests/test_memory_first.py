@@ -137,6 +137,6 @@ def test_huge_declared_input_is_refused_from_its_header(command, id_, outcomes):
     lines = result["stderr"].strip().splitlines()
     assert result["code"] == 2, result
     assert len(lines) == 1, result["stderr"]
-    assert "needs about" in lines[0] and f"over the limit of 1024 MiB (--max-memory)" in lines[0], lines[0]
+    assert "needs about" in lines[0] and "over the limit of 1024 MiB (--max-memory)" in lines[0], lines[0]
     grown = result["peak_rss"] - result["base_rss"]
     assert grown < GROWTH, f"{command} grew by {grown / MiB:.0f} MiB before refusing: {lines[0]}"

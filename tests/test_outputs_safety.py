@@ -505,6 +505,18 @@ def _stopped(process: subprocess.Popen, signum: int) -> str:
     return err.decode()
 
 
+def _holds_temporaries(process: subprocess.Popen, folder: Path) -> bool:
+    """Whether the command holds a temporary in ``folder`` open: a nameless one
+    (O_TMPFILE, shown as deleted) or a named ``.part`` file."""
+    links = []
+    for fd in Path(f"/proc/{process.pid}/fd").glob("*"):
+        try:
+            links.append(os.readlink(fd))
+        except OSError:
+            continue
+    return any(link.startswith(f"{folder}/") and (link.endswith("(deleted)") or ".part" in link) for link in links)
+
+
 def _start(work: Path, *args) -> subprocess.Popen:
     return subprocess.Popen([VOCODER, *map(str, args)], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -513,7 +525,7 @@ def _start(work: Path, *args) -> subprocess.Popen:
 def test_a_signal_during_inversion_leaves_nothing(work, signum):
     before = snapshot(work)
     process = _start(work, "invert", "speech.png", "-o", "o.wav", "--iters", "100000", "--preview")
-    _wait_for(lambda: any(".part" in p.name for p in work.iterdir()), process)  # temporaries reserved: working
+    _wait_for(lambda: _holds_temporaries(process, work), process)  # temporaries reserved: working
     time.sleep(1.0)
     err = _stopped(process, signum)
     assert process.returncode == 2

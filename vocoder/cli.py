@@ -16,8 +16,9 @@ from vocoder.errors import VocoderError
 from vocoder.frontend.picture import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE
 from vocoder.frontend.picture_options import PictureOptions
 from vocoder.safety import budget, interrupts
-from vocoder.safety.outputs import output_policy, write_failure
-from vocoder.safety.text import printable
+from vocoder.safety.outputs import os_failure, outcome, output_policy, published_outputs
+from vocoder.safety.streams import GuardedStdout, StandardOutputFailed
+from vocoder.safety.text import terminal_line
 from vocoder.spec import PRESETS
 from vocoder.spec_overrides import SpecOverrides, effective_spec
 
@@ -418,9 +419,9 @@ def _invert(args: argparse.Namespace) -> int:
     )
     record = invert(request)
     for mismatch in record["claim_mismatches"]:
-        print(f"vocoder: warning: {mismatch}", file=sys.stderr)
+        _say(f"vocoder: warning: {mismatch}")
     for warning in record.get("warnings", []):
-        print(f"vocoder: warning: {warning}", file=sys.stderr)
+        _say(f"vocoder: warning: {warning}")
     _say_learned(record.get("learned_model"))
     out = record["output"]
     took = f", {record['wall_seconds']['inversion']:.2f} s" if "wall_seconds" in record else ""
@@ -428,8 +429,8 @@ def _invert(args: argparse.Namespace) -> int:
           f"{out['sample_rate']} Hz, {out['channels']} ch, backend {args.backend}{took})")
     fidelity = record["fidelity_vs_input"]
     if "blockwise" in record:
-        print(f"vocoder: note: inverted block-wise ({record['blockwise']['why']}; blocks of "
-              f"{record['blockwise']['block_seconds']:g} s)", file=sys.stderr)
+        _say(f"vocoder: note: inverted block-wise ({record['blockwise']['why']}; blocks of "
+             f"{record['blockwise']['block_seconds']:g} s)")
         if fidelity.get("consistency_db") is not None:
             print(f"self-check vs the {fidelity['domain']} spectrogram as decoded: consistency "
                   f"{fidelity['consistency_db']:.1f} dB (docs/metrics.md)")
@@ -446,8 +447,8 @@ def _invert(args: argparse.Namespace) -> int:
 def _say_learned(model: dict | None) -> None:
     """The one stderr line every learned backend's output gets."""
     if model:
-        print(f"vocoder: note: made by {model['name']} ({model['architecture']}, trained on "
-              f"{model['training_data']}): {model['statement']}", file=sys.stderr)
+        _say(f"vocoder: note: made by {model['name']} ({model['architecture']}, trained on "
+             f"{model['training_data']}): {model['statement']}")
 
 
 def _encode(args: argparse.Namespace) -> int:
@@ -459,8 +460,8 @@ def _encode(args: argparse.Namespace) -> int:
                       block_seconds=args.block_seconds)
     blocks = next((step["read_in_blocks"] for step in metadata["provenance"] if "read_in_blocks" in step), None)
     if blocks:
-        print(f"vocoder: note: encoded block-wise ({blocks['why']}); the pixels are those of a whole-file "
-              "encoding", file=sys.stderr)
+        _say(f"vocoder: note: encoded block-wise ({blocks['why']}); the pixels are those of a whole-file "
+             "encoding")
     print(f"wrote {args.output} ({metadata['spec']['axis']['kind']} spectrogram, "
           f"{'+'.join(metadata['layout']['channels'])}, {args.bits}-bit, preset {args.preset}"
           + (f" with {overrides.describe()})" if overrides else ")"))
@@ -480,8 +481,7 @@ def _info(args: argparse.Namespace) -> int:
     if not args.json:
         print("\n".join(describe.picture_summary(args.image, metadata, header, args.max_pixels)))
     if metadata is None:
-        print(f"{args.image}: no embedded vocoder metadata; `vocoder invert` will read it as a plain picture",
-              file=sys.stderr)
+        _say(f"{args.image}: no embedded vocoder metadata; `vocoder invert` will read it as a plain picture")
         return 1
     if args.json:
         print(describe.dumps(metadata))
@@ -513,7 +513,7 @@ def _bench(args: argparse.Namespace) -> int:
     command = "vocoder " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["bench"] else ""
     label = args.preset + (f" with {overrides.describe()}" if overrides else "")
     result = run_bench(clips, backends, label, args.out, metrics, args.report_audio, command=command, spec=spec,
-                       degradation=degradation, notify=lambda line: print(f"vocoder: {line}", file=sys.stderr),
+                       degradation=degradation, notify=lambda line: _say(f"vocoder: {line}"),
                        timings=args.timings, inputs=args.inputs, progress=True if args.progress else None)
     print(f"{len(result.rows)} runs ({len(clips)} clips × {len(backends)} backends, input {degradation.label}) "
           f"written to {args.out}/")
@@ -681,13 +681,31 @@ def training_help(command: str) -> str:
     return "\n".join(lines)
 
 
+def _say(line: str) -> None:
+    """Every line vocoder itself writes to stderr: control characters a file
+    name or a file's text carried are shown as escapes, never sent raw."""
+    print(terminal_line(line), file=sys.stderr)
+
+
 def _fail(message: str) -> int:
-    print(f"vocoder: error: {printable(message)}", file=sys.stderr)
+    """The one error line: on one line, cut."""
+    _say(f"vocoder: error: {' '.join(str(message).split())[:2000]}")
     return EXIT_USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if sys.stdout is None:  # started with descriptor 1 closed (`>&-`): nowhere to say what was done
+        return _fail("standard output is closed; give it somewhere to go (e.g. >/dev/null); nothing was done")
+    stdout, sys.stdout = sys.stdout, GuardedStdout(sys.stdout)
+    try:
+        return _run(argv)
+    finally:
+        sys.stdout = stdout
+
+
+def _run(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    policy = None  # the command's output policy, once set: what it has published
     if hasattr(sys.stdout, "reconfigure"):  # a file name that is not UTF-8 still prints
         sys.stdout.reconfigure(errors="backslashreplace")
     with interrupts.handled():
@@ -706,30 +724,30 @@ def main(argv: Sequence[str] | None = None) -> int:
                     # error, nothing else); what matters is recorded (decoder notes).
                     warnings.simplefilter("ignore")
                 budget.set_limit(getattr(args, "max_memory", None))
-                with output_policy(force=getattr(args, "force", False), inputs=_inputs(args)):
-                    code = COMMANDS[args.command][2](args)
-            sys.stdout.flush()  # a closed pipe shows here, not as a message at exit
+                with output_policy(force=getattr(args, "force", False), inputs=_inputs(args)) as policy:
+                    try:
+                        code = COMMANDS[args.command][2](args)
+                        sys.stdout.flush()  # a closed or full stdout shows here, not as a message at exit
+                    except StandardOutputFailed as exc:
+                        _silence_stdout()
+                        return _fail(f"{exc}; {outcome(policy)}")
             return code
         except VocoderError as exc:
             # One line whatever a file put into the message (newlines, megabytes of text).
-            return _fail(" ".join(str(exc).split())[:2000])
-        except BrokenPipeError:
-            _silence_stdout()
-            return _fail("standard output was closed before vocoder finished writing to it (broken pipe)")
+            return _fail(str(exc))
         except (KeyboardInterrupt, SystemExit) as exc:
             if isinstance(exc, SystemExit) and interrupts.received() is None:
                 raise  # argparse's usage errors and --help
-            print(interrupts.message(interrupts.received()), file=sys.stderr)
+            _say(interrupts.message(interrupts.received(), published_outputs(policy)))
             return EXIT_USAGE
         except Exception as exc:  # a bug, not a user error: still one line unless asked
-            failure = write_failure(exc)
-            if failure is not None:  # a full disk that a library reported its own way
+            failure = os_failure(exc, policy=policy)
+            if failure is not None:  # a full disk or unreadable input that a library reported its own way
                 return _fail(str(failure))
             if os.environ.get("VOCODER_DEBUG"):
                 raise
             first = (str(exc).strip().splitlines() or [""])[0]
-            print(f"vocoder: internal error: {type(exc).__name__}: {first} (set VOCODER_DEBUG=1 for a traceback)",
-                  file=sys.stderr)
+            _say(f"vocoder: internal error: {type(exc).__name__}: {first} (set VOCODER_DEBUG=1 for a traceback)")
             return 1
 
 

@@ -22,6 +22,7 @@ from vocoder.inversion.registry import BACKENDS, backend_class
 from vocoder.provenance.claims import check_image_claims
 from vocoder.provenance.hashing import sha256_file
 from vocoder.safety import budget
+from vocoder.safety.outputs import open_input
 from vocoder.safety.text import shown, terminal_text as _t
 from vocoder.safety.untrusted import load_json, sniff
 from vocoder.spec import SpectrogramSpec
@@ -72,7 +73,7 @@ def record_environment(path: str) -> dict[str, Any] | None:
     that file, not verified), or None when there is none or it is not ours."""
     beside = path + ".json"
     try:
-        with open(beside, "rb") as fh:
+        with open_input(beside) as fh:
             data = load_json(fh.read(), beside)
     except (OSError, VocoderError):
         return None

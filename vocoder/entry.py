@@ -1,6 +1,7 @@
-"""The `vocoder` executable. SIGINT and SIGTERM are handled from its first
-moment, before the command's heavy imports (numpy, Pillow, torch), so a
-signal at any point ends as one line and exit status 2."""
+"""The `vocoder` executable. SIGINT, SIGTERM and SIGHUP are handled from its
+first moment, before the command's heavy imports (numpy, Pillow, torch), so a
+signal at any point ends as one line and exit status 2; a standard stream
+closed by the caller gets /dev/null, so no output file can take its number."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ def main() -> int:
     code = None
     with interrupts.handled():
         try:
+            from vocoder.safety.streams import reopen_closed_standard_streams
+
+            reopen_closed_standard_streams()
             from vocoder.cli import main as cli_main
 
             code = cli_main()

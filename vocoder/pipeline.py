@@ -9,7 +9,6 @@ same traceability as the command line.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -20,8 +19,7 @@ import torch
 
 from vocoder import costs
 from vocoder.errors import VocoderError
-from vocoder.frontend.audio import (Audio, audio_info, audio_to_spectrogram, read_audio, read_samples,
-                                    write_audio)
+from vocoder.frontend.audio import Audio, audio_info, audio_to_spectrogram, read_audio, read_samples
 from vocoder.frontend.audiofile import FLOAT_WAV, encode_audio, output_format
 from vocoder.frontend.image import image_to_spectrogram, picture_producer
 from vocoder.frontend.picture_chain import plain_geometry, warnings_of
@@ -38,7 +36,7 @@ from vocoder.plots import plot_spectrogram
 from vocoder.provenance.format import to_json
 from vocoder.provenance.hashing import sha256_file
 from vocoder.provenance.record import audio_output, audio_source, inversion_record, job_record, picture_input
-from vocoder.safety.outputs import AtomicOutputs
+from vocoder.safety.outputs import AtomicOutputs, open_input
 from vocoder.safety.text import printable, shown
 from vocoder.safety.untrusted import MAX_JSON_BYTES, is_whole, load_json
 from vocoder.spec import SpectrogramSpec, get_preset
@@ -420,7 +418,7 @@ def sonify_claims(sidecar: str) -> dict[str, Any]:
     if not os.path.isfile(sidecar):
         return {}
     try:
-        with open(sidecar, "rb") as fh:
+        with open_input(sidecar) as fh:
             text = fh.read(MAX_JSON_BYTES + 1)
     except OSError as exc:
         raise VocoderError(f"cannot read the sonify record {printable(sidecar)}: {exc.strerror}") from None
@@ -523,7 +521,7 @@ def make_pattern(kind: str, output: str, preset: str = "linear", overrides: Spec
             source = {"pattern": "text", "text": text}
         else:
             wave = torch.from_numpy(patterns.synthesise(kind, spec, seconds)).float()
-            write_audio(truth_tmp, wave, spec.sample_rate)
+            outputs.write_bytes(truth_path, encode_audio(wave, spec.sample_rate, output_format(truth_path)))
             wave = read_audio(truth_tmp).samples  # the picture is the spectrogram of exactly what the WAV holds
             spectrogram = audio_to_spectrogram(Audio(wave, spec.sample_rate, [{"step": "pattern", "kind": kind}]),
                                                spec)

@@ -43,6 +43,7 @@ from vocoder.inversion.registry import blockwise_backends
 from vocoder.inverting import check_finite
 from vocoder.provenance.record import audio_source
 from vocoder.safety import budget
+from vocoder.safety.outputs import folder_of, open_input
 from vocoder.safety.text import brief, printable
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
@@ -172,12 +173,12 @@ def encode_blockwise(audio_path: str, target: str, header: AudioHeader, spec: Sp
     check_length(length, spec)
     n_frames, rows = spec.n_frames(length), spec.n_bins
     block = block_frames(spec, block_seconds)
-    folder = os.path.dirname(os.path.abspath(target))
+    folder = folder_of(target)
     check_disk(folder, rows * n_frames * 2 * max(channels, 3) // 2, "the PNG")
     scratch = Scratch((channels, rows, n_frames), np.float32, folder, "block-wise encoding")
     try:
         peak, audible = 0.0, False
-        with open(audio_path, "rb") as fh, sf.SoundFile(fh) as sound:
+        with open_input(audio_path) as fh, sf.SoundFile(fh) as sound:
             def read(a: int, b: int) -> np.ndarray:
                 try:
                     sound.seek(a)
@@ -266,7 +267,7 @@ def invert_blockwise(image: str, found: Embedded, inverter: Inverter, target: st
     second pass, once the peak is known."""
     spec, mapping, channels = found.spec, found.mapping, found.channels
     n_frames, length = plan.n_frames, plan.length
-    folder = os.path.dirname(os.path.abspath(target))
+    folder = folder_of(target)
     pixels: Scratch | None = None
     output: Scratch | None = None
     try:

@@ -40,7 +40,7 @@ from vocoder.provenance.hashing import sha256_file
 from vocoder.provenance.record import audio_output, inversion_record
 from vocoder.safety import budget
 from vocoder.safety.outputs import AtomicOutputs
-from vocoder.safety.text import printable
+from vocoder.safety.text import printable, terminal_line
 from vocoder.spec import SpectrogramSpec, get_preset
 
 
@@ -245,7 +245,7 @@ def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[Backend
                                                                                   FLOAT_WAV))
     row_panels = []  # (label, output power, difference) for the clip's side-by-side figure
     for choice in backends:
-        bar.set_postfix_str(f"{clip.name} · {choice.label}")
+        bar.set_postfix_str(terminal_line(f"{clip.name} · {choice.label}"))
         inverter = inverters[choice.label]
         inverted = run_inversion(inverter, decoded)
         waveform, seconds = inverted.waveform.to(torch.float32), inverted.seconds

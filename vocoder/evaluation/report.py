@@ -26,6 +26,7 @@ from vocoder.evaluation.plots import plot_metric_boxes
 from vocoder.frontend.audiofile import FORMATS, encode_audio
 from vocoder.provenance.environment import environment
 from vocoder.provenance.format import json_safe
+from vocoder.safety.outputs import open_input, reading
 from vocoder.safety.text import printable
 
 TIMING = {"seconds": ("s", "lower"), "rtf": ("× real time", "lower")}
@@ -249,14 +250,14 @@ def _confidence_markdown(compared, warnings) -> str:
 
 
 def _data_uri(path: Path, mime: str) -> str:
-    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+    return f"data:{mime};base64," + base64.b64encode(Path(reading(path)).read_bytes()).decode("ascii")
 
 
 def _jpeg_uri(path: Path) -> str:
     """A JPEG rendering of a (large, noisy) PNG figure for the page; the exact
     PNG stays in plots/. Keeps a report of dozens of runs to a few MB."""
     buffer = io.BytesIO()
-    with Image.open(path) as im:
+    with Image.open(reading(path)) as im:
         im.convert("RGB").save(buffer, format="JPEG", quality=85)
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
@@ -266,7 +267,7 @@ def _audio_tag(wav: Path, folder: Path, mode: str) -> str:
         return ""
     if mode == "link":
         return f'<audio controls preload="none" src="{html.escape(str(wav.relative_to(folder)))}"></audio>'
-    with open(wav, "rb") as fh:  # a file object: soundfile cannot open a name that is not UTF-8
+    with open_input(wav) as fh:  # a file object: soundfile cannot open a name that is not UTF-8
         data, rate = sf.read(fh, dtype="float32")
     peak = float(abs(data).max()) if data.size else 0.0
     if peak > 1.0:

@@ -11,9 +11,9 @@ import soundfile as sf
 
 from vocoder import costs
 from vocoder.errors import VocoderError
-from vocoder.frontend.audiofile import encode_audio, output_format
 from vocoder.provenance.hashing import sha256_file
 from vocoder.safety.budget import Estimate
+from vocoder.safety.outputs import open_input
 from vocoder.safety.text import brief
 from vocoder.safety.untrusted import sniff
 from vocoder.spec import MAX_SAMPLE_RATE, SpectrogramSpec
@@ -53,7 +53,7 @@ def audio_info(path: str | os.PathLike) -> AudioHeader:
     if os.path.getsize(path) == 0:
         raise VocoderError(f"audio file {path} is empty (0 bytes)")
     try:
-        with open(path, "rb") as fh:  # soundfile cannot open a name that is not UTF-8; a file object works
+        with open_input(path) as fh:  # soundfile cannot open a name that is not UTF-8; a file object works
             info = sf.info(fh)
     except (sf.LibsndfileError, RuntimeError, ValueError, TypeError, OSError) as exc:
         kind = sniff(path)
@@ -83,7 +83,7 @@ def read_samples(path: str | os.PathLike, dtype: str = "float32",
     job.add("reading the audio", costs.audio_read(header.channels, header.frames, np.dtype(dtype).itemsize))
     job.check()
     try:
-        with open(path, "rb") as fh:
+        with open_input(path) as fh:
             data, _ = sf.read(fh, dtype=dtype, always_2d=True, frames=header.frames)
     except (sf.LibsndfileError, RuntimeError, ValueError, TypeError, OSError, MemoryError) as exc:
         detail = " ".join(str(exc).split()) or type(exc).__name__
@@ -152,11 +152,3 @@ def audio_to_spectrogram(audio: Audio, spec: SpectrogramSpec) -> Spectrogram:
         magnitude=mag.contiguous(), spec=spec, n_samples=n,
         provenance=tuple(audio.provenance) + ({"step": "stft", "spec": spec.to_dict()},),
     )
-
-
-def write_audio(path: str | os.PathLike, samples: torch.Tensor, sample_rate: int) -> None:
-    """Write (channels × samples) in the format the extension names (.wav:
-    16-bit PCM, .flac, .ogg); the caller makes it atomic (vocoder.safety.outputs)."""
-    data = encode_audio(samples, sample_rate, output_format(path))
-    with open(path, "wb") as fh:
-        fh.write(data)

@@ -20,8 +20,9 @@ import numpy as np
 
 from vocoder.errors import VocoderError
 
-if TYPE_CHECKING:  # soundfile loads where a file is written: `backends` and `info` read AUDIO_SUFFIXES only
+if TYPE_CHECKING:  # soundfile and torch load where a file is written: `backends` and `info` read AUDIO_SUFFIXES only
     import soundfile as sf
+    import torch
 
 
 @dataclass(frozen=True)

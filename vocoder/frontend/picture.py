@@ -24,6 +24,7 @@ from vocoder import costs
 from vocoder.errors import VocoderError
 from vocoder.frontend.png_stream import PngRowWriter, idat_pieces
 from vocoder.safety.budget import Estimate
+from vocoder.safety.outputs import open_input, reading
 from vocoder.safety.text import brief, shown
 from vocoder.safety.untrusted import load_json, sniff
 
@@ -102,7 +103,7 @@ _PNG_PLANES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 
 def _png_header(path: str) -> _PngHeader | None:
     """A PNG's IHDR fields, or None if the file is not a PNG."""
-    with open(path, "rb") as fh:
+    with open_input(path) as fh:
         head = fh.read(33)
     if len(head) < 33 or not head.startswith(_PNG_SIGNATURE) or head[12:16] != b"IHDR":
         return None
@@ -147,7 +148,7 @@ def open_picture_header(path: str, max_pixels: int = DEFAULT_MAX_PIXELS,
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             # Pillow raises past twice this; we refuse past once, below.
             Image.MAX_IMAGE_PIXELS = max_pixels
-            im = Image.open(path)
+            im = Image.open(reading(path))
     except Image.DecompressionBombError:
         raise VocoderError(
             f"image {path} declares more pixels than vocoder will decode (limit {max_pixels:,}); "
@@ -260,7 +261,7 @@ def _check_png_stream(path: str, header: _PngHeader) -> None:
     allowed = header.height * row + (header.height * 8 + 7 * 8 if header.interlace else 0)
     inflater, total = zlib.decompressobj(), 0
     try:
-        with open(path, "rb") as fh:
+        with open_input(path) as fh:
             fh.seek(8)
             for data in idat_pieces(fh):
                 while data:
@@ -277,7 +278,7 @@ def _check_png_stream(path: str, header: _PngHeader) -> None:
 
 def _decode_with_pypng(path: str, header: _PngHeader) -> tuple[np.ndarray, str, int]:
     _check_png_stream(path, header)
-    reader = png.Reader(filename=path)
+    reader = png.Reader(filename=reading(path))
     width, height, rows, info = reader.asDirect()
     planes = info["planes"]
     array = np.empty((height, width * planes), dtype=np.uint16)

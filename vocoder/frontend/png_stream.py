@@ -23,6 +23,7 @@ import numpy as np
 
 from vocoder import lazy_jit
 from vocoder.errors import VocoderError
+from vocoder.safety.outputs import open_input
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # IDAT payload size: any size is valid PNG; fixed so output does not depend
@@ -145,7 +146,7 @@ def iter_rows(path: str) -> Iterator[np.ndarray]:
     A stream that inflates beyond its header, ends early or fails its
     checksum is refused in one line.
     """
-    with open(path, "rb") as fh:
+    with open_input(path) as fh:
         if fh.read(8) != SIGNATURE:
             raise VocoderError(f"{path} is not a PNG")
         length, kind = struct.unpack(">I4s", fh.read(8))

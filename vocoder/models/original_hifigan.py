@@ -27,6 +27,7 @@ from vocoder.models import registry
 from vocoder.models.store import checked_config, torch_load_weights
 from vocoder.provenance.hashing import sha256_file
 from vocoder.safety.budget import Estimate
+from vocoder.safety.outputs import open_input
 from vocoder.safety.text import shown
 from vocoder.safety.untrusted import is_number, load_json
 from vocoder.spec import PRESETS, SpectrogramSpec
@@ -49,7 +50,7 @@ def read_config(path: str) -> dict[str, Any]:
                            "pass it with --config)")
     if os.path.getsize(path) > MAX_CONFIG_BYTES:
         raise VocoderError(f"{path} is {os.path.getsize(path):,} bytes: too large to be a HiFi-GAN config")
-    with open(path, "rb") as fh:
+    with open_input(path) as fh:
         config = load_json(fh.read(), f"config {path}")
     if not isinstance(config, dict):
         raise VocoderError(f"{path} is not a HiFi-GAN config (expected a JSON object)")

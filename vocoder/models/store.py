@@ -41,7 +41,7 @@ from vocoder.models.architecture import Architecture
 from vocoder.provenance.format import VERSION_KEY
 from vocoder.provenance.hashing import sha256_file
 from vocoder.provenance.record import model_record
-from vocoder.safety.outputs import AtomicOutputs
+from vocoder.safety.outputs import AtomicOutputs, reading
 from vocoder.safety.text import brief, shown
 from vocoder.safety.untrusted import load_json
 from vocoder.spec import PRESETS, SpectrogramSpec
@@ -142,7 +142,7 @@ def torch_load_weights(path: str, what: str) -> Any:
     """
     costs.checkpoint_read(path).check()
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(reading(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         lines = str(exc).strip().splitlines()
         detail = next((ln for ln in lines if "GLOBAL" in ln or "Unsupported" in ln), lines[0] if lines else "")
@@ -177,7 +177,7 @@ def read_model_file(path: str) -> tuple[dict[str, Any], dict[str, torch.Tensor]]
     from safetensors import SafetensorError, safe_open
 
     try:
-        with safe_open(path, framework="pt") as fh:
+        with safe_open(reading(path), framework="pt") as fh:
             header = fh.metadata() or {}
             if META_KEY not in header:
                 raise VocoderError(f"{path} has no '{META_KEY}' metadata: not a vocoder model file "
@@ -215,7 +215,7 @@ def save(generator: nn.Module, spec: SpectrogramSpec, meta: dict[str, Any], path
     Returns the full metadata written. ``force`` None follows the command's
     --force; the pretrained cache passes True (its files are ours to renew).
     """
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     path = os.fspath(path)
     if not path.endswith(".safetensors"):
@@ -225,7 +225,8 @@ def save(generator: nn.Module, spec: SpectrogramSpec, meta: dict[str, Any], path
             "spec": spec.to_dict()}
     state = {k: v.detach().contiguous().cpu() for k, v in generator.state_dict().items()}
     with AtomicOutputs(force=force) as outputs:
-        save_file(state, outputs.reserve(path), metadata={META_KEY: json.dumps(full, sort_keys=True)})
+        # Bytes handed to our temporary: save_file would make (and rename) a temporary of its own.
+        outputs.write_bytes(path, save(state, metadata={META_KEY: json.dumps(full, sort_keys=True)}))
         if card:
             outputs.write_text(card_path(path), model_card(full, os.path.basename(path)))
     return full

@@ -7,13 +7,20 @@
   device and inode, and by resolved path), ``--force`` or not;
 * outputs are regular files (or, for ``bench``, a folder), never a device,
   FIFO or socket;
-* every file is written to a temporary beside its target and renamed into
-  place only when the whole job succeeded, so a crash, a full disk, SIGINT or
-  SIGTERM leaves neither a partial output nor a temporary behind.
+* every file is written to a temporary beside its target and put in place
+  only when the whole job succeeded, so a crash, a full disk, SIGINT, SIGTERM
+  or SIGHUP leaves neither a partial output nor a temporary behind. On Linux
+  the temporary has no name at all (``O_TMPFILE``, linked in at commit), so
+  not even SIGKILL or a power cut can leave one; elsewhere (and for bench's
+  folder) a named temporary carries its maker's pid, and the next run for
+  the same output removes those whose maker is gone.
 
 The CLI sets the policy for a command once (``output_policy``: its inputs and
 ``--force``); every ``AtomicOutputs`` opened while it holds follows it, so a
 library function that writes a file needs no extra arguments to be safe.
+Every file the command reads goes through ``reading``/``open_input``, which
+adds it to the policy's inputs: a record, sidecar, config or list read on the
+way is protected like the files named on the command line.
 """
 
 from __future__ import annotations
@@ -23,48 +30,104 @@ import contextvars
 import errno
 import os
 import re
+import secrets
 import shutil
 import signal
 import stat
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import IO, Any, Iterable, Iterator
 
 from vocoder.errors import VocoderError
 from vocoder.provenance.hashing import sha256_file
+from vocoder.safety import interrupts
 
 FORCE_FLAG = "--force"
 # Write failures that are the user's environment, not a bug: said in one line.
 WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
-_HELD_SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if s)
+# Failures to read a file that are the user's (permission, a name that is not there or is a folder).
+READ_ERRNOS = WRITE_ERRNOS | {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ELOOP, errno.ENAMETOOLONG, errno.ENXIO}
+_HELD_SIGNALS = tuple(getattr(signal, name) for name in interrupts.SIGNAL_NAMES if hasattr(signal, name))
+# A temporary's name keeps at most this much of its target's name (bytes), so
+# that a legal target name (NAME_MAX, 255 bytes) never makes an illegal one.
+NAME_KEPT = 100
+SUFFIX_KEPT = 16
+# Where a nameless temporary is reached by name (Linux): /proc/self/fd/N.
+_ANONYMOUS = "/proc/self/fd/"
 
 
 @dataclass(frozen=True)
 class OutputPolicy:
-    """What the running command allows: replacing outputs, and what it reads."""
+    """What the running command allows: replacing outputs, what it reads (the
+    named inputs, and every file opened through ``reading`` while it holds),
+    and what it has already published."""
 
     force: bool = False
     inputs: tuple[str, ...] = ()
+    read: list[str] = field(default_factory=list)
+    published: list[str] = field(default_factory=list)
 
 
+_DEFAULT_POLICY = OutputPolicy()
 _POLICY: contextvars.ContextVar[OutputPolicy] = contextvars.ContextVar("vocoder_output_policy",
-                                                                       default=OutputPolicy())
+                                                                       default=_DEFAULT_POLICY)
 
 
 @contextlib.contextmanager
-def output_policy(force: bool = False, inputs: Iterable[str | os.PathLike | None] = ()) -> Iterator[None]:
+def output_policy(force: bool = False, inputs: Iterable[str | os.PathLike | None] = ()) -> Iterator[OutputPolicy]:
     """Every AtomicOutputs opened inside follows ``force`` and protects ``inputs``."""
-    token = _POLICY.set(OutputPolicy(bool(force), tuple(os.fspath(p) for p in inputs if p)))
+    policy = OutputPolicy(bool(force), tuple(os.fspath(p) for p in inputs if p))
+    token = _POLICY.set(policy)
     try:
-        yield
+        yield policy
     finally:
         _POLICY.reset(token)
 
 
 def current_policy() -> OutputPolicy:
     return _POLICY.get()
+
+
+def reading(path: str | os.PathLike) -> str:
+    """Declare that the command reads ``path`` (returned as given): no output
+    of this command may replace it, ``--force`` or not. Every reader in
+    vocoder calls this (or ``open_input``), so none can forget."""
+    path = os.fspath(path)
+    policy = current_policy()
+    if policy is not _DEFAULT_POLICY and not path.startswith(_ANONYMOUS):
+        policy.read.append(path)
+    return path
+
+
+def open_input(path: str | os.PathLike, mode: str = "rb", **kwargs: Any) -> IO:
+    """``open`` for reading, with ``path`` declared an input first."""
+    if any(c in mode for c in "wax+"):
+        raise ValueError(f"open_input reads; mode {mode!r} writes")
+    return open(reading(path), mode, **kwargs)
+
+
+def folder_of(path: str | os.PathLike) -> str:
+    """The folder a file, or one of our temporaries (a nameless one too), lives in:
+    where scratch data for it goes."""
+    path = os.fspath(path)
+    if path.startswith(_ANONYMOUS):
+        path = os.readlink(path)  # "/folder/#inode (deleted)"
+    return os.path.dirname(os.path.abspath(path))
+
+
+def published_outputs(policy: OutputPolicy | None = None) -> list[str]:
+    """The outputs this command (``policy``, else the current one) has already put in place: they stand."""
+    return list((policy or current_policy()).published)
+
+
+def outcome(policy: OutputPolicy | None = None) -> str:
+    """What a failure leaves: nothing, or the outputs already published."""
+    done = published_outputs(policy)
+    if not done:
+        return "nothing was written"
+    return "outputs already written stand: " + ", ".join(os.path.basename(p) for p in done)
 
 
 def umask() -> int:
@@ -76,8 +139,9 @@ def umask() -> int:
 
 @contextlib.contextmanager
 def signals_held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM for a short critical section (creating a
-    temporary and remembering it, publishing, cleaning up), then act on them.
+    """Hold SIGINT, SIGTERM and SIGHUP (and a redelivered interruption) for a
+    short critical section (creating a temporary and remembering it,
+    publishing, cleaning up), then act on them.
 
     The Python-level handlers are swapped, not the OS mask, so a signal whose
     handler was already due when we entered is held too.
@@ -93,7 +157,8 @@ def signals_held() -> Iterator[None]:
         except (ValueError, OSError):  # not settable here (embedded interpreter)
             pass
     try:
-        yield
+        with interrupts.held():
+            yield
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -128,6 +193,103 @@ def inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
     return False
 
 
+
+
+def _kept(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` bytes of its file-system encoding."""
+    raw = os.fsencode(text)
+    return text if len(raw) <= limit else os.fsdecode(raw[:limit])
+
+
+def _temp_stem(target: str) -> str:
+    """The start every temporary of ``target`` shares: short, whatever the target's length."""
+    return f".{_kept(Path(target).name, NAME_KEPT)}."
+
+
+def _named_temporary(target: str, folder: str, kind: str = "part") -> str:
+    """A hidden file beside ``target`` named ``.NAME.PID.XXXXXXXX.part.EXT``
+    (NAME and EXT cut short): the pid lets a later run see that its maker is gone."""
+    suffix = _kept("".join(Path(target).suffixes[-1:]), SUFFIX_KEPT)  # for libraries that go by the extension
+    fd, tmp = tempfile.mkstemp(prefix=f"{_temp_stem(target)}{os.getpid()}.", suffix=f".{kind}{suffix}",
+                               dir=folder)
+    os.close(fd)
+    return tmp
+
+
+def _anonymous_temporary(folder: str) -> int | None:
+    """A file with no name in ``folder`` (Linux ``O_TMPFILE``) that nothing can
+    leave behind; None where the system, the file system or /proc cannot."""
+    flag = getattr(os, "O_TMPFILE", None)
+    if flag is None or not os.path.isdir(_ANONYMOUS):
+        return None
+    try:
+        fd = os.open(folder, flag | os.O_RDWR, 0o666)  # the umask applies, as for any new file
+    except OSError as exc:
+        if exc.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT):
+            return None
+        raise
+    if not os.path.exists(f"{_ANONYMOUS}{fd}"):
+        os.close(fd)
+        return None
+    return fd
+
+
+_STALE = r"(?:(\d+)\.[A-Za-z0-9_]{8}\.(?:part|link).*|(?:partial|old)-(\d+)\.[A-Za-z0-9_]{8})"
+
+
+def _maker_gone(pid: int, made: float) -> bool:
+    """Whether process ``pid`` that made a temporary at time ``made`` has ended
+    (not running, or the pid now belongs to a process started later)."""
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # alive, someone else's
+    started = _process_start(pid)
+    return started is not None and started > made + 1.0
+
+
+def _process_start(pid: int) -> float | None:
+    """When ``pid`` started (seconds since the epoch), from /proc; None if unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            ticks = int(fh.read().rsplit(b")", 1)[1].split()[19])
+        with open("/proc/stat", "rb") as fh:
+            boot = next(int(line.split()[1]) for line in fh if line.startswith(b"btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def remove_stale_temporaries(target: str) -> None:
+    """Remove what an earlier run for ``target`` left when it was killed
+    (named temporaries only: ours, for this target, whose maker is gone)."""
+    folder = os.path.dirname(os.path.abspath(target)) or "."
+    pattern = re.compile(re.escape(_temp_stem(target)) + _STALE + r"\Z", re.DOTALL)
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        match = pattern.match(entry.name)
+        if match is None:
+            continue
+        try:
+            made = entry.stat(follow_symlinks=False).st_mtime
+        except OSError:
+            continue
+        if not _maker_gone(int(match.group(1) or match.group(2)), made):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+
+
 class AtomicOutputs:
     """Collect output files (and bench's output folder) in temporaries beside
     their targets; publish all of them only when the whole job succeeded.
@@ -138,13 +300,14 @@ class AtomicOutputs:
     """
 
     def __init__(self, inputs: Iterable[str | os.PathLike | None] = (), force: bool | None = None) -> None:
-        policy = current_policy()
-        self.force = policy.force if force is None else force
+        self._policy = current_policy()
+        self.force = self._policy.force if force is None else force
         self._inputs: list[str] = []
         self._sources: dict[str, str] = {}  # sha256 → what the input says it was made from
         self._pending: dict[str, str] = {}  # target file → temporary file
+        self._anonymous: dict[str, int] = {}  # target file → descriptor of its nameless temporary
         self._folders: dict[str, str] = {}  # target folder → staging folder
-        self.protect(*policy.inputs, *inputs)
+        self.protect(*self._policy.inputs, *inputs)
 
     # -- rules ---------------------------------------------------------------
 
@@ -177,7 +340,7 @@ class AtomicOutputs:
 
     def _check_not_input(self, target: str, folder: bool) -> None:
         target_id, target_real = _identity(target), _real(target)
-        for source in self._inputs:
+        for source in (*self._inputs, *self._policy.read):
             same = (target_id is not None and target_id == _identity(source)) or target_real == _real(source)
             if same:
                 raise VocoderError(f"output {target} is the input {source} (the same file): an output never "
@@ -226,14 +389,15 @@ class AtomicOutputs:
         if target in self._pending:
             return self._pending[target]
         folder = self._check_file_target(target)
-        name = Path(target).name
-        suffix = "".join(Path(target).suffixes[-1:])  # libraries that go by the extension still can
+        remove_stale_temporaries(target)
         with signals_held():
             try:
-                fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=f".part{suffix}", dir=folder)
+                fd = _anonymous_temporary(folder)
+                tmp = _named_temporary(target, folder) if fd is None else f"{_ANONYMOUS}{fd}"
             except OSError as exc:
-                raise VocoderError(f"cannot write to {folder}: {exc.strerror or exc}") from None
-            os.close(fd)
+                raise VocoderError(f"cannot write to {folder}: {exc.strerror or exc}; {outcome()}") from None
+            if fd is not None:
+                self._anonymous[target] = fd
             self._pending[target] = tmp
         return tmp
 
@@ -259,11 +423,12 @@ class AtomicOutputs:
         if not os.path.isdir(parent):
             raise VocoderError(f"the folder {parent} (where {target} would go) does not exist")
         self._check_unique(target)
+        remove_stale_temporaries(target)
         with signals_held():
             try:
-                staging = tempfile.mkdtemp(prefix=f".{Path(target).name}.partial-", dir=parent)
+                staging = tempfile.mkdtemp(prefix=f"{_temp_stem(target)}partial-{os.getpid()}.", dir=parent)
             except OSError as exc:
-                raise VocoderError(f"cannot write to {parent}: {exc.strerror or exc}") from None
+                raise VocoderError(f"cannot write to {parent}: {exc.strerror or exc}; {outcome()}") from None
             self._folders[target] = staging
         return Path(staging)
 
@@ -275,7 +440,8 @@ class AtomicOutputs:
             with open(tmp, "wb") as fh:
                 fh.write(data)
         except OSError as exc:
-            raise VocoderError(f"cannot write {os.fspath(target)}: {exc.strerror or exc}") from None
+            raise VocoderError(f"cannot write {os.fspath(target)}: {exc.strerror or exc}; "
+                               f"{outcome(self._policy)}") from None
 
     def write_text(self, target: str | os.PathLike, text: str) -> None:
         self.write_bytes(target, text.encode("utf-8"))
@@ -285,12 +451,21 @@ class AtomicOutputs:
     def commit(self) -> None:
         mode = 0o666 & ~umask()  # mkstemp makes 0600; outputs get the usual mode
         with signals_held():
+            interrupts.raise_if_received()  # a stop swallowed on the way (a library's `except`) publishes nothing
+            for target in self._pending:  # inputs read since the target was reserved
+                self._check_not_input(target, folder=False)
+            for target in self._folders:
+                self._check_not_input(target, folder=True)
             if not self.force:  # something may have appeared at a target while we worked
                 for target in self._pending:
                     if os.path.lexists(target):
                         raise VocoderError(f"{target} appeared while vocoder was working; add "
                                            f"{FORCE_FLAG} to replace it")
-            for tmp in self._pending.values():
+            for target, tmp in self._pending.items():
+                if target in self._anonymous:
+                    with contextlib.suppress(OSError):
+                        os.fsync(self._anonymous[target])
+                    continue
                 os.chmod(tmp, mode)
                 _fsync(tmp)
             for staging in self._folders.values():
@@ -299,20 +474,57 @@ class AtomicOutputs:
                     for name in files:
                         _fsync(os.path.join(root, name))
                     _fsync(root)
-            for target, tmp in self._pending.items():
-                os.replace(tmp, target)
+            self._publish_files()
             for target, staging in self._folders.items():
                 _replace_folder(staging, target)
+                self._published([target])
             for folder in {os.path.dirname(os.path.abspath(t)) for t in (*self._pending, *self._folders)}:
                 _fsync(folder)
+            self._close_anonymous()
             self._pending.clear()
             self._folders.clear()
 
+    def _publish_files(self) -> None:
+        """Every file target in place; without --force, a target that appeared
+        meanwhile stops the commit and the targets linked so far are removed."""
+        linked: list[str] = []
+        try:
+            for target, tmp in self._pending.items():
+                if target in self._anonymous:
+                    _link_anonymous(self._anonymous[target], target, self.force)
+                else:
+                    os.replace(tmp, target)
+                linked.append(target)
+        except FileExistsError:
+            if not self.force:
+                for target in linked:
+                    with contextlib.suppress(OSError):
+                        os.unlink(target)
+                linked.clear()
+            raise VocoderError(f"{next(t for t in self._pending if t not in linked)} appeared while vocoder was "
+                               f"working; add {FORCE_FLAG} to replace it") from None
+        finally:
+            self._published(linked)
+
+    def _published(self, targets: list[str]) -> None:
+        """Remember what stands now, for the command's later error lines (none outside a command)."""
+        if self._policy is not _DEFAULT_POLICY:
+            self._policy.published.extend(targets)
+
+    def _close_anonymous(self) -> None:
+        for fd in self._anonymous.values():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._anonymous.clear()
+
     def discard(self) -> None:
         with signals_held():
-            for tmp in self._pending.values():
+            for target, tmp in self._pending.items():
+                if target in self._anonymous:
+                    continue  # closed below: gone with its last descriptor
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
+            self._close_anonymous()
             for staging in self._folders.values():
                 shutil.rmtree(staging, ignore_errors=True)
             self._pending.clear()
@@ -321,9 +533,9 @@ class AtomicOutputs:
     def _target_of(self, filename: str | None) -> str | None:
         if filename is None:
             return None
-        filename = os.fspath(filename)
+        filename = os.fsdecode(filename)
         for target, tmp in self._pending.items():
-            if filename == tmp:
+            if filename in (tmp, target):
                 return target
         for target, staging in self._folders.items():
             if filename.startswith(staging):
@@ -341,25 +553,57 @@ class AtomicOutputs:
                 self.discard()
                 raise
             return
-        described = write_failure(exc, self._target_of(getattr(exc, "filename", None))
-                                  or next(iter((*self._pending, *self._folders)), None))
+        filename = getattr(exc, "filename", None)
+        # An error naming another file is about reading it; one naming none came from a writer.
+        target = (self._target_of(filename) if filename is not None
+                  else next(iter((*self._pending, *self._folders)), None))
         self.discard()
+        described = os_failure(exc, target, self._policy)
         if described is not None:
             raise described from None
 
 
-def write_failure(exc: BaseException | None, target: str | None = None) -> VocoderError | None:
-    """A full disk, a quota, a read-only or forbidden place: one line for the
-    user (None for anything else, which stays a bug report)."""
-    if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
+def os_failure(exc: BaseException | None, target: str | None = None,
+               policy: OutputPolicy | None = None) -> VocoderError | None:
+    """A failure of the user's environment in one line that blames the right
+    side: an input that cannot be read (the error names a file that is not
+    an output: permission, a folder that cannot be entered), or an output that
+    cannot be written (a full disk, a quota, a read-only or forbidden place),
+    and what stands. None for anything else, which stays a bug report."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        number, filename = exc.errno, exc.filename
+    else:  # libraries that wrap the OSError (safetensors: "... (os error 28)")
+        match = re.search(r"\(os error (\d+)\)", str(exc) if exc is not None else "")
+        number, filename = (int(match.group(1)), None) if match else (None, None)
+    left = outcome(policy)
+    if number in READ_ERRNOS and filename is not None and target is None:
+        return VocoderError(f"cannot read {os.fsdecode(filename)}: {os.strerror(number)}; {left}")
+    if number in WRITE_ERRNOS:
         where = f" {target}" if target else ""
-        return VocoderError(f"cannot write{where}: {exc.strerror or exc}; nothing was written")
-    # Libraries that wrap the OSError (safetensors: "... (os error 28)").
-    match = re.search(r"\(os error (\d+)\)", str(exc) if exc is not None else "")
-    if match and int(match.group(1)) in WRITE_ERRNOS:
-        where = f" {target}" if target else ""
-        return VocoderError(f"cannot write{where}: {os.strerror(int(match.group(1)))}; nothing was written")
+        return VocoderError(f"cannot write{where}: {os.strerror(number)}; {left}")
     return None
+
+
+def _link_anonymous(fd: int, target: str, force: bool) -> None:
+    """Give the nameless temporary ``fd`` the name ``target``: a link that
+    fails if the target exists, or with ``force`` a link under a short
+    temporary name renamed over it (atomic either way)."""
+    folder = os.open(os.path.dirname(os.path.abspath(target)), os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    source, name = f"{_ANONYMOUS}{fd}", os.path.basename(target)
+    try:
+        if not force:  # linkat(AT_SYMLINK_FOLLOW) through /proc: os.link uses it when given folder descriptors
+            os.link(source, name, src_dir_fd=folder, dst_dir_fd=folder)
+            return
+        short = f"{_temp_stem(target)}{os.getpid()}.{secrets.token_hex(4)}.link"
+        os.link(source, short, src_dir_fd=folder, dst_dir_fd=folder)
+        try:
+            os.replace(short, name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(short, dir_fd=folder)
+            raise
+    finally:
+        os.close(folder)
 
 
 def _fsync(path: str) -> None:
@@ -383,7 +627,7 @@ def _replace_folder(staging: str, target: str) -> None:
         os.replace(staging, target)
         return
     parent = os.path.dirname(os.path.abspath(target))
-    aside = tempfile.mkdtemp(prefix=f".{Path(target).name}.old-", dir=parent)
+    aside = tempfile.mkdtemp(prefix=f"{_temp_stem(target)}old-{os.getpid()}.", dir=parent)
     os.replace(target, aside)  # a folder may replace an empty folder
     os.replace(staging, target)
     shutil.rmtree(aside, ignore_errors=True)

@@ -5,7 +5,9 @@ to show or store: the one place for it.
 - ``brief``: a library's message, whitespace collapsed, cut;
 - ``terminal_text``: printable characters only (no escape sequences or
   newlines reach the terminal), cut, for summaries of what a file claims;
-- ``printable``: valid UTF-8 whatever a file name holds, for records and JSON.
+- ``printable``: valid UTF-8 whatever a file name holds, for records and JSON;
+- ``terminal_line``: a whole message for the terminal, every control
+  character (ESC, BEL, newline…) shown as an escape, never acted on.
 """
 
 from __future__ import annotations
@@ -44,3 +46,13 @@ def printable(text: str) -> str:
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     except UnicodeEncodeError:
         return text.encode("utf-8", "replace").decode("utf-8")
+
+
+
+def terminal_line(text: str) -> str:
+    """``text`` on one line for stderr or a progress bar: valid UTF-8, and each
+    character that is not printable (an escape sequence's ESC, BEL, CR, a
+    newline) written as its escape (``\\x1b``), so a file name cannot drive
+    the terminal and the user still sees what it holds."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in printable(str(text)))

@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 from vocoder.errors import VocoderError
+from vocoder.safety.outputs import open_input
 from vocoder.safety.text import brief
 
 # Our own PNG metadata is a few kilobytes (a spec, a mapping, a few steps);
@@ -48,7 +49,7 @@ def is_number(value: Any) -> bool:
 def sniff(path: str | os.PathLike) -> str | None:
     """What the file's first bytes say it is ('a WAV audio file', …), or None."""
     try:
-        with open(path, "rb") as fh:
+        with open_input(path) as fh:
             head = fh.read(16)
     except OSError:
         return None

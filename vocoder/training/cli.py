@@ -33,7 +33,7 @@ from vocoder.errors import VocoderError
 from vocoder.models import registry
 from vocoder.safety import budget
 from vocoder.safety.outputs import FORCE_FLAG, AtomicOutputs, inside
-from vocoder.safety.text import shown
+from vocoder.safety.text import shown, terminal_line
 from vocoder.training import memory
 from vocoder.training.data import AudioDataModule
 from vocoder.training.media import run_log_folder
@@ -257,11 +257,12 @@ def run(argv: Sequence[str]) -> int:
                    save_config_callback=SaveConfig, auto_configure_optimizers=False,
                    parser_kwargs={**no_exit, **{name: no_exit for name in SUBCOMMANDS}})
     except VocoderError as exc:
-        print(f"vocoder: error: {exc}", file=sys.stderr)
+        print(terminal_line(f"vocoder: error: {' '.join(str(exc).split())}"), file=sys.stderr)
         return 2
     except ArgumentError as exc:
         message = " ".join(str(exc).split())  # jsonargparse messages can span lines
-        print(f"vocoder: error: {message} (see vocoder {argv[0] if argv else 'fit'} --help)", file=sys.stderr)
+        print(terminal_line(f"vocoder: error: {message} (see vocoder {argv[0] if argv else 'fit'} --help)"),
+              file=sys.stderr)
         return 2
     finally:
         sys.argv = saved

@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from vocoder.errors import VocoderError
 from vocoder.frontend.audio import Audio, audio_to_spectrogram, read_audio, resample
 from vocoder.frontend.audiofile import AUDIO_SUFFIXES
+from vocoder.safety.outputs import reading
 from vocoder.spec import SpectrogramSpec, get_preset
 
 # HiFi-GAN meldataset.py scales every clip to a peak of 0.95 before cutting.
@@ -37,7 +38,7 @@ def list_audio(data_dir: str | None, file_list: str | None) -> list[str]:
         if not os.path.isfile(file_list):
             raise VocoderError(f"file list not found: {file_list}")
         base = Path(file_list).parent
-        lines = [ln.split("#", 1)[0].strip() for ln in Path(file_list).read_text().splitlines()]
+        lines = [ln.split("#", 1)[0].strip() for ln in Path(reading(file_list)).read_text().splitlines()]
         return [str(base / ln) if not os.path.isabs(ln) else ln for ln in lines if ln]
     if not data_dir:
         raise VocoderError("no training audio given: set --data.data_dir DIR or --data.file_list FILE")

@@ -7,7 +7,8 @@ import os
 import lightning as L
 import torch
 
-from vocoder.frontend.audio import Audio, audio_to_spectrogram, write_audio
+from vocoder.frontend.audio import Audio, audio_to_spectrogram
+from vocoder.frontend.audiofile import encode_audio, output_format
 from vocoder.safety.outputs import AtomicOutputs
 from vocoder.training.steps import logging_step
 
@@ -29,7 +30,8 @@ def log_clip(module: L.LightningModule, tag: str, fake: torch.Tensor, real: torc
     wav = os.path.join(folder, f"{name}.wav")
     png = os.path.join(folder, f"{name}.png")
     with AtomicOutputs() as outputs:  # whole files or none, even if training is stopped here
-        write_audio(outputs.reserve(wav), fake.detach().float().cpu().clamp(-1, 1).unsqueeze(0), spec.sample_rate)
+        samples = fake.detach().float().cpu().clamp(-1, 1).unsqueeze(0)
+        outputs.write_bytes(wav, encode_audio(samples, spec.sample_rate, output_format(wav)))
         _plot_pair(fake, real, spec, outputs.reserve(png), f"{tag} at step {step}")
     for logger in trainer.loggers:
         if type(logger).__name__ == "WandbLogger":

@@ -37,6 +37,7 @@ import torch
 from vocoder.errors import VocoderError
 from vocoder.models import registry
 from vocoder.safety import budget
+from vocoder.safety.outputs import reading
 from vocoder.spec import SpectrogramSpec, get_preset
 from vocoder.training.data import check_options, split_files
 
@@ -123,7 +124,7 @@ def _longest_file(files: list[str], rate: int) -> tuple[int, str | None]:
     longest, name = 0, None
     for path in files:
         try:
-            info = sf.info(path)
+            info = sf.info(reading(path))
         except (RuntimeError, OSError, sf.LibsndfileError):
             continue  # the data loader names unreadable files itself
         if info.samplerate <= 0:

@@ -18,6 +18,8 @@ from typing import Any, Sequence
 
 import yaml
 
+from vocoder.safety.outputs import open_input
+
 DATA_PATH_KEYS = ("data_dir", "file_list", "val_files")
 
 
@@ -36,7 +38,7 @@ def _option(token: str, following: str | None) -> tuple[str, str | None, int] | 
 def _data_section(path: str) -> dict[str, Any]:
     """The ``data`` mapping of a YAML config (empty when it has none or cannot be read)."""
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open_input(path, "r", encoding="utf-8") as fh:
             loaded = yaml.safe_load(fh)
     except (OSError, yaml.YAMLError, UnicodeDecodeError):
         return {}  # jsonargparse has already reported a config it could not read
@@ -73,7 +75,7 @@ def data_path_bases(argv: Sequence[str]) -> dict[str, str]:
 
 def _whole(path: str) -> dict[str, Any]:
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open_input(path, "r", encoding="utf-8") as fh:
             loaded = yaml.safe_load(fh)
     except (OSError, yaml.YAMLError, UnicodeDecodeError):
         return {}

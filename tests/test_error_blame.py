@@ -1,0 +1,140 @@
+"""An error says which side failed (an input that cannot be read, an output
+that cannot be written, standard output) and whether the outputs stand."""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import run_cli
+
+VOCODER = str(Path(sys.executable).parent / "vocoder")
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    Image.fromarray((np.arange(256).reshape(16, 16)).astype(np.uint8)).save(tmp_path / "p.png")
+    assert run_cli("sonify", tmp_path / "p.png", "-o", tmp_path / "s.wav").code == 0
+    return tmp_path
+
+
+def _one_line(code: int, err: str) -> str:
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("vocoder: error: "), (code, err)
+    return lines[0]
+
+
+@pytest.mark.parametrize("command, unreadable", [
+    (["sonify", "p.png", "-o", "q.wav"], "p.png"),
+    (["info", "p.png"], "p.png"),
+    (["invert", "p.png", "-o", "q.wav", "--iters", "1"], "p.png"),
+    (["desonify", "s.wav", "-o", "q.png"], "s.wav.json"),  # the record beside the audio
+], ids=["sonify", "info", "invert", "desonify-record"])
+def test_an_input_that_cannot_be_read_is_blamed_not_the_outputs(folder, monkeypatch, command, unreadable):
+    real_open = builtins.open
+
+    def denied(path, mode="r", *args, **kwargs):
+        if os.path.basename(os.fspath(path)) == unreadable and not any(c in mode for c in "wax+"):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", denied)
+    monkeypatch.chdir(folder)
+    before = sorted(os.listdir(folder))
+    result = run_cli(*command)
+    if unreadable.endswith(".json"):  # a claim beside the input: unreadable means absent, the job goes on
+        assert result.code == 0, result
+        return
+    line = _one_line(result.code, result.err)
+    assert f"cannot read {folder}/{unreadable}" in line or f"cannot read {unreadable}" in line, line
+    assert "Permission denied" in line and "cannot write" not in line and line.endswith("nothing was written")
+    assert sorted(os.listdir(folder)) == before
+
+
+def test_a_closed_stdout_is_refused_before_any_work(folder):
+    for command in (["info", "p.png"], ["sonify", "p.png", "-o", "q.wav"]):
+        result = subprocess.run([VOCODER, *command], cwd=folder, capture_output=False, stdout=None,
+                                stderr=subprocess.PIPE, text=True, timeout=120,
+                                preexec_fn=lambda: os.close(1))
+        line = _one_line(result.returncode, result.stderr)
+        assert "standard output is closed" in line and "internal error" not in line
+    assert not (folder / "q.wav").exists()
+
+
+def test_a_full_stdout_after_the_outputs_were_published_says_they_stand(folder):
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([VOCODER, "sonify", "p.png", "-o", "q.wav"], cwd=folder, stdout=full,
+                                stderr=subprocess.PIPE, text=True, timeout=120)
+    line = _one_line(result.returncode, result.stderr)
+    assert line == ("vocoder: error: cannot write to standard output: No space left on device; "
+                    "outputs already written stand: q.wav, q.wav.json")
+    assert (folder / "q.wav").exists() and (folder / "q.wav.json").exists()
+
+
+def test_a_full_stdout_of_a_command_that_writes_nothing_says_so(folder):
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([VOCODER, "info", "p.png"], cwd=folder, stdout=full, stderr=subprocess.PIPE,
+                                text=True, timeout=120)
+    assert _one_line(result.returncode, result.stderr) == (
+        "vocoder: error: cannot write to standard output: No space left on device; nothing was written")
+
+
+def test_a_broken_pipe_after_the_outputs_were_published_says_they_stand(folder):
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run([VOCODER, "sonify", "p.png", "-o", "q.wav"], cwd=folder, stdout=write_end,
+                                stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    line = _one_line(result.returncode, result.stderr)
+    assert "standard output was closed" in line and line.endswith("outputs already written stand: q.wav, q.wav.json")
+
+
+def _limit_file_size(limit: int):
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+@pytest.mark.parametrize("command", [
+    ["sonify", "p.png", "-o", "o.wav"],
+    ["desonify", "s.wav", "-o", "o.png"],
+    ["pattern", "chirp", "-o", "c.png", "--duration", "0.5"],
+    ["pattern", "text", "-o", "t.png", "--duration", "0.5"],
+], ids=["sonify", "desonify", "pattern-chirp", "pattern-text"])
+def test_a_write_that_cannot_fit_is_one_line_and_leaves_nothing(folder, command):
+    before = sorted(os.listdir(folder))
+    result = subprocess.run([VOCODER, *command], cwd=folder, capture_output=True, text=True, timeout=120,
+                            preexec_fn=_limit_file_size(600))
+    line = _one_line(result.returncode, result.stderr)
+    assert "cannot write" in line and line.endswith("nothing was written"), line
+    assert sorted(os.listdir(folder)) == before
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1) to mount a small tmpfs")
+def test_a_full_disk_is_one_line_for_every_small_command(folder):
+    if subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode != 0:
+        pytest.skip("user namespaces are not available here")
+    disk = folder / "disk"
+    disk.mkdir()
+    commands = ["sonify p.png -o o.wav", "desonify s.wav -o o.png", "pattern chirp -o c.png --duration 0.5"]
+    script = (f'mount -t tmpfs -o size=12k tmpfs "{disk}" && cd "{disk}" && cp ../p.png ../s.wav ../s.wav.json . && '
+              + " ; ".join(f'"{VOCODER}" {c}; echo "rc=$?"' for c in commands) + "; ls -A")
+    result = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.stdout.split() == ["rc=2"] * 3 + ["p.png", "s.wav", "s.wav.json"], result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 3 and all(ln.startswith("vocoder: error: cannot write") and
+                                   ln.endswith("No space left on device; nothing was written") for ln in lines), lines
