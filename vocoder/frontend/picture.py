@@ -23,7 +23,7 @@ from PIL import Image, UnidentifiedImageError
 from vocoder.errors import VocoderError
 from vocoder.frontend.png_chunks import png_text
 from vocoder.frontend.png_stream import PngRowWriter, idat_pieces
-from vocoder.safety.text import brief, shown
+from vocoder.safety.text import brief, printable, shown
 from vocoder.safety.untrusted import load_json, sniff
 
 METADATA_KEY = "vocoder"
@@ -420,6 +420,17 @@ def _exif(im: Image.Image) -> dict[int, int | float | str]:
 
 
 # -- writing ------------------------------------------------------------------
+
+# Every picture vocoder writes is a PNG (our encoder, below).
+PICTURE_SUFFIXES = (".png",)
+
+
+def check_picture_output(path: str | os.PathLike, writer: str) -> None:
+    """Refuse a picture name whose extension promises another format than the PNG ``writer`` writes."""
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix not in PICTURE_SUFFIXES:
+        raise VocoderError(f"{writer} writes a PNG: give the output a {', '.join(PICTURE_SUFFIXES)} name (got "
+                           f"{printable(os.fspath(path))})")
 
 
 def encode_png(array: np.ndarray, text: dict[str, str] | None = None) -> bytes:
