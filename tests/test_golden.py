@@ -119,6 +119,10 @@ REGENERATED: list[tuple[str, str]] = [
     ("exported.safetensors, imported.safetensors (metadata only)",
      "export and import build their provenance through record.model_record, so a model file's metadata carries "
      "vocoder_record = RECORD_VERSION like every record; tensors and model cards unchanged"),
+    ("every inv-*.wav.json, inv-*.flac.json, inv-*.ogg.json; son-text.wav.json",
+     "issue #23: the invert record's self-check (fidelity_vs_input) measures the samples the file holds, after "
+     "its format's quantisation or coding, and its measured_against says so; sonify's record gains the warnings "
+     "list (digital silence). Every audio, PNG and other output byte-identical"),
 ]
 
 # (key, argv). Paths are relative to the run folder (the current folder while they run).

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import warnings
 from typing import TYPE_CHECKING, Callable, Sequence
@@ -29,8 +30,18 @@ EXIT_USAGE = 2
 FORCE_HELP = "replace outputs that already exist (an input is never replaced)"
 
 
+# A negative number in any spelling float() takes (-1e2, -1.5E-3, -.5, -inf): argparse's own
+# pattern knows only -12 and -1.5, so `--db-range -1e2 0` read "-1e2" as an option.
+NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line, not usage text plus a line."""
+    """argparse, but a usage error is one line, not usage text plus a line,
+    and every negative number is a value, never an option."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = NEGATIVE_NUMBER
 
     def error(self, message: str):  # type: ignore[override]
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -207,6 +218,13 @@ def _picture_options(p: argparse.ArgumentParser) -> None:
 def _picture(args: argparse.Namespace) -> tuple[PictureOptions, list[str]]:
     """The plain-picture options from the command line, and the flags given."""
     given = [flag for flag, dest in args.picture_flags.items() if getattr(args, dest) not in (None, False)]
+    # Pairs whose defaults cannot tell "given" from "not given" once in PictureOptions.
+    if args.channel is not None and args.channels is not None:
+        raise VocoderError(f"--channel {args.channel} and --channels {','.join(args.channels)} contradict each other: "
+                           "--channels names the plane of each output channel; give one of them")
+    if args.db_range is not None and args.mapping == "power":
+        raise VocoderError("--db-range goes with --mapping db; --mapping power maps brightness^(1/--power) and has "
+                           "no dB range: give one of them")
     defaults = PictureOptions()
     picture = PictureOptions(
         channel=args.channel or defaults.channel,
@@ -561,6 +579,8 @@ def _sonify(args: argparse.Namespace) -> int:
 
     record = sonify_picture(args.image, args.output, args.curve, args.sr, args.value_map, args.max_pixels,
                             timings=args.timings)
+    for warning in record["warnings"]:
+        print(f"vocoder: warning: {warning}", file=sys.stderr)
     son, out = record["sonification"], record["output"]
     print(f"wrote {args.output} ({out['samples'] / out['sample_rate']:.2f} s, {out['channels']} ch, Hilbert curve "
           f"{son['side']}×{son['side']}{', padded' if son['padded'] else ''}, {son['value_map']})")

@@ -21,6 +21,7 @@ import torch
 
 from vocoder.errors import VocoderError
 from vocoder.evaluation.fidelity import against_input
+from vocoder.frontend.audiofile import AudioFormat, decode_audio, encode_audio, lost_signal
 from vocoder.inversion.base import Inverter
 from vocoder.spectrogram import Spectrogram
 
@@ -61,6 +62,7 @@ class Inverted:
     level: dict[str, Any]  # level_rule's record
     fidelity: dict[str, Any]  # fidelity_vs_input
     seconds: float
+    warnings: list[str]  # what the output lost without the user asking (digital silence)
 
 
 def level_rule(peak: float, absolute: bool) -> tuple[float, dict[str, Any]]:
@@ -87,22 +89,33 @@ def check_finite(samples: torch.Tensor | np.ndarray) -> None:
         raise VocoderError("the inversion produced non-finite samples; this is a bug, please report it")
 
 
-def invert_whole(inverter: Inverter, spectrogram: Spectrogram, absolute_level: bool) -> tuple[torch.Tensor, Inverted]:
-    """The whole spectrogram inverted, measured against it before any gain
-    (the energies are relative to the input's level), then levelled."""
+def invert_whole(inverter: Inverter, spectrogram: Spectrogram, absolute_level: bool, audio_format: AudioFormat,
+                 name: str) -> tuple[bytes, Inverted]:
+    """The whole spectrogram inverted, levelled and encoded as ``audio_format``;
+    the self-check measures the samples the file holds (after its quantisation
+    or coding) against the input, divided by the gain (the energies are
+    relative to the input's level). ``name`` names the output in warnings."""
     result = run(inverter, spectrogram)
-    fidelity = {**against_input(spectrogram, result.waveform), "measured_against": (
-        f"{SELF_CHECK}, not evidence that the picture was decoded right (the preview shows the decoding)")}
     check_finite(result.waveform)
     waveform = result.waveform
-    gain, level = level_rule(float(waveform.abs().max()) if waveform.numel() else 0.0, absolute_level)
-    waveform = waveform * gain
-    return waveform, Inverted(result.prepared, int(waveform.shape[0]), int(waveform.shape[1]), level, fidelity,
-                              result.seconds)
+    peak = float(waveform.abs().max()) if waveform.numel() else 0.0
+    gain, level = level_rule(peak, absolute_level)
+    sample_rate = result.prepared.spec.sample_rate
+    audio = encode_audio(waveform * gain, sample_rate, audio_format)
+    decoded = decode_audio(audio)[:, :waveform.shape[1]]
+    decoded = np.pad(decoded, ((0, 0), (0, waveform.shape[1] - decoded.shape[1])))  # a codec's short tail
+    written = torch.from_numpy(decoded).to(waveform.dtype)
+    fidelity = {**against_input(spectrogram, written / gain), "measured_against": (
+        f"{SELF_CHECK} (the samples the file holds, after its {audio_format.description} quantisation), not "
+        "evidence that the picture was decoded right (the preview shows the decoding)")}
+    lost = lost_signal(name, float(np.abs(decoded).max(initial=0.0)), peak * gain, audio_format)
+    return audio, Inverted(result.prepared, int(waveform.shape[0]), int(waveform.shape[1]), level, fidelity,
+                           result.seconds, [lost] if lost else [])
 
 
-def blockwise_fidelity(domain: str, consistency_db: float | None) -> dict[str, Any]:
+def blockwise_fidelity(domain: str, consistency_db: float | None, audio_format: AudioFormat) -> dict[str, Any]:
     """``fidelity_vs_input`` of a block-wise run: the consistency it measured a block at a time."""
     return {"domain": domain, "consistency_db": consistency_db,
             "not_measured": "hallucinated, missing and out-of-band energy are measured on whole-signal runs only",
-            "measured_against": SELF_CHECK}
+            "measured_against": f"{SELF_CHECK} (the samples the file holds, after its {audio_format.description} "
+                                "quantisation)"}

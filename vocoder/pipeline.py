@@ -20,14 +20,14 @@ import torch
 from vocoder import costs
 from vocoder.errors import VocoderError
 from vocoder.frontend.audio import Audio, audio_info, audio_to_spectrogram, read_audio, read_samples
-from vocoder.frontend.audiofile import FLOAT_WAV, encode_audio, output_format
+from vocoder.frontend.audiofile import SONIFY_FORMATS, decode_audio, encode_audio, lost_signal, output_format
 from vocoder.frontend.image import image_to_spectrogram, picture_producer
 from vocoder.frontend.picture_chain import plain_geometry, warnings_of
 from vocoder.frontend.spectrogram_png import embedded, metadata_decode_step, spectrogram_to_png
 from vocoder.provenance.claims import CLAIMED_BY, LENGTH_CLAIM, ClaimReport, check_image_claims, pixels_summary
 from vocoder.safety import budget
-from vocoder.frontend.picture import (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, PictureHeader, encode_png, probe,
-                                     read_metadata, read_picture)
+from vocoder.frontend.picture import (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, PictureHeader, check_picture_output,
+                                     encode_png, probe, read_metadata, read_picture)
 from vocoder.frontend.picture_options import PictureOptions
 from vocoder.inversion import create
 from vocoder.inversion.base import Inverter
@@ -85,8 +85,7 @@ def encode(audio_path: str, output: str, preset: str = "linear", bits: int = 16,
     Long recordings (or any, with ``block_seconds``) are encoded a block of
     frames at a time (vocoder.streaming), to the same pixels."""
     spec = effective_spec(preset, overrides)
-    if not os.fspath(output).lower().endswith(".png"):
-        raise VocoderError(f"encode writes a PNG: give the output a .png name (got {printable(os.fspath(output))})")
+    check_picture_output(output, "encode")
     with AtomicOutputs(inputs=[audio_path]) as outputs:
         target = outputs.reserve(output)
         preview_tmp = outputs.reserve(preview_path(output)) if preview else None
@@ -248,8 +247,7 @@ def invert(request: InvertRequest) -> dict[str, Any]:
             plot_spectrogram(spectrogram, preview_tmp, f"{printable(os.path.basename(request.image))} as decoded")
         # Our PNGs and producers that record their peak (Riffusion) have an absolute level.
         has_level = uses_metadata or (producer is not None and producer.options.level_reference is not None)
-        waveform, inverted = invert_whole(inverter, spectrogram, absolute_level=has_level)
-        audio = encode_audio(waveform, inverted.prepared.spec.sample_rate, audio_format)
+        audio, inverted = invert_whole(inverter, spectrogram, has_level, audio_format, printable(request.output))
         outputs.write_bytes(request.output, audio)
         kind = ("vocoder spectrogram PNG (embedded metadata)" if uses_metadata else
                 f"{producer.producer} spectrogram image (its own tags)" if producer is not None else
@@ -262,7 +260,7 @@ def invert(request: InvertRequest) -> dict[str, Any]:
                           picture.metadata is not None and request.ignore_metadata, frame),
             claims, pixels_summary(picture), started,
             picture_options=None if uses_metadata else asdict(producer.options if producer else request.picture),
-            warnings=warnings_of(spectrogram),
+            warnings=warnings_of(spectrogram) + inverted.warnings,
             spec_choice="embedded in the input" if uses_metadata else
             f"{producer.producer}'s tags in the input" if producer else choice,
             preview=os.path.abspath(preview_path(request.output)) if preview_tmp else None)
@@ -319,7 +317,7 @@ def _invert_blockwise(request: InvertRequest, outputs: AtomicOutputs, header: Pi
     target = outputs.reserve(request.output)
     inversion_started = time.perf_counter()
     result = invert_blockwise(request.image, found, inverter, target, audio_format, plan,
-                              lambda peak: level_rule(peak, absolute=True))
+                              lambda peak: level_rule(peak, absolute=True), request.output)
     steps = found.provenance + (
         metadata_decode_step(found.mapping, ", read a row at a time"),
         {"step": "blockwise", "why": why, "block_frames": plan.block, "context_frames": plan.context,
@@ -330,14 +328,14 @@ def _invert_blockwise(request: InvertRequest, outputs: AtomicOutputs, header: Pi
     )
     inverted = Inverted(Spectrogram(torch.zeros(found.channels, plan.spec.n_bins, 0), plan.spec, steps),
                         found.channels, plan.length, result.level,
-                        blockwise_fidelity(found.spec.axis.kind, result.consistency_db),
-                        time.perf_counter() - inversion_started)
+                        blockwise_fidelity(found.spec.axis.kind, result.consistency_db, audio_format),
+                        time.perf_counter() - inversion_started, result.warnings)
     input_sha256 = sha256_file(request.image)
     record = _invert_record(
         request, outputs, inverter, inverted, sha256_file(target), found.spec,
         picture_input(request.image, input_sha256, "vocoder spectrogram PNG (embedded metadata)", False, None),
         ClaimReport({"by": CLAIMED_BY, "metadata": header.metadata}), pixels_summary(header), started,
-        picture_options=None, warnings=[], spec_choice="embedded in the input",
+        picture_options=None, warnings=inverted.warnings, spec_choice="embedded in the input",
         blockwise={"why": why, "block_seconds": seconds, **chosen}, preview=None)
     return record
 
@@ -375,6 +373,7 @@ def sonify_picture(image: str, output: str, curve: str = "hilbert", sample_rate:
         raise VocoderError(f"--value-map must be bipolar or unipolar (got {value_map!r})")
     if not 1000 <= sample_rate <= 384000:
         raise VocoderError(f"--sr {sample_rate} is not a plausible audio sample rate (1000..384000)")
+    audio_format = output_format(output, SONIFY_FORMATS, "sonify")
     started = time.perf_counter()
     with AtomicOutputs() as outputs:
         outputs.reserve(output)
@@ -387,8 +386,10 @@ def sonify_picture(image: str, output: str, curve: str = "hilbert", sample_rate:
         colour = picture.bands.startswith("RGB")
         planes = np.moveaxis(picture.pixels[..., :3] if colour else picture.pixels[..., :1], 2, 0)
         result = sonify(planes, value_map)  # type: ignore[arg-type]
-        audio = encode_audio(result.samples, sample_rate, FLOAT_WAV)
+        audio = encode_audio(result.samples, sample_rate, audio_format)
         outputs.write_bytes(output, audio)
+        lost = lost_signal(printable(output), float(np.abs(decode_audio(audio)).max(initial=0.0)),
+                           float(np.abs(result.samples).max(initial=0.0)), audio_format)
         record = job_record("sonify", {
             "input": {"path": os.path.abspath(image), "sha256": sha256_file(image), "format": picture.format,
                       "mode": picture.source_mode, "width": picture.width, "height": picture.height,
@@ -403,6 +404,7 @@ def sonify_picture(image: str, output: str, curve: str = "hilbert", sample_rate:
                              "bit_depth": picture.bit_depth,
                              "rule": "sample = 2·brightness − 1" if value_map == "bipolar" else "sample = brightness",
                              "padding": "zeros (black) to the next power-of-two square"},
+            "warnings": [lost] if lost else [],
         }, timings={"total": time.perf_counter() - started} if timings else None)
         outputs.write_text(json_target, to_json(record))
     return record
@@ -454,6 +456,7 @@ def desonify_audio(audio_path: str, output: str, size: tuple[int, int] | None = 
     """
     from vocoder.frontend.sonify import curve_side, desonify
 
+    check_picture_output(output, "desonify")
     sidecar = record_path(audio_path)
     claimed = sonify_claims(sidecar)
     header = audio_info(audio_path)
@@ -504,6 +507,7 @@ def make_pattern(kind: str, output: str, preset: str = "linear", overrides: Spec
         raise VocoderError(f"unknown pattern {kind!r}; choose one of {', '.join(patterns.KINDS)}")
     if not (0.1 <= seconds <= 600):
         raise VocoderError(f"--duration {seconds:g} s: patterns are 0.1 to 600 s long")
+    check_picture_output(output, "pattern")
     spec = effective_spec(preset, overrides)
     costs.pattern(spec, int(round(seconds * spec.sample_rate))).check()
     truth_path = output + ".truth.wav"

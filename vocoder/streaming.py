@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 
 from vocoder.errors import VocoderError
 from vocoder.frontend.audio import AudioHeader, check_length
-from vocoder.frontend.audiofile import AudioFormat, open_stream
+from vocoder.frontend.audiofile import AudioFormat, as_written, lost_signal, open_stream
 from vocoder.frontend.picture import METADATA_KEY
 from vocoder.frontend.png_stream import PngRowWriter, iter_rows
 from vocoder.frontend.spectrogram_png import DbMapping, Embedded, check_png_options, png_metadata
@@ -241,6 +241,7 @@ class BlockwiseResult:
 
     level: dict[str, Any]  # the level rule's record: rule, gain_db, peak_before
     consistency_db: float | None
+    warnings: list[str]  # digital silence in the file written
 
 
 def blockwise_obstacle(inverter: Inverter, backend: str, audio_format: AudioFormat, preview: bool,
@@ -260,8 +261,9 @@ def blockwise_obstacle(inverter: Inverter, backend: str, audio_format: AudioForm
 
 
 def invert_blockwise(image: str, found: Embedded, inverter: Inverter, target: str, audio_format: AudioFormat,
-                     plan: BlockPlan, level: Callable[[float], tuple[float, dict[str, Any]]]) -> BlockwiseResult:
-    """A vocoder PNG → audio at ``target`` (a temporary the caller renames),
+                     plan: BlockPlan, level: Callable[[float], tuple[float, dict[str, Any]]],
+                     target_name: str) -> BlockwiseResult:
+    """A vocoder PNG → audio at ``target`` (a temporary the caller renames to ``target_name``),
     a block at a time under ``plan`` (on the input's linear spec). ``level``
     maps the output's peak to (gain, its record); the gain is applied in a
     second pass, once the peak is known."""
@@ -299,25 +301,34 @@ def invert_blockwise(image: str, found: Embedded, inverter: Inverter, target: st
         def read_output(a: int, b: int) -> np.ndarray:
             return output.read_columns(a * channels, b * channels)[0, 0].reshape(b - a, channels).T
 
-        # 3. Self-check: the output's spectrogram against the input, in the input's domain.
+        gain, level_record = level(peak)
+
+        def written_output(a: int, b: int) -> np.ndarray:
+            """The samples the file will hold (16-bit), at the input's level."""
+            return (as_written(read_output(a, b) * np.float32(gain), spec.sample_rate, audio_format)
+                    / gain).astype(np.float32)
+
+        # 3. Self-check: the file's samples' spectrogram against the input, in the input's domain.
         error = total = 0.0
         step = plan.block
         for a in range(0, n_frames, step):
             b = min(n_frames, a + step)
             target_values = input_frames(a, b).double()
-            own = frames_of(padded_stretch(read_output, length, spec, a, b), spec).double()
+            own = frames_of(padded_stretch(written_output, length, spec, a, b), spec).double()
             error += float((target_values - own).square().sum())
             total += float(target_values.square().sum())
         consistency = 10 * math.log10(error / total) if total > 0 and error > 0 else None
 
         # 4. The output file, at the level rule's gain.
-        gain, level_record = level(peak)
+        written_peak = 0.0
         with open_stream(target, spec.sample_rate, channels, audio_format) as sound:
             chunk = plan.block * spec.hop_length
             for a in range(0, length, chunk):
                 b = min(length, a + chunk)
                 sound.write(np.ascontiguousarray(read_output(a, b).T * np.float32(gain)))
-        return BlockwiseResult(level_record, consistency)
+                written_peak = max(written_peak, float(np.abs(written_output(a, b)).max(initial=0.0)) * gain)
+        lost = lost_signal(printable(target_name), written_peak, peak * gain, audio_format)
+        return BlockwiseResult(level_record, consistency, [lost] if lost else [])
     except OSError as exc:
         raise VocoderError(f"cannot write {printable(target)}: {exc.strerror or exc}") from None
     finally:

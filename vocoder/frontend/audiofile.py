@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vocoder.errors import VocoderError
+from vocoder.safety.text import printable
 
 if TYPE_CHECKING:  # soundfile and torch load where a file is written: `backends` and `info` read AUDIO_SUFFIXES only
     import soundfile as sf
@@ -45,14 +46,19 @@ FLOAT_WAV = AudioFormat("WAV", "FLOAT", "WAV, 32-bit float (unscaled, for exact 
 OGG_SERIAL = 0x766F636F  # "voco"
 
 
-def output_format(path: str | os.PathLike) -> AudioFormat:
-    """The format a file name asks for, or a one-line refusal."""
+# `sonify` writes 32-bit float WAV only: its round trip through `desonify` is exact (frontend/sonify.py).
+SONIFY_FORMATS = {".wav": FLOAT_WAV}
+
+
+def output_format(path: str | os.PathLike, formats: dict[str, AudioFormat] = FORMATS,
+                  writer: str = "vocoder") -> AudioFormat:
+    """The format a file name asks for among those ``writer`` writes, or a
+    one-line refusal: the bytes written always match the name."""
     suffix = os.path.splitext(os.fspath(path))[1].lower()
-    if suffix not in FORMATS:
-        raise VocoderError(f"cannot tell which audio format {os.fspath(path)} should be: vocoder writes "
-                           f"{', '.join(FORMATS)} (the extension decides), got "
-                           f"{suffix or 'no extension'}")
-    return FORMATS[suffix]
+    if suffix not in formats:
+        raise VocoderError(f"cannot tell which audio format {printable(os.fspath(path))} should be: {writer} writes "
+                           f"{', '.join(formats)} (the extension decides), got {printable(suffix) or 'no extension'}")
+    return formats[suffix]
 
 
 def encode_audio(samples: torch.Tensor | np.ndarray, sample_rate: int, fmt: AudioFormat) -> bytes:
@@ -69,6 +75,33 @@ def encode_audio(samples: torch.Tensor | np.ndarray, sample_rate: int, fmt: Audi
     if fmt.container == "OGG":
         return _with_ogg_serial(raw, OGG_SERIAL)
     return raw
+
+
+def decode_audio(data: bytes) -> np.ndarray:
+    """The samples an audio file's bytes hold (channels × samples, float64):
+    what a listener gets, after the format's quantisation or coding."""
+    samples, _ = sf.read(io.BytesIO(data), dtype="float64", always_2d=True)
+    return samples.T
+
+
+def as_written(samples: torch.Tensor | np.ndarray, sample_rate: int, fmt: AudioFormat) -> np.ndarray:
+    """``samples`` as a ``fmt`` file holds them (encoded and decoded again)."""
+    return decode_audio(encode_audio(samples, sample_rate, fmt))
+
+
+def lost_signal(name: str, written_peak: float, peak_before: float, fmt: AudioFormat) -> str | None:
+    """A one-line warning when the file holds nothing of the signal (digital
+    silence, or no more than one step of a 16-bit format, which libsndfile's
+    rounding leaves as ±1 noise), saying whether the format's resolution or
+    the input lost it; None otherwise."""
+    step = 2.0**-15 if fmt.subtype == "PCM_16" else 0.0
+    if written_peak > step:
+        return None
+    if peak_before <= 0:
+        return f"{name} is silent: the input held no signal (an all-black picture?)"
+    held = "digital silence" if written_peak == 0 else "nothing but one quantisation step (±1)"
+    return (f"{name} holds {held}: the signal's peak ({20 * np.log10(peak_before):.0f} dBFS) is below what "
+            f"{fmt.description} resolves")
 
 
 def open_stream(path: str | os.PathLike, sample_rate: int, channels: int, fmt: AudioFormat) -> sf.SoundFile:

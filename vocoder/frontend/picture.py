@@ -22,10 +22,11 @@ from PIL import Image, UnidentifiedImageError
 
 from vocoder import costs
 from vocoder.errors import VocoderError
+from vocoder.frontend.png_chunks import png_text
 from vocoder.frontend.png_stream import PngRowWriter, idat_pieces
 from vocoder.safety.budget import Estimate
 from vocoder.safety.outputs import open_input, reading
-from vocoder.safety.text import brief, shown
+from vocoder.safety.text import brief, printable, shown
 from vocoder.safety.untrusted import load_json, sniff
 
 METADATA_KEY = "vocoder"
@@ -163,7 +164,9 @@ def open_picture_header(path: str, max_pixels: int = DEFAULT_MAX_PIXELS,
 
 
 def _metadata(im: Image.Image, path: str) -> dict | None:
-    raw = im.info.get(METADATA_KEY)
+    """The embedded vocoder metadata: of a PNG, from every text chunk in the
+    file (png_chunks); of another format, from what Pillow's header shows."""
+    raw = png_text(path, METADATA_KEY) if _png_header(path) is not None else im.info.get(METADATA_KEY)
     if raw is None:
         return None
     data = load_json(raw, f"image {path}'s '{METADATA_KEY}' text chunk")
@@ -248,17 +251,33 @@ def probe(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS, frame: 
             return _header_of(im, path, frame, n_frames)
 
 
+# Adam7's seven passes (PNG spec §8.2): first row, first column, row step, column step.
+_ADAM7 = ((0, 0, 8, 8), (0, 4, 8, 8), (4, 0, 8, 4), (0, 2, 4, 4), (2, 0, 4, 2), (0, 1, 2, 2), (1, 0, 2, 1))
+
+
+def _png_data_bytes(header: _PngHeader) -> int:
+    """Bytes a PNG's image data inflates to: each row's filter byte and pixels,
+    over the seven reduced images when interlaced (empty passes hold nothing)."""
+    planes = _PNG_PLANES.get(header.colour_type, 4)
+
+    def rows(width: int, height: int) -> int:
+        return height * (1 + (width * planes * header.bit_depth + 7) // 8) if width and height else 0
+
+    if not header.interlace:
+        return rows(header.width, header.height)
+    return sum(rows(-(-(header.width - x0) // dx), -(-(header.height - y0) // dy)) for y0, x0, dy, dx in _ADAM7)
+
+
 def _check_png_stream(path: str, header: _PngHeader) -> None:
-    """Refuse a PNG whose image data inflates to more than its IHDR declares.
+    """Refuse a PNG whose image data inflates to more or less than its IHDR
+    declares, whatever decodes it.
 
     pypng inflates each IDAT chunk whole: a small chunk of a few megabytes can
-    expand a thousandfold. Inflating here in bounded pieces, counting, costs
-    one pass and no memory.
+    expand a thousandfold. And a short stream is not an error to every decoder
+    (an 8-bit picture's missing rows would silently become black). Inflating
+    here in bounded pieces, counting, costs one pass and no memory.
     """
-    planes = _PNG_PLANES.get(header.colour_type, 4)
-    row = 1 + (header.width * planes * header.bit_depth + 7) // 8
-    # Adam7 interlacing stores up to 7 short rows per pass with a filter byte each.
-    allowed = header.height * row + (header.height * 8 + 7 * 8 if header.interlace else 0)
+    expected = _png_data_bytes(header)
     inflater, total = zlib.decompressobj(), 0
     try:
         with open_input(path) as fh:
@@ -267,13 +286,16 @@ def _check_png_stream(path: str, header: _PngHeader) -> None:
                 while data:
                     out = inflater.decompress(data, 1 << 20)
                     total += len(out)
-                    if total > allowed:
+                    if total > expected:
                         raise VocoderError(f"image {path}'s pixel data inflates to more than its "
                                            f"{header.width}×{header.height} header declares: corrupt, or a "
                                            "decompression bomb")
                     data = inflater.unconsumed_tail
     except zlib.error as exc:
         raise VocoderError(f"cannot decode image {path}: {exc} (truncated or corrupt?)") from None
+    if total < expected:
+        raise VocoderError(f"image {path}'s pixel data holds {total:,} of the {expected:,} bytes its "
+                           f"{header.width}×{header.height} header declares (truncated?)")
 
 
 def _decode_with_pypng(path: str, header: _PngHeader) -> tuple[np.ndarray, str, int]:
@@ -365,6 +387,8 @@ def _read_picture(path: str, max_pixels: int, frame: int | None, max_side: int,
         if png_header is not None and png_header.bit_depth == 16:
             array, bands, bits = _decode_with_pypng(path, png_header)
         else:
+            if png_header is not None:
+                _check_png_stream(path, png_header)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
                 im.load()
@@ -406,6 +430,17 @@ def _exif(im: Image.Image) -> dict[int, int | float | str]:
 
 
 # -- writing ------------------------------------------------------------------
+
+# Every picture vocoder writes is a PNG (our encoder, below).
+PICTURE_SUFFIXES = (".png",)
+
+
+def check_picture_output(path: str | os.PathLike, writer: str) -> None:
+    """Refuse a picture name whose extension promises another format than the PNG ``writer`` writes."""
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix not in PICTURE_SUFFIXES:
+        raise VocoderError(f"{writer} writes a PNG: give the output a {', '.join(PICTURE_SUFFIXES)} name (got "
+                           f"{printable(os.fspath(path))})")
 
 
 def encode_png(array: np.ndarray, text: dict[str, str] | None = None) -> bytes:

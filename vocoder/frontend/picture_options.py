@@ -94,6 +94,9 @@ class PictureOptions:
         if self.planes is not None and (not 1 <= len(self.planes) <= 2 or any(p not in PLANES for p in self.planes)):
             raise VocoderError(f"--channels takes one or two of {', '.join(PLANES)}, e.g. g,b (got "
                                f"{','.join(self.planes)})")
+        if self.planes is not None and self.channel != "grey":
+            raise VocoderError(f"--channel {self.channel} and --channels {','.join(self.planes)} contradict each other: "
+                               "--channels names the plane of each output channel; give one of them")
         if self.planes is not None and self.colormap is not None:
             raise VocoderError("--channels and --colormap exclude each other: a colour map reads all three planes")
         if self.colorbar is not None and self.colormap not in (None, "colorbar"):
