@@ -80,6 +80,8 @@ def encode_audio(samples: torch.Tensor | np.ndarray, sample_rate: int, fmt: Audi
 def decode_audio(data: bytes) -> np.ndarray:
     """The samples an audio file's bytes hold (channels × samples, float64):
     what a listener gets, after the format's quantisation or coding."""
+    import soundfile as sf
+
     samples, _ = sf.read(io.BytesIO(data), dtype="float64", always_2d=True)
     return samples.T
 
