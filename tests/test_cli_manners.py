@@ -79,7 +79,7 @@ def test_info_prints_a_files_text_without_control_characters(encoded, tmp_path):
 def test_info_refuses_a_decode_over_the_memory_cap_in_one_line(encoded):
     result = run_cli("info", encoded, "--max-memory", "1M")
     assert result.code == 2 and result.out == "" and len(result.err.splitlines()) == 1, result
-    assert "info needs about" in result.err and "decode the picture" in result.err
+    assert "info needs about" in result.err and "decoding the picture" in result.err
 
 
 def test_info_on_audio_gives_duration_and_channels():

@@ -38,16 +38,22 @@ def sonified(tmp_path: Path) -> Path:
 
 
 def test_desonify_never_replaces_the_sonify_record_it_read(sonified):
+    """desonify writes only .png names, so the record it read can be reached only
+    through a link: as the picture itself, or as the record beside the picture."""
+    os.link(sonified / "s.wav.json", sonified / "hard.png")
+    os.link(sonified / "s.wav.json", sonified / "q.png.json")
+    os.symlink("s.wav.json", sonified / "r.png.json")
     before = _state(sonified)
-    result = run_cli("desonify", sonified / "s.wav", "-o", sonified / "s.wav.json", "--force")
-    _refused(result, sonified, before)
+    for name in ("hard.png", "q.png", "r.png"):
+        result = run_cli("desonify", sonified / "s.wav", "-o", f"{sonified}/{name}", "--force")
+        _refused(result, sonified, before)
 
 
 def test_a_record_read_through_another_spelling_is_protected_too(sonified):
-    os.link(sonified / "s.wav.json", sonified / "hard.json")
-    os.symlink("s.wav.json", sonified / "soft.json")
+    os.symlink("s.wav.json", sonified / "soft.png.json")
+    (sonified / "sub").mkdir()
     before = _state(sonified)
-    for name in ("hard.json", "soft.json", "./s.wav.json"):
+    for name in ("soft.png", "./soft.png", "sub/../soft.png"):
         result = run_cli("desonify", sonified / "s.wav", "-o", f"{sonified}/{name}", "--force")
         _refused(result, sonified, before)
 
