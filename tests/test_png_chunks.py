@@ -162,3 +162,32 @@ def test_a_complete_picture_still_decodes_and_a_short_interlaced_one_is_refused(
         read_picture(path)
     path.write_bytes(hostile.png(12, 10, 8, 0, interlace=1, idat=zlib.compress(bytes(140))))
     assert read_picture(path).pixels.shape == (10, 12, 1)
+
+
+@pytest.mark.parametrize("keep_text", [True, False], ids=["with vocoder metadata", "plain picture"])
+def test_info_names_the_text_chunks_it_did_not_use(tmp_path, keep_text):
+    """A file that says more than vocoder read says so: every other text chunk,
+    before or after the image data, by keyword and kind; its text is not shown."""
+    path = tmp_path / "x.png"
+    path.write_bytes(rebuilt(before=[text_chunk("tEXt", "Audacity", b"Software")],
+                             after=[text_chunk("zTXt", "secret words", b"Comment"),
+                                    text_chunk("tEXt", "again", b"Software")], keep_text=keep_text))
+    result = run_cli("info", path)
+    assert result.code == (0 if keep_text else 1), result
+    lines = [line for line in result.out.splitlines() if line.startswith("text chunks not used by vocoder")]
+    assert lines == ["text chunks not used by vocoder (not read): Software (tEXt), Comment (zTXt)"], result.out
+    assert "secret words" not in result.out and "Audacity" not in result.out
+
+
+def test_info_says_nothing_of_text_chunks_when_there_are_none(tmp_path):
+    path = tmp_path / "x.png"
+    path.write_bytes(rebuilt(keep_text=True))
+    result = run_cli("info", path)
+    assert result.code == 0 and "text chunks not used" not in result.out, result
+
+
+def test_info_names_sixteen_unused_text_chunks_and_counts_the_rest(tmp_path):
+    path = tmp_path / "x.png"
+    path.write_bytes(rebuilt(after=[text_chunk("tEXt", "x", f"Key{i}".encode()) for i in range(20)]))
+    line = next(l for l in run_cli("info", path).out.splitlines() if l.startswith("text chunks not used"))
+    assert line.count("(tEXt)") == 16 and line.endswith("Key15 (tEXt) and 4 more text chunks"), line

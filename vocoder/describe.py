@@ -16,7 +16,8 @@ from typing import Any
 from vocoder.errors import VocoderError
 from vocoder.frontend.audiofile import AUDIO_SUFFIXES
 from vocoder.frontend.image import picture_producer
-from vocoder.frontend.picture import DEFAULT_MAX_PIXELS, probe, read_metadata, read_picture
+from vocoder.frontend.picture import DEFAULT_MAX_PIXELS, METADATA_KEY, probe, read_metadata, read_picture
+from vocoder.frontend.png_chunks import other_text_keywords
 from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT, Inverter
 from vocoder.inversion.registry import BACKENDS, backend_class
 from vocoder.provenance.claims import check_image_claims
@@ -174,7 +175,8 @@ def picture_summary(path: str, meta: dict[str, Any] | None, header, max_pixels: 
             f"{header.bit_depth or 'float'}-bit {header.format}{frames}")
     if meta is None:
         return [f"{path}: a picture with no embedded vocoder metadata, {size}",
-                "`vocoder invert` reads it as a plain picture (see --preset, --duration, --colormap)"]
+                "`vocoder invert` reads it as a plain picture (see --preset, --duration, --colormap)",
+                *_unused_text_line(path, header)]
     fmt = meta.get("format")
     ours = fmt == "vocoder.spectrogram"
     what = f"spectrogram image written by vocoder (format {fmt} v{_t(meta.get('version'))})" if ours else _t(fmt, 60)
@@ -207,6 +209,7 @@ def picture_summary(path: str, meta: dict[str, Any] | None, header, max_pixels: 
         lines.append(f"  steps: {_t(' → '.join(map(str, steps[:12])), 120)}")
     if isinstance(meta.get("claims_from_file"), dict):
         lines.append("  tags: " + ", ".join(f"{k}={shown(v, 20)}" for k, v in meta["claims_from_file"].items()))
+    lines.extend(_unused_text_line(path, header))
     lines.append(f"verified here: sha256 of this file {sha256_file(path)}")
     if ours:
         lines.extend(_pixel_checks(path, max_pixels))
@@ -221,6 +224,18 @@ def _pixel_checks(path: str, max_pixels: int) -> list[str]:
     report = check_image_claims(read_picture(path, max_pixels, frame=0, estimate=budget.Estimate("info")), path)
     return [f"  {'agrees' if c['agrees'] else 'CONTRADICTED'}: {c['claim']}: claimed {_t(_value(c['claimed']))}, "
             f"measured {_t(_value(c['measured']))}" for c in report.checks]
+
+
+def _unused_text_line(path: str, header) -> list[str]:
+    """A PNG's text chunks that vocoder did not use (their text unread), named
+    so a reader knows the file says more than vocoder took from it."""
+    if header.format != "PNG":
+        return []
+    names, further = other_text_keywords(path, METADATA_KEY)
+    if not names:
+        return []
+    more = f" and {further} more text chunks" if further else ""
+    return [f"text chunks not used by vocoder (not read): {_t(', '.join(names), 400)}{more}"]
 
 
 def _value(value: Any) -> str:

@@ -49,6 +49,43 @@ def png_text(path: str, keyword: str) -> str | None:
     return distinct[0] if distinct else None
 
 
+# `info` names at most this many other text chunks; a file with more says how many.
+MAX_NAMED = 16
+
+
+def other_text_keywords(path: str, keyword: str) -> tuple[list[str], int]:
+    """The keywords of a PNG's text chunks not named ``keyword``, as
+    ``KEYWORD (tEXt)``, in file order, each once (at most MAX_NAMED), and how
+    many further chunks there are past those: what vocoder saw and did not use.
+    Their text is not read; a damaged chunk here is skipped, since nothing
+    depends on it."""
+    named: dict[str, None] = {}
+    further = 0
+    with open(path, "rb") as fh:
+        if fh.read(8) != SIGNATURE:
+            return [], 0
+        while True:
+            head = fh.read(8)
+            if len(head) < 8:
+                break
+            length, kind = struct.unpack(">I4s", head)
+            if kind == b"IEND":
+                break
+            if kind in TEXT_KINDS:
+                start = fh.read(min(length, _HEAD))
+                name = start.split(b"\0", 1)[0]
+                label = f"{name.decode('latin-1')} ({kind.decode()})"
+                if name != keyword.encode("latin-1") and label not in named:
+                    if len(named) < MAX_NAMED:
+                        named[label] = None
+                    else:
+                        further += 1
+                fh.seek(length - len(start) + 4, 1)
+            else:
+                fh.seek(length + 4, 1)
+    return list(named), further
+
+
 def _text_chunks(fh: BinaryIO, path: str, keyword: bytes):
     """(kind, payload) of every text chunk named ``keyword``, CRC checked,
     up to IEND or the end of the file; other chunks are skipped unread."""
