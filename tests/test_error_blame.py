@@ -60,6 +60,45 @@ def test_an_input_that_cannot_be_read_is_blamed_not_the_outputs(folder, monkeypa
     assert sorted(os.listdir(folder)) == before
 
 
+@pytest.mark.parametrize("command", [
+    ["info", "locked/x.png"],
+    ["invert", "locked/x.png", "-o", "q.wav", "--iters", "1"],
+    ["encode", "locked/x.wav", "-o", "q.png"],
+    ["desonify", "locked/x.wav", "-o", "q.png"],
+    ["import", "locked/g_0001", "--config", "locked/config.json", "-o", "m.safetensors"],
+    ["export", "locked/m.ckpt", "-o", "m.safetensors"],
+], ids=lambda c: c[0])
+def test_an_input_behind_a_folder_that_cannot_be_entered_is_unreadable_not_missing(folder, monkeypatch, command):
+    """A folder without search permission (simulated: the tests may run as root,
+    which passes every permission) hides its files' existence: "cannot read",
+    never "not found"."""
+    real_stat = os.stat
+
+    def denied(path, *args, **kwargs):
+        if "locked/" in os.fsdecode(path):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", denied)
+    monkeypatch.chdir(folder)
+    before = sorted(os.listdir(folder))
+    line = _one_line(*(lambda r: (r.code, r.err))(run_cli(*command)))
+    assert "cannot read locked/" in line and "Permission denied" in line and "not found" not in line, line
+    assert sorted(os.listdir(folder)) == before
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_an_input_that_is_not_a_regular_file_is_refused_at_once(tmp_path, kind):
+    """A folder is named as one; a FIFO, which would block a read for ever, is refused unread."""
+    path = tmp_path / "x.png"
+    path.mkdir() if kind == "folder" else os.mkfifo(path)
+    for command in (["info", "x.png"], ["invert", "x.png", "-o", "q.wav"], ["sonify", "x.png", "-o", "q.wav"]):
+        result = subprocess.run([VOCODER, *command], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        line = _one_line(result.returncode, result.stderr)
+        assert ("is a folder, not a file" if kind == "folder" else "is not a regular file") in line, line
+    assert sorted(os.listdir(tmp_path)) == ["x.png"]
+
+
 def test_a_closed_stdout_is_refused_before_any_work(folder):
     for command in (["info", "p.png"], ["sonify", "p.png", "-o", "q.wav"]):
         result = subprocess.run([VOCODER, *command], cwd=folder, capture_output=False, stdout=None,
@@ -136,3 +175,18 @@ def test_a_full_disk_is_one_line_for_every_small_command(folder):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 3 and all(ln.startswith("vocoder: error: cannot write") and
                                    ln.endswith("No space left on device; nothing was written") for ln in lines), lines
+
+
+def test_a_fifo_beside_an_input_is_never_opened(tmp_path):
+    """The record `info` and `desonify` look for beside the audio, as a FIFO:
+    info goes on without it, desonify refuses it; neither waits on it."""
+    Image.fromarray((np.arange(256).reshape(16, 16)).astype(np.uint8)).save(tmp_path / "p.png")
+    assert run_cli("sonify", tmp_path / "p.png", "-o", tmp_path / "s.wav").code == 0
+    os.unlink(tmp_path / "s.wav.json")
+    os.mkfifo(tmp_path / "s.wav.json")
+    info = subprocess.run([VOCODER, "info", "s.wav"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert info.returncode == 0 and "s.wav: audio" in info.stdout, info
+    desonify = subprocess.run([VOCODER, "desonify", "s.wav", "-o", "q.png"], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=60)
+    assert "is not a regular file" in _one_line(desonify.returncode, desonify.stderr)
+    assert not (tmp_path / "q.png").exists()

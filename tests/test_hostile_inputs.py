@@ -78,7 +78,7 @@ def _cases() -> list[Case]:
     image("bad-crc", corrupt_crc(h.picture(64, 64)), "cannot")
     image("bmp-bomb-header", bmp_header(60000, 60000), "decompression bomb", name="x.bmp")
     image("gif-bomb-header", gif_header(65535, 65535), "decompression bomb", name="x.gif")
-    image("png-is-a-folder", b"", "not found", name="folder")
+    image("png-is-a-folder", b"", "is a folder, not a file", name="folder")
     image("name-not-utf8", np.random.default_rng(4).bytes(100), "not an image", name="bad-\udcff-name.png")
     image("16bit-garbage-data", h.png(8, 8, 16, 0, idat=b"garbage"), "cannot decode")
 

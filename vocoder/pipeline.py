@@ -36,7 +36,7 @@ from vocoder.plots import plot_spectrogram
 from vocoder.provenance.format import to_json
 from vocoder.provenance.hashing import sha256_file
 from vocoder.provenance.record import audio_output, audio_source, inversion_record, job_record, picture_input
-from vocoder.safety.outputs import AtomicOutputs, open_input
+from vocoder.safety.outputs import AtomicOutputs, existing_input, open_input
 from vocoder.safety.text import printable, shown
 from vocoder.safety.untrusted import MAX_JSON_BYTES, is_whole, load_json
 from vocoder.spec import SpectrogramSpec, get_preset
@@ -417,9 +417,9 @@ def sonify_claims(sidecar: str) -> dict[str, Any]:
     ``bit_depth``; each refused in one line when wrong, never guessed around)."""
     from vocoder.frontend.sonify import MAX_SIDE
 
-    if not os.path.isfile(sidecar):
+    if not os.path.lexists(sidecar):
         return {}
-    with open_input(sidecar) as fh:  # unreadable: "cannot read" it, in the one line every read failure gets
+    with open_input(existing_input(sidecar, "the sonify record")) as fh:  # unreadable: "cannot read" it, in the one line every read failure gets
         text = fh.read(MAX_JSON_BYTES + 1)
     data = load_json(text, f"the sonify record {printable(sidecar)}")
     claimed = data.get("sonification") if isinstance(data, dict) else None

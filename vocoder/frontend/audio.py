@@ -13,7 +13,7 @@ from vocoder import costs
 from vocoder.errors import VocoderError
 from vocoder.provenance.hashing import sha256_file
 from vocoder.safety.budget import Estimate
-from vocoder.safety.outputs import open_input
+from vocoder.safety.outputs import existing_input, open_input
 from vocoder.safety.text import brief
 from vocoder.safety.untrusted import sniff
 from vocoder.spec import MAX_SAMPLE_RATE, SpectrogramSpec
@@ -48,8 +48,7 @@ MAX_CHANNELS = 64
 def audio_info(path: str | os.PathLike) -> AudioHeader:
     """The header of a wav/flac/ogg file, checked, without reading samples."""
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise VocoderError(f"audio file not found: {path}")
+    existing_input(path, "audio file")
     if os.path.getsize(path) == 0:
         raise VocoderError(f"audio file {path} is empty (0 bytes)")
     try:

@@ -25,7 +25,7 @@ from vocoder.errors import VocoderError
 from vocoder.frontend.png_chunks import png_text
 from vocoder.frontend.png_stream import PngRowWriter, idat_pieces
 from vocoder.safety.budget import Estimate
-from vocoder.safety.outputs import open_input, reading
+from vocoder.safety.outputs import existing_input, open_input, reading
 from vocoder.safety.text import brief, printable, shown
 from vocoder.safety.untrusted import load_json, sniff
 
@@ -137,8 +137,7 @@ def _not_an_image(path: str) -> VocoderError:
 def open_picture_header(path: str, max_pixels: int = DEFAULT_MAX_PIXELS,
                         max_side: int = DEFAULT_MAX_SIDE) -> Image.Image:
     """Open lazily (header only) and refuse empty, unreadable or oversized images."""
-    if not os.path.isfile(path):
-        raise VocoderError(f"image file not found: {path}")
+    existing_input(path, "image file")
     if os.path.getsize(path) == 0:
         raise VocoderError(f"image file {path} is empty (0 bytes)")
     header = _png_header(path)  # Pillow refuses a 0-pixel PNG as "not an image"

@@ -17,6 +17,7 @@ from torch import nn
 from vocoder.errors import VocoderError
 from vocoder.models import pretrained, registry
 from vocoder.models.store import LoadedModel, load_file, weight_norm_state
+from vocoder.safety.outputs import existing_input
 
 
 def load(reference: str | os.PathLike) -> LoadedModel:
@@ -24,9 +25,8 @@ def load(reference: str | os.PathLike) -> LoadedModel:
     reference = os.fspath(reference)
     if reference in pretrained.MODELS:
         return load_file(pretrained.resolve(reference))
-    if not os.path.isfile(reference):
-        raise VocoderError(f"checkpoint not found: {reference} (neither a file nor a known model name; "
-                           "`vocoder models` lists the names)")
+    existing_input(reference, "checkpoint", " (neither a file nor a known model name; `vocoder models` lists "
+                   "the names)")
     return load_file(reference)
 
 

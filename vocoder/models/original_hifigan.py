@@ -27,7 +27,7 @@ from vocoder.models import registry
 from vocoder.models.store import checked_config, torch_load_weights
 from vocoder.provenance.hashing import sha256_file
 from vocoder.safety.budget import Estimate
-from vocoder.safety.outputs import open_input
+from vocoder.safety.outputs import existing_input, open_input
 from vocoder.safety.text import shown
 from vocoder.safety.untrusted import is_number, load_json
 from vocoder.spec import PRESETS, SpectrogramSpec
@@ -45,9 +45,7 @@ _ARCH_KEYS = ("upsample_rates", "upsample_kernel_sizes", "upsample_initial_chann
 
 def read_config(path: str) -> dict[str, Any]:
     """config.json as untrusted JSON (size and depth capped, no NaN or Infinity)."""
-    if not os.path.isfile(path):
-        raise VocoderError(f"config not found: {path} (the original HiFi-GAN config.json of this generator; "
-                           "pass it with --config)")
+    existing_input(path, "config", " (the original HiFi-GAN config.json of this generator; pass it with --config)")
     if os.path.getsize(path) > MAX_CONFIG_BYTES:
         raise VocoderError(f"{path} is {os.path.getsize(path):,} bytes: too large to be a HiFi-GAN config")
     with open_input(path) as fh:
@@ -111,8 +109,7 @@ def import_generator(generator_path: str, config_path: str) -> tuple[nn.Module, 
     spec = spec_from_config(config, config_path)
     architecture = registry.get("hifigan")
     arch = checked_config(architecture, generator_config(config, spec.n_bins), spec, config_path)
-    if not os.path.isfile(generator_path):
-        raise VocoderError(f"generator checkpoint not found: {generator_path}")
+    existing_input(generator_path, "generator checkpoint")
     plan = Estimate(f"importing {os.path.basename(generator_path)}")
     plan.merge(costs.checkpoint_read(generator_path))
     plan.merge(costs.model_load(architecture.parameters(arch), os.path.getsize(generator_path)))

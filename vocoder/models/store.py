@@ -41,7 +41,7 @@ from vocoder.models.architecture import Architecture
 from vocoder.provenance.format import VERSION_KEY
 from vocoder.provenance.hashing import sha256_file
 from vocoder.provenance.record import model_record
-from vocoder.safety.outputs import AtomicOutputs, reading
+from vocoder.safety.outputs import AtomicOutputs, existing_input, reading
 from vocoder.safety.text import brief, shown
 from vocoder.safety.untrusted import load_json
 from vocoder.spec import PRESETS, SpectrogramSpec
@@ -238,8 +238,7 @@ def export(checkpoint: str, output: str, overrides: dict[str, Any] | None = None
     ``overrides`` set provenance the checkpoint cannot know (name, training_data,
     licence); None values are ignored.
     """
-    if not os.path.isfile(checkpoint):
-        raise VocoderError(f"checkpoint not found: {checkpoint}")
+    existing_input(checkpoint, "checkpoint")
     loaded = load_file(checkpoint)
     keep = {k: v for k, v in loaded.meta.items()
             if k not in ("format", "architecture", "config", "spec", "source", VERSION_KEY)}

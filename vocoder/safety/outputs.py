@@ -93,11 +93,38 @@ def current_policy() -> OutputPolicy:
 def reading(path: str | os.PathLike) -> str:
     """Declare that the command reads ``path`` (returned as given): no output
     of this command may replace it, ``--force`` or not. Every reader in
-    vocoder calls this (or ``open_input``), so none can forget."""
+    vocoder calls this (or ``open_input``), so none can forget. A FIFO or
+    device is refused here, before anything opens it: a read could block for
+    ever (a file that does not exist is left to the caller to report)."""
     path = os.fspath(path)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise VocoderError(f"{path} is not a regular file (a FIFO, device or socket): give a file")
     policy = current_policy()
     if policy is not _DEFAULT_POLICY and not path.startswith(_ANONYMOUS):
         policy.read.append(path)
+    return path
+
+
+def existing_input(path: str | os.PathLike, what: str, hint: str = "") -> str:
+    """``path`` (as given) when it is a regular file this command may read;
+    else one line saying which: absent ("WHAT not found: PATH" + ``hint``),
+    behind a folder that cannot be entered or otherwise unreadable ("cannot
+    read"), a folder, or a FIFO or device (which could block a read for ever)."""
+    path = os.fspath(path)
+    try:
+        info = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise VocoderError(f"{what} not found: {path}{hint}") from None
+    except OSError as exc:
+        raise VocoderError(f"cannot read {path}: {exc.strerror or exc}; {outcome()}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise VocoderError(f"{what} {path} is a folder, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise VocoderError(f"{what} {path} is not a regular file (a FIFO, device or socket): give a file")
     return path
 
 

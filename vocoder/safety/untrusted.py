@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from typing import Any
 
 from vocoder.errors import VocoderError
@@ -47,8 +48,11 @@ def is_number(value: Any) -> bool:
 
 
 def sniff(path: str | os.PathLike) -> str | None:
-    """What the file's first bytes say it is ('a WAV audio file', …), or None."""
+    """What the file's first bytes say it is ('a WAV audio file', …), or None
+    (also for a FIFO or device, which is not opened: a read could block for ever)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
         with open_input(path) as fh:
             head = fh.read(16)
     except OSError:

@@ -32,7 +32,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 from vocoder.errors import VocoderError
 from vocoder.models import registry
 from vocoder.safety import budget
-from vocoder.safety.outputs import FORCE_FLAG, AtomicOutputs, inside
+from vocoder.safety.outputs import FORCE_FLAG, AtomicOutputs, existing_input, inside
 from vocoder.safety.text import shown, terminal_line
 from vocoder.training import memory
 from vocoder.training.data import AudioDataModule
@@ -58,9 +58,7 @@ def check_checkpoint(path: str, resume: bool) -> dict[str, tuple[int, ...]]:
     if path in _SHORTHANDS and not os.path.exists(path):
         raise VocoderError(f"--ckpt_path {path!r} is a Lightning shorthand vocoder does not use; give the "
                            "checkpoint file's path")
-    if not os.path.isfile(path):
-        raise VocoderError(f"checkpoint not found: {path}" if not os.path.exists(path)
-                           else f"--ckpt_path {path} is not a file")
+    existing_input(path, "checkpoint")
     if not zipfile.is_zipfile(path):
         raise VocoderError(f"{path} is not a PyTorch checkpoint (expected a .ckpt written by `vocoder fit`)")
     checkpoint = torch_load_weights(path, "a training checkpoint")  # budget-checked, pickles refused

@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from vocoder.errors import VocoderError
 from vocoder.frontend.audio import Audio, audio_to_spectrogram, read_audio, resample
 from vocoder.frontend.audiofile import AUDIO_SUFFIXES
-from vocoder.safety.outputs import reading
+from vocoder.safety.outputs import existing_input, reading
 from vocoder.spec import SpectrogramSpec, get_preset
 
 # HiFi-GAN meldataset.py scales every clip to a peak of 0.95 before cutting.
@@ -35,8 +35,7 @@ def list_audio(data_dir: str | None, file_list: str | None) -> list[str]:
     """Sorted audio files under ``data_dir``, or the paths in ``file_list``
     (one per line, relative to the list's folder; '#' starts a comment)."""
     if file_list:
-        if not os.path.isfile(file_list):
-            raise VocoderError(f"file list not found: {file_list}")
+        existing_input(file_list, "file list")
         base = Path(file_list).parent
         lines = [ln.split("#", 1)[0].strip() for ln in Path(reading(file_list)).read_text().splitlines()]
         return [str(base / ln) if not os.path.isabs(ln) else ln for ln in lines if ln]
