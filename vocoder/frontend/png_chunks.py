@@ -64,31 +64,21 @@ def other_text_keywords(path: str, keyword: str) -> tuple[list[str], int]:
     with open(path, "rb") as fh:
         if fh.read(8) != SIGNATURE:
             return [], 0
-        while True:
-            head = fh.read(8)
-            if len(head) < 8:
-                break
-            length, kind = struct.unpack(">I4s", head)
-            if kind == b"IEND":
-                break
-            if kind in TEXT_KINDS:
-                start = fh.read(min(length, _HEAD))
-                name = start.split(b"\0", 1)[0]
-                label = f"{name.decode('latin-1')} ({kind.decode()})"
-                if name != keyword.encode("latin-1") and label not in named:
-                    if len(named) < MAX_NAMED:
-                        named[label] = None
-                    else:
-                        further += 1
-                fh.seek(length - len(start) + 4, 1)
-            else:
-                fh.seek(length + 4, 1)
+        for kind, _, start in _text_chunk_starts(fh):
+            name = start.split(b"\0", 1)[0]
+            label = f"{name.decode('latin-1')} ({kind.decode()})"
+            if name != keyword.encode("latin-1") and label not in named:
+                if len(named) < MAX_NAMED:
+                    named[label] = None
+                else:
+                    further += 1
     return list(named), further
 
 
-def _text_chunks(fh: BinaryIO, path: str, keyword: bytes):
-    """(kind, payload) of every text chunk named ``keyword``, CRC checked,
-    up to IEND or the end of the file; other chunks are skipped unread."""
+def _text_chunk_starts(fh: BinaryIO):
+    """(kind, length, the first bytes) of every text chunk up to IEND or the
+    end of the file, the file standing just after those bytes; a chunk the
+    caller reads no further is skipped, and every other chunk unread."""
     while True:
         head = fh.read(8)
         if len(head) < 8:
@@ -100,8 +90,17 @@ def _text_chunks(fh: BinaryIO, path: str, keyword: bytes):
             fh.seek(length + 4, 1)
             continue
         start = fh.read(min(length, _HEAD))
-        if start.split(b"\0", 1)[0] != keyword or b"\0" not in start:
+        after = fh.tell()
+        yield kind, length, start
+        if fh.tell() == after:
             fh.seek(length - len(start) + 4, 1)
+
+
+def _text_chunks(fh: BinaryIO, path: str, keyword: bytes):
+    """(kind, payload) of every text chunk named ``keyword``, CRC checked,
+    up to IEND or the end of the file."""
+    for kind, length, start in _text_chunk_starts(fh):
+        if start.split(b"\0", 1)[0] != keyword or b"\0" not in start:
             continue
         if length > MAX_TEXT_BYTES + 2 * _HEAD:
             raise VocoderError(f"{path}'s '{keyword.decode('latin-1')}' {kind.decode()} chunk is {length:,} bytes, "
