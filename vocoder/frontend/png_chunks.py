@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from typing import BinaryIO
+from typing import BinaryIO, Iterator
 
 from vocoder.errors import VocoderError
 from vocoder.safety.text import shown
@@ -75,10 +75,11 @@ def other_text_keywords(path: str, keyword: str) -> tuple[list[str], int]:
     return list(named), further
 
 
-def _text_chunk_starts(fh: BinaryIO):
-    """(kind, length, the first bytes) of every text chunk up to IEND or the
-    end of the file, the file standing just after those bytes; a chunk the
-    caller reads no further is skipped, and every other chunk unread."""
+def chunk_heads(fh: BinaryIO) -> Iterator[tuple[bytes, int]]:
+    """(type, length) of every chunk of a PNG open just after its signature,
+    up to IEND or the end of the file, the file standing at the chunk's data;
+    a chunk the caller leaves unread (the position unchanged) is skipped with
+    its CRC, so no chunk is read that nobody asked for."""
     while True:
         head = fh.read(8)
         if len(head) < 8:
@@ -86,8 +87,17 @@ def _text_chunk_starts(fh: BinaryIO):
         length, kind = struct.unpack(">I4s", head)
         if kind == b"IEND":
             return
-        if kind not in TEXT_KINDS:
+        at = fh.tell()
+        yield kind, length
+        if fh.tell() == at:
             fh.seek(length + 4, 1)
+
+
+def _text_chunk_starts(fh: BinaryIO) -> Iterator[tuple[bytes, int, bytes]]:
+    """(kind, length, the first bytes) of every text chunk, the file standing
+    just after those bytes; one the caller reads no further is skipped."""
+    for kind, length in chunk_heads(fh):
+        if kind not in TEXT_KINDS:
             continue
         start = fh.read(min(length, _HEAD))
         after = fh.tell()

@@ -23,6 +23,7 @@ import numpy as np
 
 from vocoder import lazy_jit
 from vocoder.errors import VocoderError
+from vocoder.frontend.png_chunks import chunk_heads
 from vocoder.safety.outputs import open_input
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -119,15 +120,8 @@ def _unfilter(kind, row, above, bpp):
 def idat_pieces(fh: BinaryIO) -> Iterator[bytes]:
     """The compressed image data of a PNG open just after its signature, in
     pieces of at most a megabyte, up to IEND or the end of the file."""
-    while True:
-        head = fh.read(8)
-        if len(head) < 8:
-            return
-        length, kind = struct.unpack(">I4s", head)
-        if kind == b"IEND":
-            return
+    for kind, length in chunk_heads(fh):
         if kind != b"IDAT":
-            fh.seek(length + 4, 1)
             continue
         remaining = length
         while remaining:
