@@ -96,11 +96,14 @@ def picture_chain(header, channels: int, rows: int, frames: int, blur_sigma: flo
 
 def nnls_inverse(channels: int, stft_bins: int, rows: int, frames: int) -> float:
     """frontend.filterbank.nnls_inverse, the inverse of every non-linear axis:
-    FISTA's float64 iterates x, z, x_next, gradient and temporaries over the
-    B STFT bins, M z − Y over the axis's F rows, the F × B matrix (dense and
-    sparse copies), and the F × F Gram matrix with its pseudo-inverse."""
+    FISTA's float32 iterates x, z, x_next, gradient, moved_by and the solution
+    over the B STFT bins, four more while finished frames leave the batch, the
+    float32 result; one float64 copy (the start, then the final residual); the
+    F rows' bands in float64 and float32 with M z − Y; the F × B matrix (dense
+    and sparse copies), and the F × F Gram matrix with its pseudo-inverse."""
     B, F, T = stft_bins, rows, frames
-    return 8 * F64 * channels * B * T + 3 * F64 * channels * F * T + 4 * F64 * B * F + 4 * F64 * F * F
+    return (11 * F32 * channels * B * T + F64 * channels * B * T + 5 * F64 * channels * F * T
+            + 3 * F32 * channels * F * T + 6 * F64 * B * F + 4 * F64 * F * F)
 
 
 def axis_inverse(channels: int, spec, frames: int) -> float:
