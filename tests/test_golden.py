@@ -119,6 +119,10 @@ REGENERATED: list[tuple[str, str]] = [
     ("exported.safetensors, imported.safetensors (metadata only)",
      "export and import build their provenance through record.model_record, so a model file's metadata carries "
      "vocoder_record = RECORD_VERSION like every record; tensors and model cards unchanged"),
+    ("inv-mel-fgla.wav, inv-mel-gd.wav, inv-log-fgla.wav and their .json records",
+     "the mel/log → linear NNLS step (filterbank.nnls_inverse) now takes per-bin FISTA steps in float32 and "
+     "stops each frame on its own (experiments/mel-inverse-speed): a different non-negative solution, so the "
+     "audio of a mel or log picture and its record (iterations, residual, method) change; nothing else does"),
 ]
 
 # (key, argv). Paths are relative to the run folder (the current folder while they run).
