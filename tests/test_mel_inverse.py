@@ -58,3 +58,4 @@ def test_fit_matches_an_exact_per_frame_nnls():
         _, exact = nnls(M.numpy(), y.numpy())
         ours = torch.linalg.vector_norm(M @ estimate[0, :, frame].double() - y)
         assert float(ours) <= exact + 1e-4 * float(torch.linalg.vector_norm(y))
+
