@@ -306,11 +306,21 @@ def _mel_matrix(axis: MelAxis, sample_rate: int, n_fft: int) -> torch.Tensor:
         fb = AF.melscale_fbanks(n_fft // 2 + 1, low, high, axis.n_mels, sample_rate, norm=axis.mel_norm,
                                 mel_scale=axis.mel_scale)
         return fb.T.to(torch.float64).contiguous()
-    import librosa
+    # librosa.filters.mel (0.11) operation for operation, on librosa's own frequencies: the
+    # same bytes (tests/test_mel_inverse.py), without librosa.filters' import of scipy.signal,
+    # which was a second of every mel command's start for this one matrix.
+    from librosa.core.convert import fft_frequencies, mel_frequencies
 
-    fb = librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=axis.n_mels, fmin=low, fmax=high,
-                             htk=axis.mel_scale == "htk", norm=axis.mel_norm, dtype=np.float64)
-    return torch.from_numpy(fb)
+    bins = fft_frequencies(sr=sample_rate, n_fft=n_fft)
+    edges = mel_frequencies(axis.n_mels + 2, fmin=low, fmax=high, htk=axis.mel_scale == "htk")
+    widths = np.diff(edges)
+    ramps = np.subtract.outer(edges, bins)
+    weights = np.zeros((axis.n_mels, len(bins)), dtype=np.float64)
+    for i in range(axis.n_mels):
+        weights[i] = np.maximum(0, np.minimum(-ramps[i] / widths[i], ramps[i + 2] / widths[i + 1]))
+    if axis.mel_norm == "slaney":
+        weights *= (2.0 / (edges[2:] - edges[:-2]))[:, np.newaxis]
+    return torch.from_numpy(weights)
 
 
 @dataclass(frozen=True)
