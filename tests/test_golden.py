@@ -123,6 +123,12 @@ REGENERATED: list[tuple[str, str]] = [
      "issue #23: the invert record's self-check (fidelity_vs_input) measures the samples the file holds, after "
      "its format's quantisation or coding, and its measured_against says so; sonify's record gains the warnings "
      "list (digital silence). Every audio, PNG and other output byte-identical"),
+    ("inv-mel-fgla.wav, inv-mel-gd.wav, inv-log-fgla.wav and their .json records",
+     "the mel/log → linear NNLS step (filterbank.nnls_inverse) iterates in float32 (same FISTA, step, start and "
+     "stopping rule; experiments/mel-inverse-speed): its solution differs by float32 rounding (~1e-5 relative), "
+     "so the audio of a mel or log picture and its record (output sha256, peak, relative_residual 2.0e-8 → "
+     "4.2e-8, the measures against the input in their 5th digit) change; iterations, method and everything "
+     "else are unchanged, the mel matrix included (now built without librosa.filters, byte-identical)"),
 ]
 
 # (key, argv). Paths are relative to the run folder (the current folder while they run).

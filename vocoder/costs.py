@@ -141,11 +141,15 @@ def desonify(channels: int, samples: int, height: int, width: int) -> Estimate:
 
 def nnls_inverse(channels: int, stft_bins: int, rows: int, frames: int) -> float:
     """frontend.filterbank.nnls_inverse, the inverse of every non-linear axis:
-    FISTA's float64 iterates x, z, x_next, gradient and temporaries over the
-    B STFT bins, M z − Y over the axis's F rows, the F × B matrix (dense and
-    sparse copies), and the F × F Gram matrix with its pseudo-inverse."""
+    FISTA's float32 iterates x, z, x_next, gradient and moved_by over the B
+    STFT bins, the float32 result and its channels-first copy, one float64
+    copy over the bins (the start, then x for the final residual); over the
+    F rows, the float64 bands and their batch copy, (MMᵀ)⁺Y, M x − Y, and
+    float32 y and M z − y; the F × B matrix (dense and sparse copies) and the
+    F × F Gram matrix with its pseudo-inverse."""
     B, F, T = stft_bins, rows, frames
-    return 8 * F64 * channels * B * T + 3 * F64 * channels * F * T + 4 * F64 * B * F + 4 * F64 * F * F
+    return (7 * F32 * channels * B * T + F64 * channels * B * T + 4 * F64 * channels * F * T
+            + 2 * F32 * channels * F * T + 4 * F64 * B * F + 4 * F64 * F * F)
 
 
 def axis_inverse(channels: int, spec, frames: int) -> float:
