@@ -38,6 +38,20 @@ def test_a_notice_naming_a_hostile_file_is_escaped_too(tmp_path):
     assert "x\\x1b]0;title\\x07.png: no embedded vocoder metadata" in result.stderr
 
 
+@pytest.mark.parametrize("command", [["sonify", "black.png", "-o", "x\x1b[2J\x07.wav", "--value-map", "unipolar"],
+                                     ["invert", "black.png", "-o", "x\x1b[2J\x07.wav", "--iters", "1"]],
+                         ids=["sonify", "invert"])
+def test_a_warning_naming_a_hostile_output_is_escaped(tmp_path, command):
+    """The silence warning names the output: escaped on every command that
+    gives it, and so is the line on standard output that says what was written."""
+    Image.fromarray(np.zeros((64, 64), np.uint8)).save(tmp_path / "black.png")
+    result = subprocess.run([VOCODER, *command], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "vocoder: warning: x\\x1b[2J\\x07.wav" in result.stderr, result.stderr
+    assert "\x1b" not in result.stderr + result.stdout and "\x07" not in result.stderr + result.stdout
+    assert "wrote x\\x1b[2J\\x07.wav" in result.stdout, result.stdout
+
+
 def test_bench_progress_shows_a_hostile_clip_name_escaped(tmp_path):
     t = np.arange(22050) / 22050
     write_wav(tmp_path / "c\x1b[2J\x07.wav", (0.3 * np.sin(2 * np.pi * 220 * t))[:, None])

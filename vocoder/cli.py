@@ -580,7 +580,7 @@ def _sonify(args: argparse.Namespace) -> int:
     record = sonify_picture(args.image, args.output, args.curve, args.sr, args.value_map, args.max_pixels,
                             timings=args.timings)
     for warning in record["warnings"]:
-        print(f"vocoder: warning: {warning}", file=sys.stderr)
+        _say(f"vocoder: warning: {warning}")
     son, out = record["sonification"], record["output"]
     print(f"wrote {args.output} ({out['samples'] / out['sample_rate']:.2f} s, {out['channels']} ch, Hilbert curve "
           f"{son['side']}×{son['side']}{', padded' if son['padded'] else ''}, {son['value_map']})")

@@ -11,6 +11,7 @@ import os
 from typing import Any, TextIO
 
 from vocoder.errors import VocoderError
+from vocoder.safety.text import terminal_line
 
 
 class StandardOutputFailed(VocoderError):
@@ -26,14 +27,16 @@ class StandardOutputFailed(VocoderError):
 
 
 class GuardedStdout:
-    """``sys.stdout`` whose write failures raise ``StandardOutputFailed``."""
+    """``sys.stdout`` whose write failures raise ``StandardOutputFailed``, and
+    whose lines reach the terminal as text: a control character a file name
+    carried (ESC, BEL, CR) is written as its escape, as on stderr."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
 
     def write(self, text: str) -> int:
         try:
-            return self._stream.write(text)
+            return self._stream.write("\n".join(terminal_line(line) for line in text.split("\n")))
         except OSError as exc:
             raise StandardOutputFailed(exc) from None
 
