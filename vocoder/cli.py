@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from vocoder import __version__
 from vocoder.errors import VocoderError
 from vocoder.frontend.picture import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE
-from vocoder.frontend.picture_options import PictureOptions
+from vocoder.frontend.picture_options import PictureOptions, contradicting_channels
 from vocoder.safety import budget, interrupts
 from vocoder.safety.outputs import os_failure, outcome, output_policy, published_outputs
 from vocoder.safety.streams import GuardedStdout, StandardOutputFailed
@@ -220,8 +220,7 @@ def _picture(args: argparse.Namespace) -> tuple[PictureOptions, list[str]]:
     given = [flag for flag, dest in args.picture_flags.items() if getattr(args, dest) not in (None, False)]
     # Pairs whose defaults cannot tell "given" from "not given" once in PictureOptions.
     if args.channel is not None and args.channels is not None:
-        raise VocoderError(f"--channel {args.channel} and --channels {','.join(args.channels)} contradict each other: "
-                           "--channels names the plane of each output channel; give one of them")
+        raise contradicting_channels(args.channel, args.channels)
     if args.db_range is not None and args.mapping == "power":
         raise VocoderError("--db-range goes with --mapping db; --mapping power maps brightness^(1/--power) and has "
                            "no dB range: give one of them")

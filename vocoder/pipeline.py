@@ -419,13 +419,14 @@ def sonify_claims(sidecar: str) -> dict[str, Any]:
 
     if not os.path.lexists(sidecar):
         return {}
-    with open_input(existing_input(sidecar, "the sonify record")) as fh:  # unreadable: "cannot read" it, in the one line every read failure gets
+    where = f"the sonify record {printable(sidecar)}"
+    # Unreadable, a folder or a FIFO: refused in the one line each read failure gets, never taken as absent.
+    with open_input(existing_input(sidecar, "the sonify record")) as fh:
         text = fh.read(MAX_JSON_BYTES + 1)
-    data = load_json(text, f"the sonify record {printable(sidecar)}")
+    data = load_json(text, where)
     claimed = data.get("sonification") if isinstance(data, dict) else None
     if claimed is None:
         return {}
-    where = f"the sonify record {printable(sidecar)}"
     if not isinstance(claimed, dict):
         raise VocoderError(f"{where}: 'sonification' must be a JSON object (got {shown(claimed)})")
     size = claimed.get("original_size")

@@ -165,7 +165,7 @@ def open_picture_header(path: str, max_pixels: int = DEFAULT_MAX_PIXELS,
 def _metadata(im: Image.Image, path: str) -> dict | None:
     """The embedded vocoder metadata: of a PNG, from every text chunk in the
     file (png_chunks); of another format, from what Pillow's header shows."""
-    raw = png_text(path, METADATA_KEY) if _png_header(path) is not None else im.info.get(METADATA_KEY)
+    raw = png_text(path, METADATA_KEY) if im.format == "PNG" else im.info.get(METADATA_KEY)
     if raw is None:
         return None
     data = load_json(raw, f"image {path}'s '{METADATA_KEY}' text chunk")

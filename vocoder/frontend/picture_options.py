@@ -37,6 +37,12 @@ def check_magnitudes(quietest: float, loudest: float, what: str) -> None:
                            f"{MIN_MAGNITUDE:.3g} .. {MAX_MAGNITUDE:g}: not a spectrogram vocoder can invert")
 
 
+def contradicting_channels(channel: str, planes: tuple[str, ...] | list[str]) -> VocoderError:
+    """The refusal of --channel given with --channels (each names what a channel reads)."""
+    return VocoderError(f"--channel {channel} and --channels {','.join(planes)} contradict each other: "
+                        "--channels names the plane of each output channel; give one of them")
+
+
 # --duration above a day is a typo; the memory budget decides below that.
 MAX_DURATION = 86_400.0
 # A Gaussian wider than 1000 pixels flattens any spectrogram to a constant.
@@ -95,8 +101,7 @@ class PictureOptions:
             raise VocoderError(f"--channels takes one or two of {', '.join(PLANES)}, e.g. g,b (got "
                                f"{','.join(self.planes)})")
         if self.planes is not None and self.channel != "grey":
-            raise VocoderError(f"--channel {self.channel} and --channels {','.join(self.planes)} contradict each other: "
-                               "--channels names the plane of each output channel; give one of them")
+            raise contradicting_channels(self.channel, self.planes)
         if self.planes is not None and self.colormap is not None:
             raise VocoderError("--channels and --colormap exclude each other: a colour map reads all three planes")
         if self.colorbar is not None and self.colormap not in (None, "colorbar"):

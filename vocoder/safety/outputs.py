@@ -110,10 +110,10 @@ def reading(path: str | os.PathLike) -> str:
 
 
 def existing_input(path: str | os.PathLike, what: str, hint: str = "") -> str:
-    """``path`` (as given) when it is a regular file this command may read;
-    else one line saying which: absent ("WHAT not found: PATH" + ``hint``),
-    behind a folder that cannot be entered or otherwise unreadable ("cannot
-    read"), a folder, or a FIFO or device (which could block a read for ever)."""
+    """``path`` (as given), declared an input, when it is a regular file this
+    command may read; else one line saying which: absent ("WHAT not found:
+    PATH" + ``hint``), behind a folder that cannot be entered or otherwise
+    unreadable ("cannot read"), a folder, or a FIFO or device (``reading``)."""
     path = os.fspath(path)
     try:
         info = os.stat(path)
@@ -123,9 +123,7 @@ def existing_input(path: str | os.PathLike, what: str, hint: str = "") -> str:
         raise VocoderError(f"cannot read {path}: {exc.strerror or exc}; {outcome()}") from None
     if stat.S_ISDIR(info.st_mode):
         raise VocoderError(f"{what} {path} is a folder, not a file")
-    if not stat.S_ISREG(info.st_mode):
-        raise VocoderError(f"{what} {path} is not a regular file (a FIFO, device or socket): give a file")
-    return path
+    return reading(path)  # an input from here on; a FIFO or device is refused there
 
 
 def open_input(path: str | os.PathLike, mode: str = "rb", **kwargs: Any) -> IO:
@@ -218,8 +216,6 @@ def inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
         if str(candidate) == folder_real or (folder_id is not None and _identity(str(candidate)) == folder_id):
             return True
     return False
-
-
 
 
 def _kept(text: str, limit: int) -> str:

@@ -48,7 +48,6 @@ def printable(text: str) -> str:
         return text.encode("utf-8", "replace").decode("utf-8")
 
 
-
 def terminal_line(text: str) -> str:
     """``text`` on one line for stderr or a progress bar: valid UTF-8, and each
     character that is not printable (an escape sequence's ESC, BEL, CR, a

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import stat
 from typing import Any
 
 from vocoder.errors import VocoderError
@@ -51,11 +50,9 @@ def sniff(path: str | os.PathLike) -> str | None:
     """What the file's first bytes say it is ('a WAV audio file', …), or None
     (also for a FIFO or device, which is not opened: a read could block for ever)."""
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return None
-        with open_input(path) as fh:
+        with open_input(path) as fh:  # refuses a FIFO or device unopened
             head = fh.read(16)
-    except OSError:
+    except (OSError, VocoderError):
         return None
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         return "a WAV audio file"
