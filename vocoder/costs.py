@@ -88,9 +88,11 @@ def preview_cost(channels: int, rows: int, frames: int) -> float:
 
 
 def picture_decode(header) -> float:
-    """read_picture: the decoder's frame, our integer copy and float64 pixels (with a temporary)."""
+    """read_picture: the decoder's frame, our integer copy and float64 pixels (with a temporary);
+    a palette picture also keeps its indices (one byte a pixel)."""
     pixels = header.pixels * len(header.bands)
-    return 3 * header.stored_bytes + 2 * F64 * pixels + 2 * 2 * pixels
+    indices = header.pixels if header.source_mode == "P" else 0
+    return 3 * header.stored_bytes + 2 * F64 * pixels + 2 * 2 * pixels + indices
 
 
 def picture_chain(header, channels: int, rows: int, frames: int, blur_sigma: float, embedded: bool) -> float:

@@ -54,6 +54,10 @@ class Picture:
     frame: int = 0  # which frame of a multi-frame file (GIF, APNG, TIFF)
     n_frames: int = 1
     exif: dict[int, int | float | str] = field(default_factory=dict)  # numeric/short tags only (claims)
+    # A palette-indexed picture (PNG/GIF mode P): each pixel's index (H × W uint8) and the palette's
+    # colours (N × 3 in [0, 1]). The indices can be the levels themselves (SoX draws that way).
+    palette_indices: np.ndarray | None = None
+    palette: np.ndarray | None = None
 
     @property
     def width(self) -> int:
@@ -345,6 +349,17 @@ def _decode_with_pillow(im: Image.Image, notes: list[str]) -> tuple[np.ndarray, 
     return np.asarray(im, dtype=np.uint8).reshape(im.height, im.width, -1), im.mode, 8
 
 
+def _palette_of(im: Image.Image) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(indices H × W, colours N × 3 in [0, 1]) of a loaded palette picture, else (None, None)."""
+    if im.mode != "P":
+        return None, None
+    indices = np.asarray(im, dtype=np.uint8)
+    colours = np.asarray(im.getpalette("RGB") or [], dtype=np.float64).reshape(-1, 3) / 255.0
+    if not len(colours) or int(indices.max(initial=0)) >= len(colours):
+        return None, None
+    return indices, colours
+
+
 def _rescale(arr: np.ndarray) -> np.ndarray:
     lo, hi = float(arr.min()), float(arr.max())
     scaled = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr, dtype=np.float64)
@@ -383,6 +398,7 @@ def _read_picture(path: str, max_pixels: int, frame: int | None, max_side: int,
         job.add("decoding the picture", costs.picture_decode(head))
         job.check()
         png_header = _png_header(path)
+        palette_indices = palette = None
         if png_header is not None and png_header.bit_depth == 16:
             array, bands, bits = _decode_with_pypng(path, png_header)
         else:
@@ -391,6 +407,7 @@ def _read_picture(path: str, max_pixels: int, frame: int | None, max_side: int,
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
                 im.load()
+            palette_indices, palette = _palette_of(im)
             array, bands, bits = _decode_with_pillow(im, notes)
         # After the decode: Pillow's getexif() loads a PNG itself, and _exif forgives errors, which
         # would hide a corrupt file (a bad CRC) from the decode above.
@@ -408,7 +425,7 @@ def _read_picture(path: str, max_pixels: int, frame: int | None, max_side: int,
         notes.append(f"frame {frame} of {n_frames} (--frame {frame})")
     pixels = array.astype(np.float64) if bits == 0 else array.astype(np.float64) / (2**bits - 1)
     return Picture(pixels, bands, bits or 16, head.source_mode, head.format, head.metadata, notes, frame, n_frames,
-                   exif)
+                   exif, palette_indices, palette)
 
 
 def _exif(im: Image.Image) -> dict[int, int | float | str]:
