@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -258,16 +259,19 @@ def _without_furniture(ink: np.ndarray, near: str) -> np.ndarray:
     return ink & ~drop[labelled]
 
 
-def _groups(ink: np.ndarray) -> tuple[list[_Group], float]:
-    """Blobs of text (characters joined across gaps under half a character), and the text height."""
+def _groups(ink: np.ndarray, upright_only: bool) -> tuple[list[_Group], float]:
+    """Blobs of text (characters joined across gaps under 0.7 of a character height), and the text
+    height. Beside a vertical axis text may be written bottom to top, so characters join in both
+    directions there; above and below a plot only sideways (matplotlib's "Time (s)" sits half a
+    character under its tick labels)."""
     labelled, count = ndimage.label(ink, structure=np.ones((3, 3)))
     if count == 0:
         return [], 0.0
     heights = [s[0].stop - s[0].start for s in ndimage.find_objects(labelled)]
     text_height = float(np.median([h for h in heights if h >= 3] or heights))
     reach = max(1, round(0.35 * text_height))
-    joined, _ = ndimage.label(ndimage.binary_dilation(ink, np.ones((2 * reach + 1, 2 * reach + 1), bool)),
-                              structure=np.ones((3, 3)))
+    kernel = np.ones((3 if upright_only else 2 * reach + 1, 2 * reach + 1), bool)
+    joined, _ = ndimage.label(ndimage.binary_dilation(ink, kernel), structure=np.ones((3, 3)))
     groups = []
     for found in ndimage.find_objects(joined):
         own = ink[found]
@@ -295,7 +299,8 @@ class _Rendering:
 
 
 # First every piece as numbers; then, again, those not read as a number or read with under
-# DOUBTFUL confidence; last, unrestricted, those still not numbers (titles: "Frequency (kHz)").
+# DOUBTFUL confidence, as numbers and last unrestricted (titles: "Frequency (kHz)"; and Tesseract
+# gives "-10 dB" confidence 0 when restricted to NUMBER_CHARACTERS, which has no space).
 RENDERINGS = (_Rendering(27.0, 0.0, False, True), _Rendering(36.0, 1.2, True, True),
               _Rendering(32.0, 0.0, False, False))
 DOUBTFUL = 0.85
@@ -378,8 +383,10 @@ def _tesseract(sheet: np.ndarray, numbers_only: bool) -> list[tuple[float, str, 
     buffer = io.BytesIO()
     Image.fromarray(sheet).save(buffer, format="PNG")
     limit = ["-c", f"tessedit_char_whitelist={NUMBER_CHARACTERS}"] if numbers_only else []
+    # One thread: Tesseract's OpenMP threads only wait on each other on a sheet this small.
+    environment = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     done = subprocess.run(["tesseract", "stdin", "stdout", "--psm", "6", *limit, "tsv"],
-                          input=buffer.getvalue(), capture_output=True, timeout=TIMEOUT_S)
+                          input=buffer.getvalue(), capture_output=True, timeout=TIMEOUT_S, env=environment)
     words = []
     for line in done.stdout.decode("utf-8", "replace").splitlines()[1:]:
         cells = line.split("\t")
@@ -389,15 +396,15 @@ def _tesseract(sheet: np.ndarray, numbers_only: bool) -> list[tuple[float, str, 
     return words
 
 
-def _readings(pieces: list[_Piece]) -> list[list[tuple[str, float]]]:
-    """Each piece's text as the renderings read it: [(text, confidence), ...] per piece."""
-    readings: list[list[tuple[str, float]]] = [[] for _ in pieces]
+def _readings(pieces: list[_Piece]) -> list[list[tuple[str, float, bool]]]:
+    """Each piece's text as the renderings read it: [(text, confidence, restricted to numbers), ...]."""
+    readings: list[list[tuple[str, float, bool]]] = [[] for _ in pieces]
     for rendering in RENDERINGS:
-        def wanted(read: list[tuple[str, float]]) -> bool:
+        def wanted(read: list[tuple[str, float, bool]]) -> bool:
             if rendering is RENDERINGS[0]:
                 return True
-            numbers = [conf for text, conf in read if _parse(text) is not None]
-            return not numbers if not rendering.numbers_only else not numbers or max(numbers) < DOUBTFUL
+            numbers = [conf for text, conf, _ in read if _parse(text) is not None]
+            return not numbers or max(numbers) < DOUBTFUL
         chosen = [index for index, read in enumerate(readings) if wanted(read)]
         if not chosen:
             continue
@@ -406,7 +413,8 @@ def _readings(pieces: list[_Piece]) -> list[list[tuple[str, float]]]:
         for index, (top, bottom) in zip(chosen, rows):
             own = [(text, conf) for centre, text, conf in words if top - 2 <= centre < bottom + 2]
             if own:
-                readings[index].append((" ".join(t for t, _ in own), min(c for _, c in own)))
+                readings[index].append((" ".join(t for t, _ in own), min(c for _, c in own),
+                                        rendering.numbers_only))
     return readings
 
 
@@ -422,6 +430,8 @@ def _parse(text: str) -> tuple[float, str, float] | None:
     numbers in s, Hz or dB when a unit is written): "1.04s", "+0 dB", "DC" (0 Hz: SoX and ffmpeg),
     "2k", "10981.93", "0:01.5"."""
     compact = text.translate(_DASHES).replace(" ", "").rstrip(".,")
+    # SoX 14.4's built-in font draws the decimal point as a raised dot ("0•2"), read as +, - or *
+    compact = re.sub(r"(?<=\d)[·•∙*+-](?=\d)", ".", compact)
     if compact.upper() == "DC":
         return 0.0, "hz", 0.0
     for candidate in (compact, compact.translate(_MISREAD) if re.search(r"\d", compact) else compact):
@@ -438,6 +448,21 @@ def _parse(text: str) -> tuple[float, str, float] | None:
     return None
 
 
+def _dotted_zero_variants(text: str) -> list[tuple[str, float]]:
+    """The text, and (held less sure) each way of reading some of its 6s as 0s: ffmpeg's legend
+    font (libavutil's xga_font_data, an IBM VGA font) dots its zero, which Tesseract reads as 6
+    ("0.50s" → "6.56s"). The fit keeps whichever reading lies on the scale."""
+    sixes = [i for i, ch in enumerate(text) if ch == "6"][:3]
+    variants = [(text, 1.0)]
+    for mask in range(1, 2 ** len(sixes)):
+        chars = list(text)
+        for bit, position in enumerate(sixes):
+            if mask >> bit & 1:
+                chars[position] = "0"
+        variants.append(("".join(chars), 0.9))
+    return variants
+
+
 def _rounding(text: str) -> float:
     """Half a unit of the label's last digit: ffmpeg prints "8.83s" and "-19" for ticks that are not
     round, so a label can sit up to this far from its exact value."""
@@ -445,18 +470,17 @@ def _rounding(text: str) -> float:
     return 0.5 * 10.0 ** -(len(decimals.group(1)) if decimals else 0)
 
 
-_UNITS = {"time": (("(ms)", "ms", 0.001), ("ms", "ms", 0.001), ("(s)", "s", 1.0), ("sec", "s", 1.0),
-                   ("time", "s", 1.0)),
-          "frequency": (("khz", "kHz", 1000.0), ("hz", "Hz", 1.0)),
-          "level": (("dbfs", "dBFS", 1.0), ("bfs", "dBFS", 1.0), ("db", "dB", 1.0))}
+_UNITS = {"time": ((r"\bms\b", "ms", 0.001), (r"\(s\)|\bs\b|\bsec", "s", 1.0), ("time", "s", 1.0)),
+          "frequency": (("khz|kh2", "kHz", 1000.0), ("hz|h2", "Hz", 1.0)),  # Tesseract reads z as 2 now and then
+          "level": ((r"dbfs|fs\b", "dBFS", 1.0), ("db", "dB", 1.0))}  # small "dBFS" reads as "ABFS", "3FS"
 _BASE_UNIT = {"time": "s", "frequency": "Hz", "level": "dB"}
 
 
 def _unit_from_title(quantity: str, title: str) -> tuple[str, float] | None:
     """The unit an axis title names ("Frequency (kHz)" → kHz, ×1000), None when it names none."""
     lowered = title.lower()
-    for needle, unit, factor in _UNITS[quantity]:
-        if needle in lowered:
+    for pattern, unit, factor in _UNITS[quantity]:
+        if re.search(pattern, lowered):
             return unit, factor
     return None
 
@@ -478,7 +502,16 @@ class _StripText:
     notes: list[str]
 
 
-def _strip_text(strip: _Strip, groups: list[_Group], readings: list[list[tuple[str, float]]]) -> _StripText:
+_WRITTEN_UNITS = {"time": ("", "s", "ms"), "frequency": ("", "hz", "khz"), "level": ("", "db", "dbfs")}
+
+
+def _belongs(quantity: str, value: float, unit: str) -> bool:
+    """Whether a number can be a label of this axis: its written unit is this axis's, and no
+    frequency is negative (a colour bar's "-40" beside a plot whose bar was not found)."""
+    return unit in _WRITTEN_UNITS[quantity] and not (quantity == "frequency" and value < 0)
+
+
+def _strip_text(strip: _Strip, groups: list[_Group], readings: list[list[tuple[str, float, bool]]]) -> _StripText:
     """The numbers (every reading of every label centred within the plotted range) and the title text."""
     if not groups:
         return _StripText([], "", [f"{strip.side}: no text"])
@@ -488,17 +521,18 @@ def _strip_text(strip: _Strip, groups: list[_Group], readings: list[list[tuple[s
     for owner, (group, read) in enumerate(zip(groups, readings)):
         left, top, right, bottom = group.box
         centre = (left + right) / 2 if strip.along == "x" else (top + bottom) / 2
-        seen = set()
-        for text, confidence in read:
-            parsed = None if group.rotated else _parse(text)
-            if parsed is None:
-                continue
-            if start - tolerance <= centre <= stop + tolerance and parsed not in seen:
-                seen.add(parsed)
-                candidates.append(_Candidate(owner, Label(text, parsed[0], group.box, confidence), parsed[1],
-                                             parsed[2]))
+        seen: dict[tuple[float, str, float], tuple[str, float]] = {}
+        for text, confidence, _ in read:
+            for variant, doubt in _dotted_zero_variants(text):
+                parsed = None if group.rotated else _parse(variant)
+                if parsed is not None and confidence * doubt >= seen.get(parsed, ("", -1.0))[1]:
+                    seen[parsed] = (variant, confidence * doubt)  # readings that agree: the surest
+        if start - tolerance <= centre <= stop + tolerance:
+            candidates += [_Candidate(owner, Label(text, value, group.box, confidence), unit, rounding)
+                           for (value, unit, rounding), (text, confidence) in seen.items()
+                           if _belongs(strip.quantity, value, unit)]
         if not seen:
-            titles += [text for text, _ in read if sum(ch.isalpha() for ch in text) >= 2]
+            titles += [text for text, _, restricted in read if not restricted and sum(map(str.isalpha, text)) >= 2]
     notes = [] if candidates else [f"{strip.side}: no number read"]
     return _StripText(candidates, " ".join(titles), notes)
 
@@ -561,7 +595,8 @@ _SCALES = (Scale("linear"), Scale("log"), *(Scale("symlog", *parameters) for par
 
 def _best_fit(positions: np.ndarray, values: np.ndarray, rounding: np.ndarray, owners: np.ndarray,
               tolerance: float) -> _Fit | None:
-    """Linear unless another scale puts more labels on its line (or the same labels closer). Labels
+    """Linear unless another scale puts more labels on its line (or the same labels clearly closer:
+    log before symlog, which match above the symlog's threshold). Labels
     are taken as exact first (SoX's, matplotlib's ticks are round numbers); only when that leaves
     a fifth of them off the line are they allowed their printed rounding (ffmpeg's are not)."""
     for slack in (np.zeros_like(rounding), rounding):
@@ -572,9 +607,8 @@ def _best_fit(positions: np.ndarray, values: np.ndarray, rounding: np.ndarray, o
         return None
     most = max(len(f.chosen) for f in fits)
     fits = [f for f in fits if len(f.chosen) == most]
-    if fits[0].scale.kind == "linear" and fits[0].residual_px <= 1.0:
-        return fits[0]
-    return min(fits, key=lambda f: f.residual_px)
+    closest = min(f.residual_px for f in fits)
+    return next(f for f in fits if f.residual_px <= closest + 0.5)  # the simplest that fits as well
 
 
 def _increasing_way(strip: _Strip) -> float:
@@ -583,17 +617,19 @@ def _increasing_way(strip: _Strip) -> float:
     return 1.0 if strip.along == "x" else -1.0
 
 
-def _axis_reading(strip: _Strip, text: _StripText) -> tuple[AxisReading | None, list[str]]:
+def _axis_reading(strip: _Strip, text: _StripText, title: str) -> tuple[AxisReading | None, list[str]]:
+    """The scale one strip's labels give; `title`: the text beside every strip of this quantity
+    (SoX writes "Frequency (kHz)" on the left only, its labels on both sides)."""
     where = f"{strip.quantity} ({strip.side})"
     owners = np.array([c.owner for c in text.candidates])
     if len(set(owners.tolist())) < 2:
         return None, [f"{where}: {len(set(owners.tolist()))} number(s) read, 2 needed"]
     notes = []
     written = {c.unit for c in text.candidates if c.unit}
-    titled = _unit_from_title(strip.quantity, text.title)
-    unit, factor = titled if titled else (_BASE_UNIT[strip.quantity], 1.0)
-    if strip.quantity == "level" and "dbfs" in written:
-        unit = "dBFS"
+    titled = _unit_from_title(strip.quantity, title)
+    factor = titled[1] if titled else 1.0
+    full_scale = "dbfs" in written or (titled is not None and titled[0] == "dBFS")
+    unit = "dBFS" if strip.quantity == "level" and full_scale else _BASE_UNIT[strip.quantity]
     found_unit = titled is not None or bool(written)
     if not found_unit:
         notes.append(f"{where}: no unit seen; {unit} assumed")
@@ -624,7 +660,7 @@ def _axis_reading(strip: _Strip, text: _StripText) -> tuple[AxisReading | None, 
         confidence *= 0.5
         notes.append(f"{where}: values run the unusual way (signs or digits misread?)")
     reading = AxisReading(strip.quantity, unit, strip.side, fit.scale.kind, used, float(confidence),
-                          fit.intercept, fit.slope, fit.scale, outliers, fit.residual_px, text.title,
+                          fit.intercept, fit.slope, fit.scale, outliers, fit.residual_px, title,
                           (float(strip.ends[0]), float(strip.ends[1])))
     return reading, notes
 
@@ -645,7 +681,7 @@ def read_axes(pixels: np.ndarray, plot_box: Box, bar_box: Box | None = None,
     pieces: list[_Piece] = []
     for strip in strips:
         contrast = _contrast(pixels, strip.region, blanks)
-        groups, text_height = _groups(_without_furniture(contrast > INK, strip.near))
+        groups, text_height = _groups(_without_furniture(contrast > INK, strip.near), strip.along == "x")
         groups = _fewer_labels(groups, strip, text_height)
         x0, y0 = strip.region[:2]
         groups = [_Group((g.box[0] + x0, g.box[1] + y0, g.box[2] + x0, g.box[3] + y0), g.rotated) for g in groups]
@@ -656,13 +692,17 @@ def read_axes(pixels: np.ndarray, plot_box: Box, bar_box: Box | None = None,
     except (OSError, subprocess.SubprocessError) as failure:
         return AxesReading(engine, None, None, None, (f"Tesseract failed ({type(failure).__name__}): "
                                                       "no axis labels were read",))
+    texts, start = [], 0
+    for strip, groups in zip(strips, found):
+        texts.append(_strip_text(strip, groups, readings[start:start + len(groups)]))
+        start += len(groups)
+    titles = {q: " ".join(t.title for s, t in zip(strips, texts) if s.quantity == q and t.title)
+              for q in ("time", "frequency", "level")}
     best: dict[str, tuple[AxisReading, list[str]]] = {}
     failures: dict[str, list[str]] = {}
-    start = 0
-    for strip, groups in zip(strips, found):
-        text = _strip_text(strip, groups, readings[start:start + len(groups)])
-        start += len(groups)
-        reading, notes = _axis_reading(strip, text) if text.candidates else (None, text.notes)
+    for strip, text in zip(strips, texts):
+        reading, notes = (_axis_reading(strip, text, titles[strip.quantity]) if text.candidates
+                          else (None, text.notes))
         if reading is None:
             failures.setdefault(strip.quantity, []).extend(notes)
         elif strip.quantity not in best or reading.confidence > best[strip.quantity][0].confidence:
