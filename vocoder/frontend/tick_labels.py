@@ -284,7 +284,9 @@ def _groups(ink: np.ndarray, upright_only: bool) -> tuple[list[_Group], float]:
         top, left = found[0].start + rows.min(), found[1].start + cols.min()
         box = (int(left), int(top), int(found[1].start + cols.max() + 1), int(found[0].start + rows.max() + 1))
         tall, wide = box[3] - box[1], box[2] - box[0]
-        groups.append(_Group(box, rotated=not upright_only and tall > 1.5 * wide and tall > 1.5 * text_height))
+        # written bottom to top: taller than wide, and several characters (a lone "8" is one blob)
+        stacked = tall > 1.5 * wide and tall > 1.5 * text_height and ndimage.label(own)[1] >= 2
+        groups.append(_Group(box, rotated=not upright_only and stacked))
     return groups, text_height
 
 
