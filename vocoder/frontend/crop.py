@@ -39,6 +39,9 @@ TICK_GAP = 3  # gaps this long (pixels) in a line are closed: ticks and labels t
 CORNER_SLACK = 4  # pixels by which a frame's sides may miss each other at a corner
 OVERSHOOT = 12  # pixels a side may run on past a corner (an end tick in line with it)
 MAX_LINE_WIDTH = 6  # rows (or columns) of one frame side, antialiasing included
+# A plot fills at least this fraction of a screenshot's width and height (SoX: 85 %, matplotlib's
+# default figure: 62 % by 77 %); smaller boxes of lines are content (a chessboard, text).
+MIN_PLOT_FRACTION = 0.3
 TRIM_LIMIT = 3  # lines the dense-rectangle fallback may trim from each side
 
 
@@ -165,15 +168,16 @@ def find_axes_frame(pixels: np.ndarray, tolerance: float = 0.04, rgb8: np.ndarra
     steps = int(round(tolerance * 255))
     rows = _line_groups(rgb8, background, steps)
     cols = _line_groups(np.ascontiguousarray(rgb8.transpose(0, 2, 1)), background, steps)
+    min_height, min_width = (int(MIN_PLOT_FRACTION * side) for side in rgb8.shape[1:])
     frames = []
     for i, top in enumerate(rows):
         for bottom in rows[i + 1:]:
-            if bottom.first - top.last < 8:
+            if bottom.first - top.last < min_height:
                 continue
             sides = [c for c in cols if _covers(c, top.first, bottom.last)]
             for j, left in enumerate(sides):
                 for right in sides[j + 1:]:
-                    if (right.first - left.last >= 8 and _covers(top, left.first, right.last)
+                    if (right.first - left.last >= min_width and _covers(top, left.first, right.last)
                             and _covers(bottom, left.first, right.last)):
                         frames.append(((left.last + 1, top.last + 1, right.first, bottom.first),
                                        (left.first, top.first, right.last + 1, bottom.last + 1)))
