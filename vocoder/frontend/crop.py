@@ -59,11 +59,14 @@ class PlotArea:
 
 def as_rgb8(pixels: np.ndarray) -> np.ndarray:
     """3 × H × W int16 colour planes (grey repeated), 8-bit steps: the one compact copy the layout
-    search works on (planes, so each comparison runs over contiguous memory)."""
-    bands = (0, 1, 2) if pixels.shape[2] >= 3 else (0, 0, 0)
+    search works on (planes, so each comparison runs over contiguous memory). Made in blocks of
+    rows, so the float temporaries stay small."""
     planes = np.empty((3,) + pixels.shape[:2], dtype=np.int16)
-    for plane, band in zip(planes, bands):
-        np.rint(np.clip(pixels[..., band], 0.0, 1.0) * 255, out=plane, casting="unsafe")
+    bands = [0, 1, 2] if pixels.shape[2] >= 3 else [0, 0, 0]
+    for start in range(0, pixels.shape[0], 128):
+        block = np.clip(pixels[start:start + 128, :, bands], 0.0, 1.0)
+        block *= 255
+        planes[:, start:start + 128] = np.rint(block, out=block).transpose(2, 0, 1)
     return planes
 
 
@@ -107,6 +110,8 @@ class _Side:
     last: int
     start: int  # its extent along the line (end exclusive)
     end: int
+    colour: tuple[int, int, int]  # of its row most unlike the background (an antialiased line's core)
+    contrast: int  # that row's difference from the background, 8-bit steps
 
 
 def _line_groups(rgb8: np.ndarray, background: np.ndarray, tolerance: int) -> list[_Side]:
@@ -140,21 +145,33 @@ def _line_groups(rgb8: np.ndarray, background: np.ndarray, tolerance: int) -> li
             continue
         _, first, last = stretch[np.argmax(stretch[:, 2] - stretch[:, 1])]
         start, end = start + first, start + last
+        colour = tuple(int(v) for v in main)
+        contrast = int(np.abs(main - background[:, 0, 0]).max())
         previous = sides[-1] if sides else None
         if (previous is not None and previous.last == row - 1 and abs(previous.start - start) <= CORNER_SLACK
                 and abs(previous.end - end) <= CORNER_SLACK and row - previous.first < MAX_LINE_WIDTH):
-            sides[-1] = _Side(previous.first, int(row), min(previous.start, int(start)), max(previous.end, int(end)))
+            if previous.contrast >= contrast:
+                colour, contrast = previous.colour, previous.contrast
+            sides[-1] = _Side(previous.first, int(row), min(previous.start, int(start)), max(previous.end, int(end)),
+                              colour, contrast)
         else:
-            sides.append(_Side(int(row), int(row), int(start), int(end)))
+            sides.append(_Side(int(row), int(row), int(start), int(end), colour, contrast))
     return sides
 
 
-def _covers(line: _Side, first: int, last: int) -> bool:
-    """A side's line reaches both corners (first..last inclusive), overshooting by at most
-    OVERSHOOT plus a few hundredths of its length (Praat's end ticks continue the frame lines)."""
+def _reaches(start, end, first: int, last: int):
+    """Lines [start, end) (numbers or arrays) reach both corners (first..last inclusive),
+    overshooting by at most OVERSHOOT plus a few hundredths of the side's length (Praat's end
+    ticks continue the frame lines)."""
     over = OVERSHOOT + (last - first) // 50
-    return (first - over <= line.start <= first + CORNER_SLACK
-            and last + 1 - CORNER_SLACK <= line.end <= last + 1 + over)
+    return ((first - over <= start) & (start <= first + CORNER_SLACK)
+            & (last + 1 - CORNER_SLACK <= end) & (end <= last + 1 + over))
+
+
+def _one_colour(*sides: _Side) -> bool:
+    """A frame's four sides are drawn in one colour (a white gridline meeting black spines is not a frame)."""
+    colours = np.array([side.colour for side in sides])
+    return bool((colours.max(axis=0) - colours.min(axis=0)).max() <= LINE_SPREAD)
 
 
 def find_axes_frame(pixels: np.ndarray, tolerance: float = 0.04, rgb8: np.ndarray | None = None) -> PlotArea | None:
@@ -169,16 +186,21 @@ def find_axes_frame(pixels: np.ndarray, tolerance: float = 0.04, rgb8: np.ndarra
     rows = _line_groups(rgb8, background, steps)
     cols = _line_groups(np.ascontiguousarray(rgb8.transpose(0, 2, 1)), background, steps)
     min_height, min_width = (int(MIN_PLOT_FRACTION * side) for side in rgb8.shape[1:])
+    rows = [r for r in rows if r.end - r.start >= min_width]  # shorter ones cannot be a frame's side
+    cols = [c for c in cols if c.end - c.start >= min_height]
+    col_starts = np.array([c.start for c in cols], dtype=np.int64)
+    col_ends = np.array([c.end for c in cols], dtype=np.int64)
     frames = []
-    for i, top in enumerate(rows):
+    for i, top in enumerate(rows):  # content rows of one colour make these many: the sides are found at once
         for bottom in rows[i + 1:]:
             if bottom.first - top.last < min_height:
                 continue
-            sides = [c for c in cols if _covers(c, top.first, bottom.last)]
+            sides = [cols[k] for k in np.flatnonzero(_reaches(col_starts, col_ends, top.first, bottom.last))]
             for j, left in enumerate(sides):
                 for right in sides[j + 1:]:
-                    if (right.first - left.last >= min_width and _covers(top, left.first, right.last)
-                            and _covers(bottom, left.first, right.last)):
+                    if (right.first - left.last >= min_width and _reaches(top.start, top.end, left.first, right.last)
+                            and _reaches(bottom.start, bottom.end, left.first, right.last)
+                            and _one_colour(top, bottom, left, right)):
                         frames.append(((left.last + 1, top.last + 1, right.first, bottom.first),
                                        (left.first, top.first, right.last + 1, bottom.last + 1)))
     if not frames:
@@ -259,7 +281,7 @@ def find_dense_rectangle(pixels: np.ndarray, tolerance: float = 0.04) -> PlotAre
     return PlotArea((int(left), int(top), int(right), int(bottom)), confidence, method)
 
 
-def find_plot_area(pixels: np.ndarray, tolerance: float = 0.04) -> PlotArea:
+def find_plot_area(pixels: np.ndarray, tolerance: float = 0.04, rgb8: np.ndarray | None = None) -> PlotArea:
     """The plot rectangle of a figure (pixels: H × W × bands in [0, 1]): inside its axes frame,
-    else the dense rectangle."""
-    return find_axes_frame(pixels, tolerance) or find_dense_rectangle(pixels, tolerance)
+    else the dense rectangle. ``rgb8``: the pixels' ``as_rgb8`` planes, when the caller has them."""
+    return find_axes_frame(pixels, tolerance, rgb8) or find_dense_rectangle(pixels, tolerance)
