@@ -195,9 +195,13 @@ def _strip_bar(strip: np.ndarray, background: np.ndarray, min_length: int) -> li
         core = strip[:, :, c0:c1]
         mean = core.mean(axis=2)  # 3 × along
         first, last = c0, c1  # widen over columns of the core's colours (antialiased edges included)
-        while first > 0 and (np.abs(strip[:, seed, first - 1] - mean[:, seed]).max(axis=0) <= 2 * TOLERANCE).mean() >= 0.8:
+
+        def alike(column: int) -> bool:
+            return bool((np.abs(strip[:, seed, column] - mean[:, seed]).max(axis=0) <= 2 * TOLERANCE).mean() >= 0.8)
+
+        while first > 0 and alike(first - 1):
             first -= 1
-        while last < across and (np.abs(strip[:, seed, last] - mean[:, seed]).max(axis=0) <= 2 * TOLERANCE).mean() >= 0.8:
+        while last < across and alike(last):
             last += 1
         sides = [np.median(strip[:, seed, first - 1], axis=1) if first > 0 else background[:, 0, 0],
                  np.median(strip[:, seed, last], axis=1) if last < across else background[:, 0, 0]]
@@ -215,11 +219,24 @@ def _strip_bar(strip: np.ndarray, background: np.ndarray, min_length: int) -> li
         if end - start < min_length or ends < MIN_BAR_DELTA_E:
             continue
         outlined = _outlined(mean, sides, background, start, end)
+        if not _on_background(strip, sides, background, first, last, seed, outlined):
+            continue  # a strip of a spectrogram's own content, not a legend beside it
         if outlined:  # an end of the outline's colour (grey's black) hides in it: outlines are equally thick
             low, high = _run_of(mean, sides[0], start - 1, -1), _run_of(mean, sides[0], end, 1)
             start, end = start - max(low - high, 0), end + max(high - low, 0)
         bars.append(_Strip(start, end, first, last, mean[:, start:end].T, ends, outlined))
     return bars
+
+
+def _on_background(strip, sides, background, first: int, last: int, seed: slice, outlined: bool) -> bool:
+    """A legend stands on the page: the background right beside the bar, or a few pixels beyond
+    its outline (past the outline's antialiased edge)."""
+    page = background[:, 0, 0]
+    if not outlined:
+        return all(np.abs(side - page).max() <= TOLERANCE for side in sides)
+    across = strip.shape[2]
+    return all(any(0 <= c < across and np.abs(np.median(strip[:, seed, c], axis=1) - page).max() <= TOLERANCE
+                   for c in columns) for columns in (range(first - 2, first - 6, -1), range(last + 1, last + 5)))
 
 
 def _run_of(mean: np.ndarray, colour: np.ndarray, index: int, direction: int) -> int:
