@@ -28,7 +28,10 @@ drawn around it:
 Memory: the crop module's 16-bit colour planes (6 bytes a pixel) and a few
 boolean masks for the layout; decoding holds the plot's 24-bit colour keys
 (int32), each pixel's distinct-colour index, its values (float64), ΔE
-(float64) and mask, and while filling masked pixels four index planes.
+(float64) and mask (on a picture of more than 2^20 pixels, 200 MB of colour
+tables while its colours are counted: a 4362×2176 ffmpeg screenshot's float
+pixels are 228 MB), and while filling masked pixels a few planes over the
+masked pixels' bounding box.
 """
 
 from __future__ import annotations
