@@ -79,19 +79,38 @@ def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
 
 
-def _distinct_colours(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(distinct colours k × 3, index of each pixel's colour, counts)."""
+def distinct_colours(rgb: np.ndarray, bits: int = 16) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(distinct colours k × 3, index of each pixel's colour (flattened), counts).
+
+    ``bits`` is the picture's depth: at 8 bits or fewer the colours are keyed
+    on the 8-bit grid, and a picture of more than 2^20 pixels is counted in a
+    2^24-entry table instead of sorted (a 4362×2176 ffmpeg screenshot: 0.1 s
+    instead of 1.5 s; its count and index tables hold 200 MB while counting).
+    """
     if rgb.ndim != 3 or rgb.shape[2] < 3:
         raise VocoderError("a colour map needs a colour picture (RGB); this one is greyscale "
                            "(leave --colormap out, or use --colormap gray)")
-    quantised = np.rint(np.clip(rgb[..., :3], 0.0, 1.0) * 65535).astype(np.int64)
-    keys = (quantised[..., 0] << 32) | (quantised[..., 1] << 16) | quantised[..., 2]
-    unique, inverse, counts = np.unique(keys.ravel(), return_inverse=True, return_counts=True)
-    colours = np.stack([(unique >> 32) & 0xFFFF, (unique >> 16) & 0xFFFF, unique & 0xFFFF], axis=1) / 65535.0
-    return colours, inverse, counts
+    step = 8 if bits <= 8 else 16
+    top = (1 << step) - 1
+    keys = np.empty(rgb.shape[:2], dtype=np.int32 if step == 8 else np.int64)
+    for start in range(0, rgb.shape[0], 256):  # row blocks: the float temporaries stay small
+        block = np.rint(np.clip(rgb[start:start + 256, :, :3], 0.0, 1.0) * top).astype(keys.dtype)
+        keys[start:start + 256] = (block[..., 0] << (2 * step)) | (block[..., 1] << step) | block[..., 2]
+    keys = keys.ravel()
+    if step == 8 and keys.size > 1 << 20:
+        counts = np.bincount(keys, minlength=1 << 24)
+        unique = np.flatnonzero(counts)
+        table = np.zeros(1 << 24, dtype=np.int32)
+        table[unique] = np.arange(len(unique), dtype=np.int32)
+        inverse, counts = table[keys], counts[unique]
+    else:
+        unique, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    unique = unique.astype(np.int64)
+    colours = np.stack([(unique >> (2 * step)) & top, (unique >> step) & top, unique & top], axis=1) / top
+    return colours, inverse.ravel(), counts
 
 
-def _nearest(lab_colours: np.ndarray, lab_map: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+def nearest_on_map(lab_colours: np.ndarray, lab_map: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     """For each colour, the map position in [0, 1] and the ΔE to it.
 
     The position is refined between the nearest map entry and its better
@@ -129,8 +148,8 @@ def decode(rgb: np.ndarray, name: str, colours: np.ndarray | None = None) -> Col
 
 
 def _decode_with(rgb: np.ndarray, name: str, map_rgb: np.ndarray, distinct=None) -> ColormapFit:
-    colours, inverse, counts = distinct if distinct is not None else _distinct_colours(rgb)
-    positions, distances = _nearest(srgb_to_lab(colours), srgb_to_lab(map_rgb))
+    colours, inverse, counts = distinct if distinct is not None else distinct_colours(rgb)
+    positions, distances = nearest_on_map(srgb_to_lab(colours), srgb_to_lab(map_rgb))
     weights = counts / counts.sum()
     order = np.argsort(distances)
     cumulative = np.cumsum(weights[order])
@@ -146,7 +165,7 @@ def _decode_with(rgb: np.ndarray, name: str, map_rgb: np.ndarray, distinct=None)
 
 def decode_auto(rgb: np.ndarray) -> tuple[ColormapFit, dict[str, float]]:
     """The best-fitting known map (and each candidate's mean ΔE)."""
-    distinct = _distinct_colours(rgb)
+    distinct = distinct_colours(rgb)
     scores: dict[str, float] = {}
     best: ColormapFit | None = None
     for name in AUTO_CANDIDATES:
