@@ -129,6 +129,9 @@ REGENERATED: list[tuple[str, str]] = [
      "so the audio of a mel or log picture and its record (output sha256, peak, relative_residual 2.0e-8 → "
      "4.2e-8, the measures against the input in their 5th digit) change; iterations, method and everything "
      "else are unchanged, the mel matrix included (now built without librosa.filters, byte-identical)"),
+    ("inv-text.wav.json",
+     "issue #18: picture_options records the new conventions (freq_scale, symlog, time_range, db_reference, "
+     "pre_emphasis); the audio is unchanged"),
 ]
 
 # (key, argv). Paths are relative to the run folder (the current folder while they run).

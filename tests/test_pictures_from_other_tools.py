@@ -134,8 +134,11 @@ def test_a_colour_bar_in_the_picture_gives_the_map(tmp_path):
     plt.imsave(tmp_path / "p.png", canvas)
     options = PictureOptions(crop=(5, 5, 69, 45), colorbar=(80, 5, 90, 105))
     decoded = image_to_spectrogram(read_picture(str(tmp_path / "p.png")), None, options)
-    step = next(s for s in decoded.provenance if s["step"] == "decode_colormap")
-    assert step["fits"], step
+    step = next(s for s in decoded.provenance if s["step"] == "decode_colour_bar")
+    assert step["mean_delta_e"] < 2 and step["masked_pixels"] == 0, step
+    # The values rise along the bar's direction: the plot's left column is the map's low end.
+    magnitude = decoded.magnitude[0].numpy()
+    assert magnitude[:, 0].mean() < magnitude[:, magnitude.shape[1] // 2].mean() < magnitude[:, -1].mean()
 
 
 def test_polarity_and_planes(tmp_path):

@@ -10,7 +10,7 @@ import os
 import re
 import sys
 import warnings
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from vocoder import __version__
 from vocoder.errors import VocoderError
@@ -78,7 +78,7 @@ def _box(text: str) -> tuple[int, ...]:
     return _numbers(text, 4, "a box")
 
 
-def _crop(text: str):
+def _box_or_auto(text: str):
     return "auto" if text == "auto" else _box(text)
 
 
@@ -183,6 +183,10 @@ def _picture_options(p: argparse.ArgumentParser) -> None:
     lists them, so that those given can be refused for a picture that carries its own."""
     g = p.add_argument_group("reading a plain picture (a vocoder PNG carries its own spec and mapping)")
     added = [
+        g.add_argument("--figure", choices=("auto", "plot", "plain"),
+                       help="a screenshot of a plotting tool: auto (default) finds the plot area, colour bar and "
+                            "axes when the picture is a drawn plot and reads their numbers (OCR: tesseract), each "
+                            "value a claim that its option overrides; plot insists; plain reads the raw pixels"),
         g.add_argument("--duration", type=float,
                        help="seconds of audio a plain picture spans (default: one frame per column)"),
         g.add_argument("--channel", choices=("grey", "r", "g", "b", "stereo"),
@@ -197,12 +201,27 @@ def _picture_options(p: argparse.ArgumentParser) -> None:
         g.add_argument("--colormap", metavar="NAME",
                        help="decode colours through a matplotlib colour map (viridis, magma, inferno, jet, ...) "
                             "or 'auto' for the best-fitting one; the fit is reported (default: brightness)"),
-        g.add_argument("--colorbar", type=_box, metavar="L,T,R,B",
-                       help="take the colour map from the colour bar in this box of the picture (pixels)"),
-        g.add_argument("--crop", type=_crop, metavar="L,T,R,B|auto",
+        g.add_argument("--colorbar", type=_box_or_auto, metavar="L,T,R,B|auto",
+                       help="read colours through the picture's colour bar: its box in pixels (the low end at "
+                            "the bottom or left), or 'auto' to find it; colours not on the bar are masked"),
+        g.add_argument("--crop", type=_box_or_auto, metavar="L,T,R,B|auto",
                        help="cut the plot area out of a screenshot: a box in pixels, or 'auto' to find it"),
         g.add_argument("--freq-range", type=float, nargs=2, metavar=("LOW", "HIGH"),
-                       help="Hz at the bottom and top rows of the (cropped) picture, for a linear axis"),
+                       help="Hz at the bottom and top edges of the (cropped) picture, for a linear spec"),
+        g.add_argument("--freq-scale", choices=("linear", "log", "symlog"),
+                       help="how the picture's rows are spaced between --freq-range's edges (default: linear)"),
+        g.add_argument("--symlog", type=float, nargs=3, metavar=("BASE", "LINTHRESH", "LINSCALE"),
+                       help="the symlog axis of --freq-scale symlog, in matplotlib's terms (librosa's specshow: "
+                            "2 1000 1 for y_axis='mel', 2 65.4 0.5 for y_axis='log')"),
+        g.add_argument("--time-range", type=float, nargs=2, metavar=("START", "END"),
+                       help="seconds of the recording at the picture's left and right edges, when it shows "
+                            "only part of it (instead of --duration; the start is recorded)"),
+        g.add_argument("--db-reference", choices=("peak", "full-scale"),
+                       help="what 0 dB means: the loudest cell (default; the level is unknown) or a full-scale "
+                            "sine (dBFS, as SoX and ffmpeg label their bars; the output keeps that level)"),
+        g.add_argument("--pre-emphasis", type=float, metavar="DB_PER_OCTAVE",
+                       help="dB per octave the drawing program added above 1 kHz, taken off (Praat: 6; "
+                            "default: 0)"),
         g.add_argument("--row-scale", choices=("uniform", "librosa", "librosa-log"),
                        help="how the picture's rows map to bands: evenly (default), or as librosa's specshow "
                             "draws a mel (symlog) or linear axis; librosa-log for y_axis='log'"),
@@ -229,6 +248,10 @@ def _picture(args: argparse.Namespace) -> tuple[PictureOptions, list[str]]:
         channel=args.channel or defaults.channel,
         planes=args.channels, colormap=args.colormap, colorbar=args.colorbar, crop=args.crop,
         duration=args.duration, freq_range=tuple(args.freq_range) if args.freq_range else None,
+        freq_scale=args.freq_scale or defaults.freq_scale, symlog=tuple(args.symlog) if args.symlog else None,
+        time_range=tuple(args.time_range) if args.time_range else None,
+        db_reference=args.db_reference or defaults.db_reference,
+        pre_emphasis=args.pre_emphasis if args.pre_emphasis is not None else defaults.pre_emphasis,
         row_scale=args.row_scale or defaults.row_scale,
         flip=not args.no_flip,
         blur_sigma=args.blur if args.blur is not None else defaults.blur_sigma,
@@ -316,7 +339,11 @@ def _build_invert(p: argparse.ArgumentParser) -> None:
 def _build_info(p: argparse.ArgumentParser) -> None:
     p.add_argument("image", metavar="FILE", help="a PNG from `vocoder encode`, any picture, or an audio file")
     p.add_argument("--json", action="store_true", help="print the full embedded record as JSON instead")
+    p.add_argument("--preview", metavar="OUT.png",
+                   help="for a drawn plot (a screenshot): write the picture with the plot area, colour bar and the "
+                        "labels read on it drawn as boxes")
     _max_pixels(p)
+    _force(p)
 
 
 def _build_backends(p: argparse.ArgumentParser) -> None:
@@ -432,9 +459,13 @@ def _invert(args: argparse.Namespace) -> int:
         preset=args.preset, spec_overrides=_spec_overrides(args), picture=picture, picture_options_given=given,
         ignore_metadata=args.ignore_metadata, preview=args.preview, max_pixels=args.max_pixels,
         timings=args.timings,
-        max_side=args.max_side, frame=args.frame, block_seconds=args.block_seconds,
+        max_side=args.max_side, frame=args.frame, block_seconds=args.block_seconds, figure=args.figure or "auto",
     )
     record = invert(request)
+    for claim in record.get("read_from_picture") or []:
+        sure = "" if claim["confidence"] is None else f", confidence {claim['confidence']:.2f}"
+        _say(f"vocoder: note: read from the picture: {claim['value_of']} {_claimed(claim['value'])} "
+             f"({claim['how']}{sure}; override: {claim['option']})")
     for mismatch in record["claim_mismatches"]:
         _say(f"vocoder: warning: {mismatch}")
     for warning in record.get("warnings", []):
@@ -459,6 +490,12 @@ def _invert(args: argparse.Namespace) -> int:
     if out["preview"]:
         print(f"preview {out['preview']}")
     return 0
+
+
+def _claimed(value: Any) -> str:
+    if isinstance(value, list):
+        return " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _say_learned(model: dict | None) -> None:
@@ -495,10 +532,20 @@ def _info(args: argparse.Namespace) -> int:
         print(describe.dumps(record) if args.json else "\n".join(describe.audio_summary(record)))
         return 0
     metadata, header = describe.picture_record(args.image, args.max_pixels)
-    if not args.json:
-        print("\n".join(describe.picture_summary(args.image, metadata, header, args.max_pixels)))
+    found = None
     if metadata is None:
-        _say(f"{args.image}: no embedded vocoder metadata; `vocoder invert` will read it as a plain picture")
+        found = describe.drawn_plot_reading(args.image, args.max_pixels)
+    if args.preview and (found is None or found[1] is None):
+        raise VocoderError(f"--preview draws what was found in a drawn plot; {args.image} is "
+                           + ("a vocoder PNG" if metadata is not None else "not one (nothing was found)"))
+    if not args.json:
+        print("\n".join(describe.picture_summary(args.image, metadata, header, args.max_pixels, found)))
+    if args.preview:
+        describe.write_found_parts(found, args.preview, args.image)
+        print(f"preview {args.preview}")
+    if metadata is None:
+        how = "as a drawn plot (see above)" if found is not None and found[1] is not None else "as a plain picture"
+        _say(f"{args.image}: no embedded vocoder metadata; `vocoder invert` will read it {how}")
         return 1
     if args.json:
         print(describe.dumps(metadata))

@@ -168,14 +168,15 @@ def picture_record(path: str, max_pixels: int) -> tuple[dict[str, Any] | None, A
     return info(path, max_pixels), header
 
 
-def picture_summary(path: str, meta: dict[str, Any] | None, header, max_pixels: int) -> list[str]:
-    """What a picture is, its spec and mapping, its claims, and what was verified here."""
+def picture_summary(path: str, meta: dict[str, Any] | None, header, max_pixels: int, found=None) -> list[str]:
+    """What a picture is, its spec and mapping, its claims, and what was verified here
+    (``found``: :func:`drawn_plot_reading`'s answer for a picture without metadata)."""
     frames = f", frame 1 of {header.n_frames}" if header.n_frames > 1 else ""
     size = (f"{header.width}×{header.height} pixels (columns = frames, rows = bands), {header.bands} "
             f"{header.bit_depth or 'float'}-bit {header.format}{frames}")
     if meta is None:
         return [f"{path}: a picture with no embedded vocoder metadata, {size}",
-                "`vocoder invert` reads it as a plain picture (see --preset, --duration, --colormap)",
+                *drawn_plot_lines(found if found is not None else drawn_plot_reading(path, max_pixels)),
                 *_unused_text_line(path, header)]
     fmt = meta.get("format")
     ours = fmt == "vocoder.spectrogram"
@@ -216,6 +217,46 @@ def picture_summary(path: str, meta: dict[str, Any] | None, header, max_pixels: 
     lines.extend(environment_lines(None))
     lines.append(f"the full record: vocoder info --json {path}")
     return lines
+
+
+def drawn_plot_reading(path: str, max_pixels: int):
+    """How `invert` would read this picture's plot (its parts and axes), or None when it is no plot."""
+    from vocoder.frontend.drawn_plot import read_drawn_plot
+    from vocoder.frontend.picture_options import PictureOptions
+
+    picture = read_picture(path, max_pixels, frame=0, estimate=budget.Estimate("info"))
+    return picture, read_drawn_plot(picture, PictureOptions(), [], "auto", path)
+
+
+def drawn_plot_lines(found) -> list[str]:
+    """What was found in a drawn plot and read from its axes, one line each."""
+    _, reading = found
+    if reading is None:
+        return ["not a drawn plot (no axes frame with labels or colour bar found): `vocoder invert` reads its "
+                "pixels as they are (see --preset, --duration, --colormap)"]
+    lines = ["a drawn plot: " + _t("; ".join(reading.layout.get("evidence", [])), 400),
+             "read from the picture (each a claim; its option overrides it):"]
+    for claim in reading.claims:
+        sure = "" if claim["confidence"] is None else f", confidence {claim['confidence']:.2f}"
+        value = claim["value"]
+        shown_value = " ".join(map(str, value)) if isinstance(value, list) else str(value)
+        lines.append(f"  {claim['value_of']}: {_t(shown_value)} ({_t(claim['how'], 400)}{sure}; {claim['option']})")
+    lines.extend(f"  warning: {_t(w, 200)}" for w in reading.warnings)
+    lines.append("`vocoder invert` reads it with these values (--figure plain: the raw pixels); "
+                 "`vocoder info --preview OUT.png` draws what was found")
+    return lines
+
+
+def write_found_parts(found, output: str, source: str) -> None:
+    """The picture with what was found drawn on it, written as ``output`` (a PNG, never over an input)."""
+    from vocoder.frontend.picture import check_picture_output
+    from vocoder.plots import plot_found_parts
+    from vocoder.safety.outputs import AtomicOutputs
+
+    check_picture_output(output, "info --preview")
+    picture, reading = found
+    with AtomicOutputs(inputs=[source]) as outputs:
+        plot_found_parts(picture.pixels, reading.claims, reading.axes, outputs.reserve(output))
 
 
 def _pixel_checks(path: str, max_pixels: int) -> list[str]:

@@ -21,6 +21,7 @@ from vocoder import costs
 from vocoder.errors import VocoderError
 from vocoder.frontend.audio import Audio, audio_info, audio_to_spectrogram, read_audio, read_samples
 from vocoder.frontend.audiofile import SONIFY_FORMATS, decode_audio, encode_audio, lost_signal, output_format
+from vocoder.frontend.drawn_plot import DrawnPlotReading, plain_warning, read_drawn_plot
 from vocoder.frontend.image import image_to_spectrogram, picture_producer
 from vocoder.frontend.picture_chain import plain_geometry, warnings_of
 from vocoder.frontend.spectrogram_png import embedded, metadata_decode_step, spectrogram_to_png
@@ -150,6 +151,7 @@ class InvertRequest:
     max_side: int = DEFAULT_MAX_SIDE
     frame: int | None = None  # which frame of a multi-frame picture
     block_seconds: float | None = None  # invert block-wise with blocks this long (None: only when over the cap)
+    figure: str = "auto"  # a drawn plot's parts and axes: found and read (auto/plot) or not (plain)
 
 
 def _refuse_contradictions(request: InvertRequest, whose: str) -> None:
@@ -240,13 +242,26 @@ def invert(request: InvertRequest) -> dict[str, Any]:
             choice = f"the spec backend {request.backend!r} was trained on"
         if producer is not None:
             plan_budget(request, header, producer.spec, inverter, False, producer.options).check()
-        spectrogram = image_to_spectrogram(picture, spec, request.picture, request.ignore_metadata, request.image)
+        options, figure, figure_warnings = request.picture, None, []
+        if not uses_metadata and producer is None:
+            figure, figure_warnings = _read_figure(request, picture)
+            if figure is not None:
+                options = figure.options
+                if spec is None and fixed is None and figure.sample_rate is not None and \
+                        figure.sample_rate > effective_spec(None).sample_rate:
+                    spec = effective_spec(None, SpecOverrides(sample_rate=figure.sample_rate))
+                    choice = {**choice, "sample_rate": f"{figure.sample_rate} Hz: the lowest standard rate whose "
+                                                       "Nyquist frequency covers the picture's frequency axis"}
+                plan_budget(request, header, spec, inverter, False, options).check()
+        spectrogram = image_to_spectrogram(picture, spec, options, request.ignore_metadata, request.image,
+                                           found=figure.step() if figure is not None else None)
         if uses_metadata and not claims.agrees(LENGTH_CLAIM):
             spectrogram = replace(spectrogram, n_samples=None)  # the pixels decide the length, not the claim
         if preview_tmp:
             plot_spectrogram(spectrogram, preview_tmp, f"{printable(os.path.basename(request.image))} as decoded")
         # Our PNGs and producers that record their peak (Riffusion) have an absolute level.
-        has_level = uses_metadata or (producer is not None and producer.options.level_reference is not None)
+        has_level = (uses_metadata or (producer is not None and producer.options.level_reference is not None)
+                     or (producer is None and options.db_reference == "full-scale"))
         audio, inverted = invert_whole(inverter, spectrogram, has_level, audio_format, printable(request.output))
         outputs.write_bytes(request.output, audio)
         kind = ("vocoder spectrogram PNG (embedded metadata)" if uses_metadata else
@@ -259,12 +274,25 @@ def invert(request: InvertRequest) -> dict[str, Any]:
             picture_input(request.image, sha256_file(request.image), kind,
                           picture.metadata is not None and request.ignore_metadata, frame),
             claims, pixels_summary(picture), started,
-            picture_options=None if uses_metadata else asdict(producer.options if producer else request.picture),
-            warnings=warnings_of(spectrogram) + inverted.warnings,
+            picture_options=None if uses_metadata else asdict(producer.options if producer else options),
+            warnings=figure_warnings + warnings_of(spectrogram) + inverted.warnings,
+            read_from_picture=figure.claims if figure is not None else None,
             spec_choice="embedded in the input" if uses_metadata else
             f"{producer.producer}'s tags in the input" if producer else choice,
             preview=os.path.abspath(preview_path(request.output)) if preview_tmp else None)
     return record
+
+
+def _read_figure(request: InvertRequest, picture) -> tuple[DrawnPlotReading | None, list[str]]:
+    """A drawn plot's reading (None when read as raw pixels), and its warnings (a plot read raw gets one)."""
+    name = printable(request.image)
+    figure = read_drawn_plot(picture, request.picture, request.picture_options_given, request.figure, name)
+    if figure is not None:
+        return figure, list(figure.warnings)
+    if request.figure == "plain":
+        warning = plain_warning(picture, name, request.picture)
+        return None, [warning] if warning else []
+    return None, []
 
 
 def _invert_blockwise(request: InvertRequest, outputs: AtomicOutputs, header: PictureHeader, inverter: Inverter,
@@ -344,12 +372,14 @@ def _invert_record(request: InvertRequest, outputs: AtomicOutputs, inverter: Inv
                    output_sha256: str, spec: SpectrogramSpec,
                    input: dict[str, Any], claims: ClaimReport, pixels: dict[str, Any], started: float,
                    picture_options: dict[str, Any] | None, warnings: list[str], spec_choice: Any,
-                   preview: str | None, blockwise: dict[str, Any] | None = None) -> dict[str, Any]:
+                   preview: str | None, blockwise: dict[str, Any] | None = None,
+                   read_from_picture: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """`invert`'s record, whole or block-wise, written beside the output."""
     output = audio_output(os.path.abspath(request.output), output_sha256, output_format(request.output).description,
                           inverted.prepared.spec.sample_rate, inverted.channels, inverted.samples,
                           level=inverted.level, preview=preview)
     extra = {"picture_options": picture_options, "warnings": warnings, "spec_choice": spec_choice,
+             **({"read_from_picture": read_from_picture} if read_from_picture is not None else {}),
              **({"blockwise": blockwise} if blockwise is not None else {}), "fidelity_vs_input": inverted.fidelity}
     record = inversion_record(
         input=input, output=output, sha256={"input": input["sha256"], "output": output_sha256}, spec=spec,

@@ -79,3 +79,41 @@ def plot_spectrogram(spectrogram: Spectrogram, path: str | os.PathLike, title: s
         fig.colorbar(im, ax=ax, label=f"dB re. maximum ({floor:g} … 0)")
     fig.savefig(path, format="png", dpi=100, bbox_inches="tight", pad_inches=0.1)
     plt.close(fig)
+
+
+FOUND_COLOURS = {"plot area": "#00e5ff", "colour bar": "#ff00d4", "label": "#ffd400"}
+
+
+def plot_found_parts(pixels: np.ndarray, claims: list[dict], axes: dict | None, path: str | os.PathLike) -> None:
+    """The picture at its own size with the plot area, the colour bar and every tick label that
+    was read drawn as boxes (the label's value beside it), for an examiner to check the reading."""
+    from matplotlib.patches import Rectangle
+
+    height, width = pixels.shape[:2]
+    dpi = 100
+    fig = plt.figure(figsize=(max(width, 400) / dpi, max(height, 300) / dpi + 0.4), dpi=dpi)
+    ax = fig.add_axes((0, 0, 1, height / (height + 40)))
+    ax.imshow(pixels[..., :3] if pixels.shape[2] >= 3 else pixels[..., 0], cmap="gray", vmin=0, vmax=1,
+              interpolation="nearest")
+    ax.set_axis_off()
+
+    def box(bounds, colour, text=None):
+        left, top, right, bottom = bounds
+        ax.add_patch(Rectangle((left - 0.5, top - 0.5), right - left, bottom - top, fill=False, lw=1.5,
+                               edgecolor=colour))
+        if text:
+            ax.text(left, top - 2, text, color=colour, fontsize=7, va="bottom",
+                    bbox={"facecolor": "black", "alpha": 0.6, "pad": 1, "lw": 0})
+
+    for claim in claims:
+        if claim["value_of"] in ("plot area", "colour bar"):
+            box(claim["value"], FOUND_COLOURS[claim["value_of"]], claim["value_of"])
+    for axis in (axes or {}).values():
+        if not isinstance(axis, dict):
+            continue
+        for label in axis.get("labels") or []:
+            box(label["box"], FOUND_COLOURS["label"], f"{label['value']:g}")
+    fig.text(0.01, 1 - 0.35 / (height / dpi + 0.4), "found: plot area (cyan), colour bar (magenta), tick labels "
+             "read (yellow, with the value read)", fontsize=8, va="center")
+    fig.savefig(path, format="png", dpi=dpi)
+    plt.close(fig)

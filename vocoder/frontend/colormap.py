@@ -175,28 +175,3 @@ def decode_auto(rgb: np.ndarray) -> tuple[ColormapFit, dict[str, float]]:
             best = fit
     assert best is not None
     return best, scores
-
-
-def lut_from_colorbar(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """A map sampled from a colour bar in the picture: LEFT, TOP, RIGHT, BOTTOM in pixels.
-
-    The bar runs along its longer side, low values at the bottom (vertical) or
-    left (horizontal), as matplotlib and most tools draw it; each step along it
-    is averaged across the bar's width, away from its border.
-    """
-    left, top, right, bottom = box
-    height, width = rgb.shape[:2]
-    if not (0 <= left < right <= width and 0 <= top < bottom <= height):
-        raise VocoderError(f"--colorbar {left},{top},{right},{bottom} is not a box inside the "
-                           f"{width}×{height} picture")
-    bar = rgb[top:bottom, left:right, :3]
-    vertical = bar.shape[0] >= bar.shape[1]
-    if vertical:
-        bar = bar[::-1].transpose(1, 0, 2)  # → across × along, low end first
-    across = bar.shape[0]
-    margin = across // 4 if across >= 4 else 0
-    core = bar[margin:across - margin] if across - 2 * margin > 0 else bar
-    samples = core.mean(axis=0)
-    if len(samples) < 8:
-        raise VocoderError(f"--colorbar box is only {len(samples)} pixels long; it must span the bar")
-    return samples

@@ -30,10 +30,10 @@ def picture_producer(picture: Picture, ignore_metadata: bool):
 
 
 def image_to_spectrogram(picture: Picture, spec: SpectrogramSpec | None, options: PictureOptions,
-                         ignore_metadata: bool = False, path: str = "") -> Spectrogram:
+                         ignore_metadata: bool = False, path: str = "", found: dict | None = None) -> Spectrogram:
     """Exact decode when the picture carries our metadata; a known producer's
     conventions when it carries theirs; otherwise the analyst chain under
-    ``spec`` (the ``linear`` preset when None)."""
+    ``spec`` (the ``linear`` preset when None); ``found``: how a drawn plot was read (its step)."""
     # Here, not above: both decoders load torch, which `info` (picture_producer only) never needs.
     from vocoder.frontend.picture_chain import picture_to_spectrogram
     from vocoder.frontend.spectrogram_png import metadata_spectrogram
@@ -46,4 +46,4 @@ def image_to_spectrogram(picture: Picture, spec: SpectrogramSpec | None, options
                                       producer={"producer": reading.producer, "claims": reading.claims})
     if spec is None:
         spec = PRESETS["linear"]
-    return picture_to_spectrogram(picture, spec, options, path=path or "the picture")
+    return picture_to_spectrogram(picture, spec, options, path=path or "the picture", found=found)

@@ -25,20 +25,55 @@ from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
 
-def _select_channels(pixels: np.ndarray, bands: str, options: PictureOptions, steps: list[dict],
-                     full: np.ndarray) -> torch.Tensor:
-    """Pixels (cropped) → (channels, H, W) values in [0, 1] before polarity."""
+# Off-bar pixels (text, gridlines, cursors) above this share of the plot get a warning: the fill
+# from neighbours is then a large part of what is heard.
+MASKED_WARNING = 0.02
+
+
+def _through_colour_bar(picture: Picture, box: tuple[int, int, int, int], options: PictureOptions,
+                        steps: list[dict]) -> torch.Tensor:
+    """The plot's values read through the picture's colour bar (palette index or nearest bar colour),
+    off-bar colours masked and filled from their neighbours."""
+    from vocoder.frontend.plot_layout import bar_from_box, decode_through_bar, find_layout
+
+    if options.colorbar == "auto":
+        found = find_layout(picture).bar
+        if found is None:
+            raise VocoderError("--colorbar auto found no colour bar in the picture: give its box with --colorbar "
+                               "L,T,R,B")
+        bar_box = found.box
+    else:
+        bar_box = tuple(int(v) for v in options.colorbar)  # type: ignore[union-attr]
+    bar = bar_from_box(picture, bar_box)
+    decoded = decode_through_bar(picture, box, bar)
+    step = {"step": "decode_colour_bar", "bar": bar.summary(), **decoded.summary()}
+    if decoded.masked_fraction > MASKED_WARNING:
+        step["warning"] = (f"{decoded.masked_fraction:.1%} of the plot's pixels are not colours of the bar (text, "
+                           "gridlines, a cursor?): filled from their neighbours; check the --preview")
+    if decoded.mean_delta_e is not None and decoded.mean_delta_e > colormap.POOR_FIT_DELTA_E:
+        step["warning"] = (f"the plot's colours are far from the bar's (mean ΔE {decoded.mean_delta_e:.1f} > "
+                           f"{colormap.POOR_FIT_DELTA_E:g}): is --colorbar the right box?")
+    steps.append(step)
+    return torch.from_numpy(decoded.values).unsqueeze(0)
+
+
+def _select_channels(picture: Picture, box: tuple[int, int, int, int], options: PictureOptions,
+                     steps: list[dict]) -> torch.Tensor:
+    """The cropped ``box`` → (channels, H, W) values in [0, 1] before polarity."""
+    bands = picture.bands
+    left, top, right, bottom = box
+    pixels = picture.pixels[top:bottom, left:right]
     colour = bands.startswith("RGB")
     if bands.endswith("A"):
         steps.append({"step": "drop_alpha", "note": "the alpha channel was ignored"})
-    if options.colormap is not None or options.colorbar is not None:
+    if options.colorbar is not None:
+        if not colour and picture.palette_indices is None:
+            raise VocoderError("--colorbar needs a colour picture; this one is greyscale (leave --colorbar out)")
+        return _through_colour_bar(picture, box, options, steps)
+    if options.colormap is not None:
         if not colour:
             raise VocoderError("--colormap needs a colour picture; this one is greyscale (leave --colormap out)")
-        if options.colorbar is not None:
-            fit = colormap.decode(pixels, "colorbar", colormap.lut_from_colorbar(full, options.colorbar))
-            how = {"method": "nearest colour (CIELAB) on the colour bar sampled from the picture",
-                   "colorbar_box": list(options.colorbar)}
-        elif options.colormap == "auto":
+        if options.colormap == "auto":
             fit, scores = colormap.decode_auto(pixels)
             how = {"method": "nearest colour (CIELAB) on the best-fitting known map", "candidates_mean_delta_e": scores}
         else:
@@ -105,9 +140,10 @@ def _gaussian_blur(planes: torch.Tensor, sigma: float) -> torch.Tensor:
     return torch.from_numpy(out)
 
 
-def _crop(picture: Picture, options: PictureOptions, steps: list[dict]) -> np.ndarray:
+def _crop(picture: Picture, options: PictureOptions, steps: list[dict]) -> tuple[int, int, int, int]:
+    """The box of the picture to read: all of it, the given one, or the plot area found."""
     if options.crop is None:
-        return picture.pixels
+        return 0, 0, picture.width, picture.height
     if options.crop == "auto":
         found = find_plot_area(picture.pixels)
         box = found.box
@@ -125,7 +161,7 @@ def _crop(picture: Picture, options: PictureOptions, steps: list[dict]) -> np.nd
     if right - left < 2 or bottom - top < 2:
         raise VocoderError(f"--crop {left},{top},{right},{bottom} leaves less than 2×2 pixels")
     steps.append(step)
-    return picture.pixels[top:bottom, left:right]
+    return left, top, right, bottom
 
 
 def _polarity(planes: torch.Tensor, options: PictureOptions, bit_depth: int, steps: list[dict],
@@ -148,8 +184,20 @@ def _polarity(planes: torch.Tensor, options: PictureOptions, bit_depth: int, ste
     return planes
 
 
-def _to_magnitude(planes: torch.Tensor, options: PictureOptions, steps: list[dict]) -> torch.Tensor:
+def full_scale_reference(spec: SpectrogramSpec) -> float:
+    """The STFT magnitude of a full-scale sine at a bin's centre under this spec: 0 dBFS."""
+    from vocoder.frontend.stft import window
+
+    return float(window(spec, torch.float64).sum()) / 2.0
+
+
+def _to_magnitude(planes: torch.Tensor, spec: SpectrogramSpec, options: PictureOptions,
+                  steps: list[dict]) -> torch.Tensor:
     reference = options.level_reference or 1.0
+    if options.db_reference == "full-scale":
+        reference = full_scale_reference(spec)
+        steps.append({"step": "db_reference", "reference": "full-scale", "amplitude_of_0_db": reference,
+                      "rule": "0 dB = a full-scale sine's STFT magnitude (window sum / 2): dBFS"})
     if options.mapping == "power":
         assert options.power is not None
         magnitude = reference * planes.to(torch.float64).clamp(min=0.0) ** (1.0 / options.power)
@@ -160,6 +208,19 @@ def _to_magnitude(planes: torch.Tensor, options: PictureOptions, steps: list[dic
                   "db_max": options.db_max, "reference": reference,
                   "rule": "value 0 → silence; v > 0 → dB = db_min + v·(db_max − db_min)"})
     return brightness_to_magnitude(planes, options.db_min, options.db_max, reference)
+
+
+def _undo_pre_emphasis(magnitude: torch.Tensor, spec: SpectrogramSpec, db_per_octave: float,
+                       steps: list[dict]) -> torch.Tensor:
+    """Take off the tilt a producer added: ``db_per_octave`` × log2(f / 1000 Hz) dB at each band's
+    centre (Praat's pre-emphasis rule; a band at 0 Hz is taken at its upper half's centre)."""
+    centres = np.asarray(spec.axis.centre_frequencies(spec), dtype=np.float64)
+    floor = spec.sample_rate / spec.n_fft / 2
+    gain_db = -db_per_octave * np.log2(np.maximum(centres, floor) / 1000.0)
+    steps.append({"step": "undo_pre_emphasis", "db_per_octave": db_per_octave, "reference_hz": 1000.0,
+                  "rule": "dB − pre_emphasis · log2(f / 1000 Hz) at each band's centre frequency"})
+    gain = torch.from_numpy(10.0 ** (gain_db / 20.0)).to(magnitude.dtype).view(1, -1, 1)
+    return magnitude * gain
 
 
 def _sample_display_rows(planes: torch.Tensor, spec: SpectrogramSpec, row_scale: str,
@@ -198,8 +259,33 @@ def _place_rows(planes: torch.Tensor, spec: SpectrogramSpec, options: PictureOpt
     if last - first < 1:
         raise VocoderError(f"--freq-range {low:g}-{high:g} Hz spans less than two STFT bins")
     steps.append({"step": "frequency_range", "low_hz": low, "high_hz": high, "bins": [first, last],
-                  "note": "bins outside the range are silent"})
+                  "scale": options.freq_scale, "note": "bins outside the range are silent"})
+    if options.freq_scale != "linear":
+        planes = _sample_scaled_rows(planes, np.arange(first, last + 1) * hz_per_bin, options, steps)
     return planes, first, last + 1
+
+
+def _sample_scaled_rows(planes: torch.Tensor, frequencies: np.ndarray, options: PictureOptions,
+                        steps: list[dict]) -> torch.Tensor:
+    """One row per bin from a picture whose rows are spaced on a log or symlog frequency axis
+    between its bottom edge and top edge (``--freq-range``): each bin sampled (linearly between
+    the two nearest rows) where the axis draws its frequency. Rows are bottom first (after the flip)."""
+    from vocoder.frontend.tick_labels import Scale
+
+    assert options.freq_range is not None
+    scale = Scale("log") if options.freq_scale == "log" else Scale("symlog", *options.symlog)  # type: ignore[misc]
+    height = planes.shape[1]
+    low, high = scale.forward(np.asarray(options.freq_range, dtype=np.float64))
+    position = (scale.forward(frequencies) - low) / (high - low)
+    rows = torch.from_numpy(position * height - 0.5).clamp(0, height - 1)
+    below = rows.floor().long().clamp(max=height - 1)
+    above = (below + 1).clamp(max=height - 1)
+    weight = (rows - below).to(planes.dtype).view(1, -1, 1)
+    steps.append({"step": "scaled_frequency_rows", "scale": options.freq_scale, "symlog": options.symlog,
+                  "from_rows": height, "to_bins": len(frequencies),
+                  "method": f"each bin sampled where a {options.freq_scale} frequency axis from the bottom to the "
+                            "top edge draws it (linear between the two nearest rows)"})
+    return planes[:, below] * (1 - weight) + planes[:, above] * weight
 
 
 def plain_geometry(width: int, height: int, spec: SpectrogramSpec, options: PictureOptions,
@@ -209,22 +295,26 @@ def plain_geometry(width: int, height: int, spec: SpectrogramSpec, options: Pict
     if width < MIN_SIDE or height < MIN_SIDE:
         raise VocoderError(f"{path} is {width}×{height} pixels: too small to be a spectrogram "
                            f"(at least {MIN_SIDE}×{MIN_SIDE}: a time and a frequency axis)")
-    if options.duration is None:
+    seconds = options.seconds
+    if seconds is None:
         check_frames(width, None, spec, path)
         return width, None
-    n_samples = int(round(options.duration * spec.sample_rate))
+    n_samples = int(round(seconds * spec.sample_rate))
     needed = max(spec.n_fft, spec.min_samples())
     if n_samples < needed:
-        raise VocoderError(f"--duration {options.duration:g} s is shorter than one STFT frame of the spec "
+        flag = "--time-range" if options.time_range is not None else "--duration"
+        raise VocoderError(f"{flag} spans {seconds:g} s: shorter than one STFT frame of the spec "
                            f"({needed} samples = {needed / spec.sample_rate:.3g} s)")
     return spec.n_frames(n_samples), n_samples
 
 
 def picture_to_spectrogram(picture: Picture, spec: SpectrogramSpec, options: PictureOptions,
-                           producer: dict | None = None, path: str = "the picture") -> Spectrogram:
+                           producer: dict | None = None, path: str = "the picture",
+                           found: dict | None = None) -> Spectrogram:
     """The analyst's chain for a picture that carries no spec of its own.
 
-    ``producer``: the claims of a known producer whose conventions set the options (recorded).
+    ``producer``: the claims of a known producer whose conventions set the options (recorded);
+    ``found``: how a drawn plot's parts and axes were read into the options (recorded).
     """
     options.validate()
     steps: list[dict[str, Any]] = [{
@@ -235,8 +325,9 @@ def picture_to_spectrogram(picture: Picture, spec: SpectrogramSpec, options: Pic
     if producer is not None:
         steps.append({"step": "producer_conventions", **producer,
                       "note": "spec and mapping read from the file's own tags: a claim by whoever made it"})
-    pixels = _crop(picture, options, steps)
-    planes = _select_channels(pixels, picture.bands, options, steps, picture.pixels)
+    if found is not None:
+        steps.append(found)
+    planes = _select_channels(picture, _crop(picture, options, steps), options, steps)
     planes = _polarity(planes, options, picture.bit_depth, steps, producer is not None)
     if options.flip:
         planes = torch.flip(planes, dims=[1])
@@ -256,7 +347,8 @@ def picture_to_spectrogram(picture: Picture, spec: SpectrogramSpec, options: Pic
                               mode="bilinear", align_corners=False, antialias=True)[0] == 0
         steps.append({"step": "resize", "from": list(planes.shape[1:]), "to": [rows, frames],
                       "method": "bilinear with antialiasing (torch.nn.functional.interpolate)",
-                      "frames_from": "--duration" if options.duration is not None else "image width"})
+                      "frames_from": ("--time-range" if options.time_range is not None else
+                                      "--duration" if options.duration is not None else "image width")})
         planes = torch.where(black, torch.zeros_like(resized), resized)
     if rows != spec.n_bins:
         full = torch.zeros((planes.shape[0], spec.n_bins, frames), dtype=planes.dtype)
@@ -265,7 +357,9 @@ def picture_to_spectrogram(picture: Picture, spec: SpectrogramSpec, options: Pic
     if options.blur_sigma > 0:
         planes = _gaussian_blur(planes, options.blur_sigma).clamp(0.0, 1.0)
         steps.append({"step": "gaussian_blur", "sigma_pixels": options.blur_sigma})
-    magnitude = _to_magnitude(planes, options, steps)
+    magnitude = _to_magnitude(planes, spec, options, steps)
+    if options.pre_emphasis:
+        magnitude = _undo_pre_emphasis(magnitude, spec, options.pre_emphasis, steps)
     return Spectrogram(magnitude=magnitude, spec=spec, provenance=tuple(steps), n_samples=n_samples)
 
 

@@ -45,6 +45,8 @@ def contradicting_channels(channel: str, planes: tuple[str, ...] | list[str]) ->
 
 # --duration above a day is a typo; the memory budget decides below that.
 MAX_DURATION = 86_400.0
+# Tools tilt by a few dB per octave (Praat: 6); 24 dB/octave over 10 octaves is 240 dB, beyond any picture.
+MAX_PRE_EMPHASIS = 24.0
 # A Gaussian wider than 1000 pixels flattens any spectrogram to a constant.
 MAX_BLUR = 1000.0
 
@@ -67,7 +69,10 @@ class PictureOptions:
     colorbar: tuple[int, int, int, int] | None = None  # box of a colour bar to take the map from
     crop: tuple[int, int, int, int] | str | None = None  # LEFT, TOP, RIGHT, BOTTOM pixels, or "auto"
     duration: float | None = None  # seconds; None: one frame per image column
-    freq_range: tuple[float, float] | None = None  # Hz at the bottom and top rows (linear axis)
+    freq_range: tuple[float, float] | None = None  # Hz at the bottom and top edges of the (cropped) picture
+    freq_scale: Literal["linear", "log", "symlog"] = "linear"  # how the rows between those edges are spaced
+    symlog: tuple[float, float, float] | None = None  # symlog's (base, linthresh Hz, linscale), matplotlib's terms
+    time_range: tuple[float, float] | None = None  # seconds of the recording at the left and right edges
     row_scale: str = "uniform"  # how the rows were drawn: evenly per band, or as librosa's specshow draws them
     flip: bool = True  # image top = highest frequency
     blur_sigma: float = 0.0  # Gaussian blur in output pixels; 0 = off
@@ -78,13 +83,26 @@ class PictureOptions:
     power: float | None = None  # mapping "power": brightness = (amplitude / peak) ** power
     quantisation: Literal["round", "truncate"] = "round"  # how the producer turned values into integers
     level_reference: float | None = None  # amplitude of brightness 1 when the picture's producer says
+    # 0 dB is the loudest cell ("peak": the level is unknown) or a full-scale sine ("full-scale": dBFS,
+    # as SoX and ffmpeg label their bars); full-scale gives the output an absolute level.
+    db_reference: Literal["peak", "full-scale"] = "peak"
+    # dB per octave the producer added above 1 kHz before drawing (Praat paints with +6 by default:
+    # its Spectrogram "Paint..." pre-emphasis), taken off again; 0 = none.
+    pre_emphasis: float = 0.0
+
+    @property
+    def seconds(self) -> float | None:
+        """Seconds the picture spans: --duration, or the length of --time-range."""
+        if self.time_range is not None:
+            return self.time_range[1] - self.time_range[0]
+        return self.duration
 
     def validate(self) -> None:
         """The one check of an analyst's options (CLI, notebook or bench)."""
         if self.channel not in ("grey", "r", "g", "b", "stereo"):
             raise VocoderError(f"--channel must be grey, r, g, b or stereo (got {shown(self.channel)})")
         numbers = {"--duration": self.duration, "--blur": self.blur_sigma, "--db-range MIN": self.db_min,
-                   "--db-range MAX": self.db_max}
+                   "--db-range MAX": self.db_max, "--pre-emphasis": self.pre_emphasis}
         for flag, value in numbers.items():
             if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
                                       or not math.isfinite(value)):
@@ -92,6 +110,34 @@ class PictureOptions:
         if self.duration is not None and not 0 < self.duration <= MAX_DURATION:
             raise VocoderError(f"--duration must be a positive number of seconds, at most {MAX_DURATION:g} "
                                f"(one day; got {self.duration:g})")
+        if self.time_range is not None:
+            start, end = self.time_range
+            if not (math.isfinite(start) and math.isfinite(end) and 0 <= start < end):
+                raise VocoderError(f"--time-range needs 0 <= START < END in seconds (got {start:g} {end:g})")
+            if self.duration is not None:
+                raise VocoderError("--time-range and --duration exclude each other: the range gives the duration")
+            if end - start > MAX_DURATION:
+                raise VocoderError(f"--time-range spans more than {MAX_DURATION:g} s (one day)")
+        if self.db_reference not in ("peak", "full-scale"):
+            raise VocoderError(f"--db-reference must be peak or full-scale (got {shown(self.db_reference)})")
+        if self.db_reference == "full-scale" and (self.mapping != "db" or self.level_reference is not None):
+            raise VocoderError("--db-reference full-scale goes with --mapping db and a picture without its own level")
+        if not -MAX_PRE_EMPHASIS <= self.pre_emphasis <= MAX_PRE_EMPHASIS:
+            raise VocoderError(f"--pre-emphasis must be within ±{MAX_PRE_EMPHASIS:g} dB per octave "
+                               f"(got {self.pre_emphasis:g})")
+        if self.freq_scale not in ("linear", "log", "symlog"):
+            raise VocoderError(f"--freq-scale must be linear, log or symlog (got {shown(self.freq_scale)})")
+        if self.freq_scale == "log" and (self.freq_range is None or not self.freq_range[0] > 0):
+            raise VocoderError("--freq-scale log needs --freq-range LOW HIGH with LOW > 0 Hz")
+        if (self.freq_scale == "symlog") != (self.symlog is not None):
+            raise VocoderError("--freq-scale symlog and --symlog BASE LINTHRESH LINSCALE go together")
+        if self.symlog is not None:
+            base, linthresh, linscale = self.symlog
+            if not (all(math.isfinite(v) for v in self.symlog) and base > 1 and linthresh > 0 and linscale > 0):
+                raise VocoderError(f"--symlog needs BASE > 1, LINTHRESH > 0 and LINSCALE > 0 (got {base:g} "
+                                   f"{linthresh:g} {linscale:g})")
+            if self.freq_range is None:
+                raise VocoderError("--freq-scale symlog needs --freq-range LOW HIGH")
         if not 0 <= self.blur_sigma <= MAX_BLUR:
             raise VocoderError(f"--blur must be in 0..{MAX_BLUR:g} pixels (got {self.blur_sigma:g})")
         if not -MAX_DB <= self.db_min < self.db_max <= MAX_DB:

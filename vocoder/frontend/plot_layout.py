@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vocoder.errors import VocoderError
 from vocoder.frontend import colormap
 from vocoder.frontend.crop import PlotArea, as_rgb8, background_of, differs, find_plot_area, runs
 from vocoder.frontend.picture import Picture
@@ -304,6 +305,37 @@ def _find_bar(picture: Picture, planes: np.ndarray, background: np.ndarray, plot
         index_positions, how = _palette_table(picture.palette_indices, box, orientation, positions)
         method += "; " + how
     return ColourBar(box, orientation, extent, colours, positions, min(1.0, length / (0.5 * max(1, side))), method,
+                     index_positions)
+
+
+def bar_from_box(picture: Picture, box: tuple[int, int, int, int]) -> ColourBar:
+    """The colour bar in ``box`` (the user's, or the one found): its ends are the box's edges along
+    its longer side, low end at the bottom (vertical) or left (horizontal); each step along it is
+    the mean colour of the middle half across it."""
+    left, top, right, bottom = (int(v) for v in box)
+    if not (0 <= left < right <= picture.width and 0 <= top < bottom <= picture.height):
+        raise VocoderError(f"--colorbar {left},{top},{right},{bottom} is not a box inside the "
+                           f"{picture.width}×{picture.height} picture")
+    orientation = "vertical" if bottom - top >= right - left else "horizontal"
+    field = picture.pixels[top:bottom, left:right]
+    field = field[..., :3] if field.shape[2] >= 3 else np.repeat(field[..., :1], 3, axis=2)
+    along = field[::-1].transpose(1, 0, 2) if orientation == "vertical" else field  # across × along, low first
+    across = along.shape[0]
+    core = along[across // 4: across - across // 4] if across >= 4 else along
+    colours = core.mean(axis=0)
+    length = len(colours)
+    if length < 8:
+        raise VocoderError(f"--colorbar box is only {length} pixels long; it must span the bar")
+    extent = (float(bottom), float(top)) if orientation == "vertical" else (float(left), float(right))
+    positions = (np.arange(length) + 0.5) / length
+    method = (f"a {orientation} bar in the box {left},{top},{right},{bottom}: its ends are the box's edges, low "
+              f"end {'bottom' if orientation == 'vertical' else 'left'}")
+    index_positions = None
+    if picture.palette_indices is not None:
+        index_positions, how = _palette_table(picture.palette_indices, (left, top, right, bottom), orientation,
+                                              positions)
+        method += "; " + how
+    return ColourBar((left, top, right, bottom), orientation, extent, colours, positions, 1.0, method,
                      index_positions)
 
 
