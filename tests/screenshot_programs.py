@@ -478,6 +478,7 @@ def praat(wav: Path, png: Path) -> Drawn:
 DRAWERS = {
     "sox": sox,
     "ffmpeg": ffmpeg,
+    "ffmpeg-1024x512": lambda wav, png: ffmpeg(wav, png, (1024, 512)),
     "matplotlib-specgram": matplotlib_specgram,
     "librosa-specshow-linear": lambda wav, png: librosa_specshow(wav, png, "linear"),
     "librosa-specshow-log": lambda wav, png: librosa_specshow(wav, png, "log"),
