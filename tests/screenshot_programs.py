@@ -166,7 +166,7 @@ def sox(wav: Path, png: Path, size: tuple[int, int] | None = None) -> Drawn:
     bar_rows = min(400, rows)
     bar_base = _SOX_BELOW + (rows - bar_rows) // 2  # from the bottom, as spectrogram.c counts
     return Drawn(
-        program="sox", version=_first_line([program, "--version"]).replace("sox:", "").strip(), png=png,
+        program="sox", version=_first_line([program, "--version"]).split(":", 1)[-1].strip(), png=png,
         sample_rate=rate, time_range=(0.0, columns * hop / rate), freq_range=(0.0, rate / 2),
         freq_scale="linear", db_range=(-120.0, 0.0), db_reference="full scale", dark_is_loud=False,
         pre_emphasis_db_per_octave=0.0, window="hann", n_fft=dft_size, hop=float(hop),
@@ -201,7 +201,8 @@ def ffmpeg(wav: Path, png: Path, size: tuple[int, int] | None = None) -> Drawn:
     # plot's height for the vertical orientation.
     start_x, start_y = int((math.log10(rate) + 1) * 25), 64
     return Drawn(
-        program="ffmpeg", version=_first_line([program, "-version"]), png=png, sample_rate=rate,
+        program="ffmpeg" if size is None else f"ffmpeg-{width}x{height}", version=_first_line([program, "-version"]).split(" Copyright")[0], png=png,
+        sample_rate=rate,
         time_range=(0.0, samples / rate), freq_range=(0.0, rate / 2), freq_scale="linear",
         db_range=(-120.0, 0.0), db_reference="full scale", dark_is_loud=False, pre_emphasis_db_per_octave=0.0,
         window="hann", n_fft=2 * height, hop=samples / width,

@@ -126,3 +126,16 @@ def test_octave_specgram_is_measured_from_a_marker_print(clip, tmp_path):
     bar_left, bar_top, bar_right, bar_bottom = drawn.colorbar_box
     assert bar_left > right and bar_bottom - bar_top > 0.8 * (bottom - top)
     assert drawn.db_range[0] < drawn.db_range[1] and drawn.n_fft == 256
+
+
+def test_a_missing_program_skips_here_and_fails_under_ci(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no program on it
+    with pytest.raises(programs.ProgramMissing, match="sox is not installed"):
+        programs.sox(tmp_path / "in.wav", tmp_path / "out.png")
+    missing = programs.ProgramMissing("sox is not installed")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        programs.skip_or_fail(missing)
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="sox is not installed"):
+        programs.skip_or_fail(missing)
