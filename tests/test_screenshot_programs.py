@@ -78,7 +78,8 @@ def test_sox_layout_is_its_sources(clip, tmp_path):
         assert image.mode == "P" and drawn.palette  # an indexed picture: the levels are palette indices
     pixels = _rgb(drawn.png)
     left, top, right, bottom = drawn.plot_box
-    assert right - left == 300 and drawn.n_fft == 2 * (bottom - top - 1)
+    # spectrogram.c: -Y 200 leaves y = 198, so the DFT is the first power of 2 above it: 256 → 129 rows.
+    assert right - left == 300 and bottom - top == 129 and drawn.n_fft == 256
     grid = (pixels == 127).all(axis=2)  # SoX draws the axis lines in its Grid colour, grey 127
     assert grid[top - 1, left:right].all() and grid[bottom, left:right].all()
     assert grid[top:bottom, left - 1].mean() > 0.9 and grid[top:bottom, right].mean() > 0.9
