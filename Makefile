@@ -23,7 +23,7 @@ demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh demo-out
 
 test: $(STAMP)
-	bash scripts/ensure-browser.sh
+	bash scripts/ensure-system-tools.sh
 	$(BIN)/python -m pytest
 
 clean:

@@ -98,9 +98,19 @@ def test_a_time_range_gives_the_length_and_records_the_start(tmp_path):
     (("--pre-emphasis", "60"), "--pre-emphasis must be within"),
     (("--pre-emphasis", "nan"), "--pre-emphasis must be a finite number"),
     (("--db-reference", "full-scale", "--mapping", "power", "--power", "0.5"), "goes with --mapping db"),
+    (("--db-range", "-300", "-36"), "at most 200 dB apart"),
+    (("--db-range", "-500", "-450"), "within ±400 dB"),
 ])
 def test_contradictory_conventions_are_one_line(tmp_path, flags, says):
     _grey(tmp_path / "p.png", np.full((64, 64), 0.5))
     result = run_cli("invert", tmp_path / "p.png", "-o", tmp_path / "p.wav", *flags)
     assert result.code == 2 and says in result.err and result.err.count("\n") == 1, result.err
     assert not (tmp_path / "p.wav").exists()
+
+
+def test_a_colour_scale_in_db_of_power_density_is_accepted(tmp_path):
+    # matplotlib's specgram labels its bar in dB of a power spectral density: −227 .. −36 dB for music.
+    _grey(tmp_path / "psd.png", np.random.default_rng(2).random((64, 64)) * 0.9)
+    result = run_cli("invert", tmp_path / "psd.png", "-o", tmp_path / "psd.wav", "--figure", "plain",
+                     "--db-range", "-227", "-36", "--iters", "1")
+    assert result.code == 0, result.err

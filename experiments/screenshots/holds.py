@@ -26,11 +26,13 @@ import numpy as np
 
 
 def drawn_range_db(png: Path, plot_box, colorbar_box, db_range: tuple[float, float]) -> float:
-    """dB from the loudest cell the picture shows down to the bottom of its colour
-    scale: the whole scale where the program scales to the data (matplotlib,
-    librosa, Octave, Praat), less where it draws dBFS and the recording's loudest
-    cell sits below the top (SoX, FFmpeg). Each distinct plot colour is placed at
-    its nearest colour-bar row (RGB distance; bars run loud at the top)."""
+    """dB from the loudest cell the picture shows down to the quietest level it draws over at
+    least 1 % of the plot: the whole scale where the program scales to the data (matplotlib,
+    librosa, Octave, Praat) and draws silence at its bottom (SoX), less where it draws dBFS and
+    the recording's loudest cell sits below the top (SoX, FFmpeg), or where the program draws a
+    floor above the scale's bottom (FFmpeg 5.1: about 28 dB below a lone tone's colour, measured),
+    below which the picture holds nothing. Each distinct plot colour is placed at its nearest
+    colour-bar row (RGB distance; bars run loud at the top)."""
     from PIL import Image
 
     if colorbar_box is None:
@@ -38,23 +40,42 @@ def drawn_range_db(png: Path, plot_box, colorbar_box, db_range: tuple[float, flo
     with Image.open(png) as image:
         pixels = np.asarray(image.convert("RGB")).astype(np.int32)
     left, top, right, bottom = plot_box
-    colours = np.unique(pixels[top:bottom, left:right].reshape(-1, 3), axis=0)
+    colours, counts = np.unique(pixels[top:bottom, left:right].reshape(-1, 3), axis=0, return_counts=True)
     bar_left, bar_top, bar_right, bar_bottom = colorbar_box
     bar = pixels[bar_top:bar_bottom, (bar_left + bar_right) // 2]
     rows = np.concatenate([np.abs(bar[None] - chunk[:, None]).sum(axis=2).argmin(axis=1)
                            for chunk in np.array_split(colours, max(1, len(colours) // 2000))])
-    loudest = db_range[1] - rows.min() / (len(bar) - 1) * (db_range[1] - db_range[0])
-    return float(loudest - db_range[0])
+    per_row = (db_range[1] - db_range[0]) / (len(bar) - 1)
+    loudest = db_range[1] - rows.min() * per_row
+    order = np.argsort(rows)  # loud (top rows) first
+    floor_row = rows[order][np.searchsorted(np.cumsum(counts[order]), 0.99 * counts.sum())]
+    return float(loudest - (db_range[1] - floor_row * per_row))
+
+
+def colour_steps(png: Path, colorbar_box) -> int:
+    """The levels a colour bar can draw, less one: its distinct colours along its length
+    (255 when the picture has no bar: 8-bit grey)."""
+    from PIL import Image
+
+    if colorbar_box is None:
+        return 255
+    with Image.open(png) as image:
+        pixels = np.asarray(image.convert("RGB"))
+    left, top, right, bottom = colorbar_box
+    column = pixels[top:bottom, (left + right) // 2] if bottom - top >= right - left else \
+        pixels[(top + bottom) // 2, left:right]
+    return max(1, min(255, len(np.unique(column, axis=0)) - 1))
 
 
 def holding_picture(wav: Path, out: Path, width: int, height: int, time_range: tuple[float, float],
                     freq_range: tuple[float, float], db_range: float, mel_bands: int | None = None,
-                    pre_emphasis: float = 0.0) -> Path:
+                    pre_emphasis: float = 0.0, steps: int = 255) -> Path:
     """Write the 8-bit grey picture of the stretch of ``wav`` the picture spans
     (``time_range``; SoX, for one, drops what does not fill a whole column) on a
     width × height grid, ``db_range`` deep below its loudest cell, tilted by the
     program's ``pre_emphasis`` (dB/octave, 0 dB at 1000 Hz, as Praat's Paint) which
-    the reading cannot undo either."""
+    the reading cannot undo either. ``steps``: the levels the picture can draw, less one
+    (255 for 8 bits; Octave's 64-entry colour map draws 64 levels, so 63)."""
     import torch
     import torch.nn.functional as F
 
@@ -86,6 +107,7 @@ def holding_picture(wav: Path, out: Path, width: int, height: int, time_range: t
     db = db - db.max()
     grid = F.interpolate(db[None, None], size=(height, width), mode="bilinear", align_corners=False,
                          antialias=True)[0, 0]
-    levels = torch.clamp(torch.round((grid + db_range) / db_range * 255), 0, 255).numpy().astype(np.uint8)
+    levels = torch.clamp(torch.round((grid + db_range) / db_range * steps), 0, steps) * (255 / steps)
+    levels = torch.round(levels).numpy().astype(np.uint8)
     out.write_bytes(encode_png(np.ascontiguousarray(levels[::-1])))
     return out

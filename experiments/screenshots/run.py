@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(HERE)]
 
-from holds import drawn_range_db, holding_picture  # noqa: E402
+from holds import colour_steps, drawn_range_db, holding_picture  # noqa: E402
 from score import score  # noqa: E402
 from screenshot_programs import DRAWERS, Drawn, ProgramMissing, cut_clip  # noqa: E402
 
@@ -75,8 +75,8 @@ def what_the_axes_say(drawn: Drawn) -> list[str]:
 # How each picture is read: a fixed list of options, or a function of the truth the
 # program drew (what its axes say). Edit here; `--readings` picks among them.
 READINGS = {
-    "none": [],
-    "auto": ["--crop", "auto", "--colorbar", "auto"],
+    "none": [],  # --figure auto: the plot, its bar and its axes found and read (OCR)
+    "plain": ["--figure", "plain"],  # the raw pixels, as vocoder read every picture before issue #18
     "axes": what_the_axes_say,
 }
 # Options of a reading that find and decode the picture; the rest (spec, range, time)
@@ -95,7 +95,7 @@ def invert(picture: Path, out: Path, options: list[str]) -> dict:
     if result.returncode != 0:
         lines = result.stderr.strip().splitlines()
         entry["failed"] = lines[-1] if lines else f"exit {result.returncode}"
-    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    warnings = [line.split("warning: ", 1)[1] for line in result.stderr.splitlines() if "warning: " in line]
     if warnings:
         entry["warnings"] = warnings
     return entry
@@ -122,8 +122,12 @@ def scored(entry: dict, clip: Path, out: Path, band: tuple[float, float]) -> dic
     """The entry with its score, or the reason there is none (a silent output is a failure)."""
     if "failed" in entry:
         return entry
+    record = json.loads(Path(f"{out}.json").read_text())
+    time_range = (record.get("picture_options") or {}).get("time_range")
+    if record.get("read_from_picture"):
+        entry = {**entry, "read": {claim["value_of"]: claim["value"] for claim in record["read_from_picture"]}}
     try:
-        result = score(clip, out, band)
+        result = score(clip, out, band, start=time_range[0] if time_range else 0.0)
     except VocoderError as error:
         return {**entry, "failed": str(error).replace(str(out), "OUT")}
     return {**entry, **{k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(result).items()}}
@@ -144,11 +148,14 @@ def run_picture(clip: Path, drawn: Drawn, readings: list[str], work: Path) -> di
         row["holds"] = {"db_below_loudest": round(depth, 1), "seconds": 0.0,
                         "failed": "the picture shows nothing: its loudest cell is at the bottom of its colour scale"}
         return row
+    # The levels the picture can draw within that depth: its bar's distinct colours over its span.
+    span = drawn.db_range[1] - drawn.db_range[0]
+    steps = max(1, min(255, round(colour_steps(drawn.png, drawn.colorbar_box) * depth / span)))
     holding = holding_picture(clip, work / f"{drawn.png.stem}.holds.png", right - left, bottom - top,
                               drawn.time_range, band, depth, mel_bands=128 if drawn.freq_scale == "mel" else None,
-                              pre_emphasis=drawn.pre_emphasis_db_per_octave)
+                              pre_emphasis=drawn.pre_emphasis_db_per_octave, steps=steps)
     out = work / f"{drawn.png.stem}.holds.wav"
-    row["holds"] = {"db_below_loudest": round(depth, 1),
+    row["holds"] = {"db_below_loudest": round(depth, 1), "levels": steps + 1,
                     **scored(invert(holding, out, holding_options(axes, depth)), clip, out, band)}
     return row
 
@@ -178,7 +185,7 @@ def table(rows: list[dict], readings: list[str]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--readings", default="none,axes", help=f"comma-separated, of {', '.join(READINGS)}")
+    parser.add_argument("--readings", default="none,plain,axes", help=f"comma-separated, of {', '.join(READINGS)}")
     parser.add_argument("--programs", default=",".join(PROGRAMS))
     parser.add_argument("--clips", default=",".join(CLIPS))
     parser.add_argument("--work", type=Path, default=None,

@@ -55,9 +55,11 @@ def log_mel(wav: Path) -> np.ndarray:
     return np.log(np.maximum(_mel_matrix() @ magnitude, LOG_FLOOR))
 
 
-def score(reference: Path, estimate: Path, band: tuple[float, float]) -> Score:
-    """In-band, gain-matched log-mel L1 of ``estimate`` against ``reference``."""
+def score(reference: Path, estimate: Path, band: tuple[float, float], start: float = 0.0) -> Score:
+    """In-band, gain-matched log-mel L1 of ``estimate`` against ``reference``; ``start``: the
+    second of the reference the estimate begins at (a reading's --time-range), to the nearest hop."""
     a, b = log_mel(reference), log_mel(estimate)
+    a = a[:, int(round(start * SAMPLE_RATE / 256)):]
     frames = min(a.shape[1], b.shape[1])
     centres = band_centres()
     inside = (centres >= band[0]) & (centres <= band[1])

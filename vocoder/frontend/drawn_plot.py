@@ -29,8 +29,11 @@ STANDARD_RATES = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 
 # A frequency axis read this little above a standard rate's Nyquist frequency is that rate's
 # (OCR fits land within a fraction of a percent of the top edge: SoX's 0..11 kHz reads 11034 Hz).
 NYQUIST_TOLERANCE = 0.01
-# Time axes often start a hair off 0 (a label at 0.0 fitted with others): below this it is 0.
+# A time axis read as starting this close to 0 starts at 0 (labels fitted and extrapolated to the
+# plot's edge land a few milliseconds off; matplotlib's specgram starts at its first frame's centre):
+# 20 ms, or 1 % of the span when that is more.
 START_TOLERANCE_S = 0.02
+START_TOLERANCE_SHARE = 0.01
 
 
 @dataclass
@@ -186,11 +189,12 @@ def _time(axis, left_edge: float, right_edge: float, changes: dict, reading: Dra
     if _unsure(axis, "time", "--duration SECONDS", reading):
         return
     start, end = axis.value_at(left_edge), axis.value_at(right_edge)
-    if not (np.isfinite(start) and np.isfinite(end) and end > start >= -START_TOLERANCE_S):
+    tolerance = max(START_TOLERANCE_S, START_TOLERANCE_SHARE * abs(end))
+    if not (np.isfinite(start) and np.isfinite(end) and end > start >= -tolerance):
         reading.warnings.append(f"the time axis reads {start:g} .. {end:g} s, not a span of a recording; "
                                 "give --duration")
         return
-    if start <= START_TOLERANCE_S:
+    if start <= tolerance:
         changes["duration"] = round(end, 4)
         reading.claims.append(_claim("duration (s)", changes["duration"], _how(axis), axis.confidence,
                                      "--duration S"))
@@ -204,7 +208,7 @@ def _frequency(axis, bottom_edge: float, top_edge: float, changes: dict, reading
     if _unsure(axis, "frequency", "--freq-range LOW HIGH", reading):
         return
     low, high = axis.value_at(bottom_edge), axis.value_at(top_edge)
-    if axis.scale == "linear" and -0.01 * high < low < 0:
+    if axis.scale in ("linear", "symlog") and -0.01 * high < low < 0:
         low = 0.0
     if not (np.isfinite(low) and np.isfinite(high) and high > low >= 0):
         reading.warnings.append(f"the frequency axis reads {low:g} .. {high:g} Hz; give --freq-range")
@@ -239,9 +243,12 @@ def _level(axis, low_end: float, high_end: float, changes: dict, reading: DrawnP
     reading.claims.append(_claim("dB range of the colour bar", [changes["db_min"], changes["db_max"]], _how(axis),
                                  axis.confidence, "--db-range MIN MAX"))
     if axis.unit == "dBFS":
-        changes["db_reference"] = "full-scale"
-        reading.claims.append(_claim("dB reference", "full-scale", f"the bar is labelled dBFS ({axis.title!r})",
-                                     axis.confidence, "--db-reference peak|full-scale"))
+        # Not applied: programs define 0 dBFS differently (SoX's full-scale sine matches vocoder's within
+        # 0.5 dB; FFmpeg 5.1 draws a full-scale sine about 52 dB below its 0 dBFS, measured), so the
+        # output stays normalised unless the user says the labels' level is to be kept.
+        reading.claims.append(_claim("dB reference", "the bar says dBFS (not applied: the output is normalised)",
+                                     f"the bar's unit {axis.title!r}", axis.confidence,
+                                     "--db-reference full-scale keeps the level the labels state"))
 
 
 def _colourful(picture: Picture, box) -> bool:

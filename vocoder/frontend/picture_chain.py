@@ -176,7 +176,7 @@ def _polarity(planes: torch.Tensor, options: PictureOptions, bit_depth: int, ste
         planes = torch.where(planes > 0, (planes - half).clamp(min=0.0), planes)
         steps.append({"step": "dequantise", "rule": "truncated integers: value − half a step (zeros kept)"})
     loud = float((planes > 0.5).to(torch.float64).mean())
-    if loud > 0.5 and not from_producer:
+    if loud > 0.5 and not from_producer and options.colorbar is None:  # a bar says which end is loud
         hint = "--dark-is-loud" if not options.dark_is_loud else "no --dark-is-loud"
         steps.append({"step": "polarity_check", "fraction_loud_half": loud,
                       "warning": f"{loud:.0%} of the picture is in the loud half of the scale, unusual for a "

@@ -20,6 +20,11 @@ from vocoder.safety.text import shown
 # ~150 dB a float32 waveform can resolve, and its powers (10^20) still fit
 # float32 sums; a larger figure is a typo or a hostile file, not a recording.
 MAX_DB = 200.0
+# The dB a picture's colour scale may be labelled with, each end: a plotting program's dB of power
+# spectral density sits far below 0 (matplotlib's specgram draws 10·log10 of a PSD: −230 dB for quiet
+# audio), so the values may be large as long as their span stays within MAX_DB and the magnitudes
+# they stand for pass check_magnitudes.
+MAX_DB_LABEL = 400.0
 # Magnitudes a picture's mapping may stand for. Below float32's smallest normal
 # number a level is lost to denormals; above 1e12 its power (1e24) summed over
 # 10^13 STFT cells would pass float32's 3.4e38. A full-scale signal's STFT
@@ -140,9 +145,9 @@ class PictureOptions:
                 raise VocoderError("--freq-scale symlog needs --freq-range LOW HIGH")
         if not 0 <= self.blur_sigma <= MAX_BLUR:
             raise VocoderError(f"--blur must be in 0..{MAX_BLUR:g} pixels (got {self.blur_sigma:g})")
-        if not -MAX_DB <= self.db_min < self.db_max <= MAX_DB:
-            raise VocoderError(f"--db-range needs -{MAX_DB:g} <= MIN < MAX <= {MAX_DB:g} "
-                               f"(got {self.db_min:g} {self.db_max:g})")
+        if not (-MAX_DB_LABEL <= self.db_min < self.db_max <= MAX_DB_LABEL and self.db_max - self.db_min <= MAX_DB):
+            raise VocoderError(f"--db-range needs MIN < MAX within ±{MAX_DB_LABEL:g} dB and at most {MAX_DB:g} dB "
+                               f"apart (got {self.db_min:g} {self.db_max:g})")
         if self.planes is not None and (not 1 <= len(self.planes) <= 2 or any(p not in PLANES for p in self.planes)):
             raise VocoderError(f"--channels takes one or two of {', '.join(PLANES)}, e.g. g,b (got "
                                f"{','.join(self.planes)})")
