@@ -201,3 +201,16 @@ def test_a_librosa_mel_axis_is_read_as_its_symlog(drawn, tmp_path):
     assert options["freq_scale"] == "symlog" and options["symlog"] == pytest.approx([2.0, 1000.0, 1.0], rel=0.05)
     assert _close(options["freq_range"], (0.0, figure.freq_range[1]), figure.freq_range[1], 0.02)
     assert _close((options["db_min"], options["db_max"]), figure.db_range, 80)
+
+
+def test_an_octave_figure_needs_no_options(drawn, tmp_path):
+    octave = drawn("octave-specgram")
+    result, record = _invert(octave.png, tmp_path / "octave.wav")
+    assert result.code == 0, result.err
+    claims = _claims(record)
+    span = octave.db_range[1] - octave.db_range[0]
+    assert _close(claims["plot area"]["value"], octave.plot_box, 500, 0.004)
+    assert _close(claims["dB range of the colour bar"]["value"], octave.db_range, span, 0.02)
+    duration = octave.time_range[1] - octave.time_range[0]
+    read = claims.get("duration (s)", {}).get("value") or claims["time range (s)"]["value"][1]
+    assert _close(read, octave.time_range[1], duration, 0.02)

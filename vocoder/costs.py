@@ -95,6 +95,17 @@ def picture_decode(header) -> float:
     return 3 * header.stored_bytes + 2 * F64 * pixels + 2 * 2 * pixels + indices
 
 
+def drawn_plot(header) -> float:
+    """drawn_plot.read_drawn_plot on a picture without metadata, besides its float pixels: the
+    layout's 16-bit planes and masks (measured 20–33 bytes a pixel), decoding through a colour bar
+    (up to 104 bytes a plot pixel; above 2^20 pixels a 2^24-entry table of colour counts,
+    ~200 MB), or the OCR's strips (3–14 bytes a pixel). Measured with tracemalloc on SoX, FFmpeg,
+    Praat and Octave pictures (issue #18)."""
+    pixels = header.pixels
+    table = 2**24 * 12 if pixels > 2**20 else 0
+    return max(40 * pixels, 120 * pixels + table, 16 * pixels)
+
+
 def picture_chain(header, channels: int, rows: int, frames: int, blur_sigma: float, embedded: bool) -> float:
     """image.picture_to_spectrogram / _metadata_spectrogram: float64 planes,
     flip, resize with its black mask, blur, brightness → magnitude."""
@@ -211,6 +222,8 @@ def invert(header, spec, channels: int, frames: int, samples: int, backend: str,
     C, F, T, B = channels, spec.n_bins, frames, spec.n_stft_bins
     est.add("decoding the picture", picture_decode(header))
     held = F64 * header.pixels * len(header.bands)  # the Picture lives to the end
+    if not embedded:
+        est.add("finding a drawn plot's parts, reading its axes", held + drawn_plot(header))
     est.add("picture → spectrogram", picture_chain(header, C, F, T, blur_sigma, embedded))
     held += F32 * C * F * T
     if preview:

@@ -224,7 +224,11 @@ def drawn_plot_reading(path: str, max_pixels: int):
     from vocoder.frontend.drawn_plot import read_drawn_plot
     from vocoder.frontend.picture_options import PictureOptions
 
-    picture = read_picture(path, max_pixels, frame=0, estimate=budget.Estimate("info"))
+    from vocoder import costs
+
+    job = budget.Estimate(f"finding the parts of {os.path.basename(path)} as a drawn plot")
+    job.add("finding a drawn plot's parts, reading its axes", costs.drawn_plot(probe(path, max_pixels, frame=0)))
+    picture = read_picture(path, max_pixels, frame=0, estimate=job)
     return picture, read_drawn_plot(picture, PictureOptions(), [], "auto", path)
 
 

@@ -69,13 +69,15 @@ def colour_steps(png: Path, colorbar_box) -> int:
 
 def holding_picture(wav: Path, out: Path, width: int, height: int, time_range: tuple[float, float],
                     freq_range: tuple[float, float], db_range: float, mel_bands: int | None = None,
-                    pre_emphasis: float = 0.0, steps: int = 255) -> Path:
+                    pre_emphasis: float = 0.0, steps: int = 255, n_fft: int | None = None) -> Path:
     """Write the 8-bit grey picture of the stretch of ``wav`` the picture spans
     (``time_range``; SoX, for one, drops what does not fill a whole column) on a
     width × height grid, ``db_range`` deep below its loudest cell, tilted by the
     program's ``pre_emphasis`` (dB/octave, 0 dB at 1000 Hz, as Praat's Paint) which
     the reading cannot undo either. ``steps``: the levels the picture can draw, less one
-    (255 for 8 bits; Octave's 64-entry colour map draws 64 levels, so 63)."""
+    (255 for 8 bits; Octave's 64-entry colour map draws 64 levels, so 63). ``n_fft``: analyse
+    with the program's own window length instead of the reading's 1024 (Hann either way): what a
+    picture drawn from a 256-point analysis (matplotlib's and Octave's specgram) can hold."""
     import torch
     import torch.nn.functional as F
 
@@ -85,6 +87,10 @@ def holding_picture(wav: Path, out: Path, width: int, height: int, time_range: t
     from vocoder.spec import get_preset
 
     spec = get_preset("linear")
+    if n_fft is not None:
+        from dataclasses import replace
+
+        spec = replace(spec, n_fft=n_fft, win_length=n_fft, hop_length=min(spec.hop_length, n_fft // 2))
     if mel_bands is not None:
         from dataclasses import replace
 

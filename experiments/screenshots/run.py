@@ -157,29 +157,73 @@ def run_picture(clip: Path, drawn: Drawn, readings: list[str], work: Path) -> di
     out = work / f"{drawn.png.stem}.holds.wav"
     row["holds"] = {"db_below_loudest": round(depth, 1), "levels": steps + 1,
                     **scored(invert(holding, out, holding_options(axes, depth)), clip, out, band)}
+    if drawn.n_fft != 1024 and drawn.freq_scale != "mel":  # the same, analysed with the program's window
+        holding = holding_picture(clip, work / f"{drawn.png.stem}.holds-window.png", right - left, bottom - top,
+                                  drawn.time_range, band, depth, pre_emphasis=drawn.pre_emphasis_db_per_octave,
+                                  steps=steps, n_fft=drawn.n_fft)
+        out = work / f"{drawn.png.stem}.holds-window.wav"
+        row["holds_window"] = {"n_fft": drawn.n_fft,
+                               **scored(invert(holding, out, holding_options(axes, depth)), clip, out, band)}
     return row
 
 
+def _l1(entry: dict | None) -> float | None:
+    return entry.get("l1") if entry else None
+
+
+def _ratio(reading: float | None, holds: float | None) -> str:
+    return f"{reading / holds:.2f}" if reading is not None and holds else "–"
+
+
 def table(rows: list[dict], readings: list[str]) -> str:
+    """One line per picture: each reading's score, what the picture holds (at 1024 points, and with
+    the program's own analysis window where it differs), and the ratios."""
     head = (["clip", "program", "plot px of picture", "band Hz", "dB shown"] + [f"{r} L1" for r in readings]
-            + ["holds L1"]
-            + [f"{r}/holds" for r in readings] + [f"{r} s" for r in readings] + ["holds s"])
+            + ["holds L1", "holds L1, program's window"] + [f"{r}/holds" for r in readings]
+            + [f"{r}/holds (program's window)" for r in readings if r != "plain"] + [f"{readings[0]} s"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
         truth = row["truth"]
         left, top, right, bottom = truth["plot_box"]
 
-        def cell(entry: dict) -> str:
+        def cell(entry: dict | None) -> str:
+            if entry is None:
+                return "(same)"
             return f"failed: {entry['failed']}" if "failed" in entry else f"{entry['l1']:.3f}"
 
-        holds = row["holds"].get("l1")
-        ratios = [f"{row[r]['l1'] / holds:.2f}" if holds and "l1" in row[r] else "–" for r in readings]
+        holds, window = _l1(row["holds"]), _l1(row.get("holds_window")) or _l1(row["holds"])
         lines.append("| " + " | ".join(
             [row["clip"], row["program"], f"{right - left}×{bottom - top} of {row['size']}",
              f"{max(truth['freq_range'][0], 0):.0f}–{min(truth['freq_range'][1], truth['sample_rate'] / 2):.0f}",
              f"{row['holds']['db_below_loudest']:.0f}"]
-            + [cell(row[r]) for r in readings] + [cell(row["holds"])] + ratios
-            + [f"{row[r]['seconds']:.1f}" for r in readings] + [f"{row['holds']['seconds']:.1f}"]) + " |")
+            + [cell(row[r]) for r in readings] + [cell(row["holds"]), cell(row.get("holds_window"))]
+            + [_ratio(_l1(row[r]), holds) for r in readings]
+            + [_ratio(_l1(row[r]), window) for r in readings if r != "plain"]
+            + [f"{row[readings[0]]['seconds']:.1f}"]) + " |")
+    return "\n".join(lines)
+
+
+def summary(rows: list[dict], readings: list[str]) -> str:
+    """Per program: the worst (largest) ratio over the clips, each reading against each baseline."""
+    programs = list(dict.fromkeys(row["program"] for row in rows))
+    kept = [r for r in readings if r != "plain"]
+    head = ["program"] + [f"worst {r}/holds" for r in kept] + [f"worst {r}/holds (program's window)" for r in kept]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for program in programs:
+        mine = [row for row in rows if row["program"] == program]
+
+        def worst(reading: str, window: bool) -> str:
+            ratios = []
+            for row in mine:
+                base = _l1(row.get("holds_window")) if window and row.get("holds_window") else _l1(row["holds"])
+                score = _l1(row[reading])
+                if base and score is not None:
+                    ratios.append(score / base)
+                elif "failed" in row[reading] or not base:
+                    return "– (a cell failed or holds nothing)"
+            return f"{max(ratios):.2f}" if ratios else "–"
+        lines.append("| " + " | ".join([program] + [worst(r, False) for r in kept] + [worst(r, True) for r in kept])
+                     + " |")
     return "\n".join(lines)
 
 
@@ -221,7 +265,8 @@ def main() -> None:
 
 def write_table(rows: list[dict], readings: list[str], skipped: list[str]) -> None:
     (HERE / "results.md").write_text("# Screenshot readings: results\n\n(written by run.py; README.md explains "
-                                     "the columns)\n\n" + table(rows, readings) + "\n"
+                                     "the columns)\n\n## Per program: the worst clip\n\n" + summary(rows, readings)
+                                     + "\n\n## Every picture\n\n" + table(rows, readings) + "\n"
                                      + "".join(f"\nskipped: {s}\n" for s in skipped))
 
 
