@@ -214,3 +214,26 @@ def test_an_octave_figure_needs_no_options(drawn, tmp_path):
     duration = octave.time_range[1] - octave.time_range[0]
     read = claims.get("duration (s)", {}).get("value") or claims["time range (s)"]["value"][1]
     assert _close(read, octave.time_range[1], duration, 0.02)
+
+
+def test_values_read_that_cannot_be_used_are_one_line_naming_the_reading(drawn, tmp_path, monkeypatch):
+    from vocoder.frontend import tick_labels
+
+    class Axis:  # a time axis read as a week long
+        confidence, labels, side, scale, unit = 0.99, (), "bottom", "linear", "s"
+
+        def value_at(self, pixel):
+            return (pixel - 58.0) * 1000.0  # 0 at the plot's left edge
+
+    class Axes:
+        engine, time, frequency, level, notes = "tesseract (stand-in)", Axis(), None, None, ()
+
+        def summary(self):
+            return {"engine": self.engine}
+
+    monkeypatch.setattr(tick_labels, "read_axes", lambda *args: Axes())
+    sox = drawn("sox")
+    result = run_cli("invert", sox.png, "-o", tmp_path / "week.wav")
+    assert result.code == 2 and result.err.count("\n") == 1, result.err
+    assert "the values read from" in result.err and "duration (s)" in result.err and "--figure plain" in result.err
+    assert not (tmp_path / "week.wav").exists()

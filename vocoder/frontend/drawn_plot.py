@@ -107,7 +107,12 @@ def read_drawn_plot(picture: Picture, options: PictureOptions, given: list[str],
                                      "(silence drawn as paper, as phonetics programs do)", None,
                                      "--dark-is-loud (give --figure plain to read brightness as drawn)"))
     reading.options = dataclasses.replace(options, **changes)
-    reading.options.validate()
+    try:
+        reading.options.validate()
+    except VocoderError as exc:  # a value read from the picture, not typed: say so
+        read = ", ".join(f"{claim['value_of']} {claim['value']}" for claim in reading.claims)
+        raise VocoderError(f"the values read from {path} ({read}) cannot be used: {exc}; give them with their "
+                           "options, or read the raw pixels with --figure plain") from None
     return reading
 
 
@@ -214,6 +219,10 @@ def _frequency(axis, bottom_edge: float, top_edge: float, changes: dict, reading
         reading.warnings.append(f"the frequency axis reads {low:g} .. {high:g} Hz; give --freq-range")
         return
     rate = next((r for r in STANDARD_RATES if r / 2 >= high * (1 - NYQUIST_TOLERANCE)), None)
+    if rate is None:
+        reading.warnings.append(f"the frequency axis reads up to {high:g} Hz, above any sample rate vocoder "
+                                f"takes ({STANDARD_RATES[-1]} Hz); not used: give --freq-range LOW HIGH")
+        return
     if rate is not None and high > rate / 2:
         reading.warnings.append(f"the frequency axis reads up to {high:g} Hz, {high - rate / 2:.3g} Hz above "
                                 f"{rate} Hz's Nyquist frequency: taken as {rate / 2:g} Hz (give --freq-range "
