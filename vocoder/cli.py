@@ -320,6 +320,10 @@ def _build_invert(p: argparse.ArgumentParser) -> None:
     p.add_argument("image", help="a PNG from `vocoder encode`, or any picture")
     p.add_argument("-o", "--output", required=True,
                    help="audio to write: .wav, .flac or .ogg (the extension decides); OUT.json gets the record")
+    p.add_argument("--deviation-map", action="store_true",
+                   help="also write OUT.deviation.png: the output's spectrogram against the input as decoded, cell "
+                        "by cell (red: added, blue: lost); the record gets the shares of energy added and lost "
+                        "beyond 6 and 20 dB and out of band (no reference needed)")
     _backend_options(p)
     _block_seconds(p, "invert a vocoder PNG with a phase-retrieval backend", "within 0.5 dB SC of a whole run")
     _preset(p, plain_picture=True)
@@ -460,6 +464,7 @@ def _invert(args: argparse.Namespace) -> int:
         ignore_metadata=args.ignore_metadata, preview=args.preview, max_pixels=args.max_pixels,
         timings=args.timings,
         max_side=args.max_side, frame=args.frame, block_seconds=args.block_seconds, figure=args.figure or "auto",
+        deviation_map=args.deviation_map,
     )
     record = invert(request)
     for claim in record.get("read_from_picture") or []:
@@ -489,6 +494,11 @@ def _invert(args: argparse.Namespace) -> int:
     print(f"record {record_path(args.output)}")
     if out["preview"]:
         print(f"preview {out['preview']}")
+    deviation = record.get("deviation_vs_input")
+    if deviation:
+        print(f"deviation map {deviation['map']}: added beyond 6 / 20 dB {deviation['added_beyond_6_db']:.1%} / "
+              f"{deviation['added_beyond_20_db']:.1%} of the output's energy, lost {deviation['lost_beyond_6_db']:.1%} "
+              f"/ {deviation['lost_beyond_20_db']:.1%} of the input's, out of band {deviation['out_of_band']:.1%}")
     return 0
 
 

@@ -214,7 +214,8 @@ def model_load(parameters: int, stored_bytes: int) -> Estimate:
 
 
 def invert(header, spec, channels: int, frames: int, samples: int, backend: str, working_set: float,
-           converts_axis: bool, embedded: bool, blur_sigma: float = 0.0, preview: bool = False) -> Estimate:
+           converts_axis: bool, embedded: bool, blur_sigma: float = 0.0, preview: bool = False,
+           deviation: bool = False) -> Estimate:
     """`vocoder invert` from a picture header: decode, map, convert, invert
     (``working_set``: the backend's own figure), measure against the input, write.
     ``converts_axis``: the backend takes linear bins, so a mel or log axis is inverted first."""
@@ -237,6 +238,9 @@ def invert(header, spec, channels: int, frames: int, samples: int, backend: str,
     # twice in float64 (own domain, linear), their powers.
     est.add("fidelity vs input", held + 2 * F64 * C * F * T + 2 * stft_magnitude(C, samples, spec))
     est.add("writing", held + (F32 + 2 + 4) * C * samples)
+    if deviation:  # evaluation.deviation: input and output powers, their map, the linear power, its figure
+        est.add("deviation map", held + 3 * F64 * C * F * T + F64 * C * B * T
+                + stft_magnitude(C, samples, spec) + preview_cost(C, F, T))
     return est
 
 

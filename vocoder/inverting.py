@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from vocoder.errors import VocoderError
+from vocoder.evaluation.deviation import Deviation, deviation
 from vocoder.evaluation.fidelity import against_input
 from vocoder.frontend.audiofile import AudioFormat, decode_audio, encode_audio, lost_signal
 from vocoder.inversion.base import Inverter
@@ -63,6 +64,7 @@ class Inverted:
     fidelity: dict[str, Any]  # fidelity_vs_input
     seconds: float
     warnings: list[str]  # what the output lost without the user asking (digital silence)
+    deviation: Deviation | None = None  # the output against the input, cell by cell (--deviation-map)
 
 
 def level_rule(peak: float, absolute: bool) -> tuple[float, dict[str, Any]]:
@@ -90,7 +92,7 @@ def check_finite(samples: torch.Tensor | np.ndarray) -> None:
 
 
 def invert_whole(inverter: Inverter, spectrogram: Spectrogram, absolute_level: bool, audio_format: AudioFormat,
-                 name: str) -> tuple[bytes, Inverted]:
+                 name: str, deviation_map: bool = False) -> tuple[bytes, Inverted]:
     """The whole spectrogram inverted, levelled and encoded as ``audio_format``;
     the self-check measures the samples the file holds (after its quantisation
     or coding) against the input, divided by the gain (the energies are
@@ -109,8 +111,9 @@ def invert_whole(inverter: Inverter, spectrogram: Spectrogram, absolute_level: b
         f"{SELF_CHECK} (the samples the file holds, after its {audio_format.description} quantisation), not "
         "evidence that the picture was decoded right (the preview shows the decoding)")}
     lost = lost_signal(name, float(np.abs(decoded).max(initial=0.0)), peak * gain, audio_format)
+    departure = deviation(spectrogram, written / gain) if deviation_map and gain > 0 else None
     return audio, Inverted(result.prepared, int(waveform.shape[0]), int(waveform.shape[1]), level, fidelity,
-                           result.seconds, [lost] if lost else [])
+                           result.seconds, [lost] if lost else [], departure)
 
 
 def blockwise_fidelity(domain: str, consistency_db: float | None, audio_format: AudioFormat) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from vocoder.frontend.picture_options import PictureOptions
 from vocoder.inversion import create
 from vocoder.inversion.base import Inverter
 from vocoder.inverting import Inverted, blockwise_fidelity, invert_whole, level_rule
-from vocoder.plots import plot_spectrogram
+from vocoder.plots import plot_deviation_map, plot_spectrogram
 from vocoder.provenance.format import to_json
 from vocoder.provenance.hashing import sha256_file
 from vocoder.provenance.record import audio_output, audio_source, inversion_record, job_record, picture_input
@@ -48,6 +48,11 @@ from vocoder.spectrogram import Spectrogram
 def preview_path(output: str | os.PathLike) -> str:
     """Where --preview writes: OUT.wav → OUT.wav.preview.png (never another output's)."""
     return os.fspath(output) + ".preview.png"
+
+
+def deviation_path(output: str | os.PathLike) -> str:
+    """Where --deviation-map writes: OUT.wav → OUT.wav.deviation.png."""
+    return os.fspath(output) + ".deviation.png"
 
 
 def record_path(output: str | os.PathLike) -> str:
@@ -152,6 +157,7 @@ class InvertRequest:
     frame: int | None = None  # which frame of a multi-frame picture
     block_seconds: float | None = None  # invert block-wise with blocks this long (None: only when over the cap)
     figure: str = "auto"  # a drawn plot's parts and axes: found and read (auto/plot) or not (plain)
+    deviation_map: bool = False  # write OUT.deviation.png and the shares of energy added and lost
 
 
 def _refuse_contradictions(request: InvertRequest, whose: str) -> None:
@@ -195,7 +201,8 @@ def plan_budget(request: InvertRequest, header: PictureHeader, spec: Spectrogram
     return costs.invert(header, spec, channels, frames, samples, request.backend,
                          inverter.working_set(channels, spec, frames, samples),
                          converts_axis=inverter.fixed_spec() is None,
-                         embedded=uses_metadata, blur_sigma=blur, preview=request.preview)
+                         embedded=uses_metadata, blur_sigma=blur, preview=request.preview,
+                         deviation=request.deviation_map)
 
 
 def invert(request: InvertRequest) -> dict[str, Any]:
@@ -209,6 +216,7 @@ def invert(request: InvertRequest) -> dict[str, Any]:
         json_target = record_path(request.output)
         outputs.reserve(json_target)  # fail now, not after the work, if unwritable
         preview_tmp = outputs.reserve(preview_path(request.output)) if request.preview else None
+        deviation_tmp = outputs.reserve(deviation_path(request.output)) if request.deviation_map else None
 
         header = probe(request.image, request.max_pixels, request.frame, request.max_side)
         uses_metadata = header.metadata is not None and not request.ignore_metadata
@@ -216,6 +224,10 @@ def invert(request: InvertRequest) -> dict[str, Any]:
         if uses_metadata or request.block_seconds is not None:
             whole = plan_budget(request, header, None, inverter, uses_metadata)
             why = blockwise_reason(whole, request.block_seconds)
+            if why is not None and request.deviation_map:
+                raise VocoderError(f"--deviation-map compares the whole output with the whole input; this picture "
+                                   f"would be inverted block-wise ({why}): leave --block-seconds out, or raise "
+                                   "--max-memory")
             if why is not None:
                 return _invert_blockwise(request, outputs, header, inverter, uses_metadata, why, whole, started)
         asked = request.preset or request.spec_overrides
@@ -262,8 +274,15 @@ def invert(request: InvertRequest) -> dict[str, Any]:
         # Our PNGs and producers that record their peak (Riffusion) have an absolute level.
         has_level = (uses_metadata or (producer is not None and producer.options.level_reference is not None)
                      or (producer is None and options.db_reference == "full-scale"))
-        audio, inverted = invert_whole(inverter, spectrogram, has_level, audio_format, printable(request.output))
+        audio, inverted = invert_whole(inverter, spectrogram, has_level, audio_format, printable(request.output),
+                                       deviation_map=request.deviation_map)
         outputs.write_bytes(request.output, audio)
+        deviation_record = None
+        if deviation_tmp and inverted.deviation is not None:
+            plot_deviation_map(inverted.deviation.difference_db, spectrogram, deviation_tmp,
+                               f"{printable(os.path.basename(request.output))} against "
+                               f"{printable(os.path.basename(request.image))} as decoded")
+            deviation_record = {**inverted.deviation.shares, "map": os.path.abspath(deviation_path(request.output))}
         kind = ("vocoder spectrogram PNG (embedded metadata)" if uses_metadata else
                 f"{producer.producer} spectrogram image (its own tags)" if producer is not None else
                 "picture without metadata")
@@ -276,7 +295,7 @@ def invert(request: InvertRequest) -> dict[str, Any]:
             claims, pixels_summary(picture), started,
             picture_options=None if uses_metadata else asdict(producer.options if producer else options),
             warnings=figure_warnings + warnings_of(spectrogram) + inverted.warnings,
-            read_from_picture=figure.claims if figure is not None else None,
+            read_from_picture=figure.claims if figure is not None else None, deviation=deviation_record,
             spec_choice="embedded in the input" if uses_metadata else
             f"{producer.producer}'s tags in the input" if producer else choice,
             preview=os.path.abspath(preview_path(request.output)) if preview_tmp else None)
@@ -373,13 +392,15 @@ def _invert_record(request: InvertRequest, outputs: AtomicOutputs, inverter: Inv
                    input: dict[str, Any], claims: ClaimReport, pixels: dict[str, Any], started: float,
                    picture_options: dict[str, Any] | None, warnings: list[str], spec_choice: Any,
                    preview: str | None, blockwise: dict[str, Any] | None = None,
-                   read_from_picture: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                   read_from_picture: list[dict[str, Any]] | None = None,
+                   deviation: dict[str, Any] | None = None) -> dict[str, Any]:
     """`invert`'s record, whole or block-wise, written beside the output."""
     output = audio_output(os.path.abspath(request.output), output_sha256, output_format(request.output).description,
                           inverted.prepared.spec.sample_rate, inverted.channels, inverted.samples,
                           level=inverted.level, preview=preview)
     extra = {"picture_options": picture_options, "warnings": warnings, "spec_choice": spec_choice,
              **({"read_from_picture": read_from_picture} if read_from_picture is not None else {}),
+             **({"deviation_vs_input": deviation} if deviation is not None else {}),
              **({"blockwise": blockwise} if blockwise is not None else {}), "fidelity_vs_input": inverted.fidelity}
     record = inversion_record(
         input=input, output=output, sha256={"input": input["sha256"], "output": output_sha256}, spec=spec,

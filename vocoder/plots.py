@@ -48,12 +48,58 @@ def _band_ticks(spectrogram: Spectrogram) -> tuple[list[float], list[str]]:
     return ticks, labels
 
 
+def _frequency_axis(ax, spectrogram: Spectrogram, t0: float, t1: float) -> tuple[float, float, float, float]:
+    """Label ``ax``'s frequency axis for the spectrogram's rows; the imshow extent that goes with it."""
+    spec = spectrogram.spec
+    if not spec.axis.is_identity:  # one row per band, labelled at round frequencies
+        ticks, labels = _band_ticks(spectrogram)
+        ax.set_yticks(ticks, labels)
+        ax.set_ylabel(f"frequency (Hz; {spec.n_bins} {spec.axis.kind} bands)")
+        return t0, t1, -0.5, spec.n_bins - 0.5
+    ax.set_ylabel("frequency (Hz)")
+    return t0, t1, 0.0, spec.sample_rate / 2
+
+
+def _row_position(spectrogram: Spectrogram, row: float) -> float:
+    """Where row ``row``'s centre sits on the axis _frequency_axis labels."""
+    spec = spectrogram.spec
+    return row if not spec.axis.is_identity else row * spec.sample_rate / spec.n_fft
+
+
+def plot_deviation_map(difference_db, spectrogram: Spectrogram, path: str | os.PathLike, title: str) -> None:
+    """The output against the input it was made from, cell by cell on the input's axis: red where
+    the output is louder (added), blue where it is quieter (lost), the ±6 and ±20 dB contours, and
+    dashed lines at the edges of the input's band (its lowest and highest row holding energy)."""
+    diff = difference_db.detach().to("cpu").double().numpy()
+    clip = float(abs(diff).max()) if diff.size else 1.0
+    t0, t1 = frame_times(spectrogram)
+    names = ["left", "right"] if len(diff) == 2 else [f"channel {i}" for i in range(len(diff))]
+    fig, axes = plt.subplots(len(diff), 1, figsize=(10, 3.2 * len(diff) + 0.6), squeeze=False,
+                             constrained_layout=True)
+    energy = spectrogram.magnitude.detach().to("cpu").double().numpy()
+    for index, (ax, plane, name) in enumerate(zip(axes[:, 0], diff, names)):
+        extent = _frequency_axis(ax, spectrogram, t0, t1)
+        limit = max(clip, 20.0)
+        im = ax.imshow(plane, origin="lower", aspect="auto", extent=extent, cmap="RdBu_r", vmin=-limit,
+                       vmax=limit, interpolation="nearest")
+        rows = np.flatnonzero(energy[min(index, len(energy) - 1)].max(axis=-1) > 0)
+        if len(rows):
+            for row in (rows[0] - 0.5, rows[-1] + 0.5):
+                ax.axhline(_row_position(spectrogram, row), color="black", linestyle="--", linewidth=0.8)
+        ax.set_xlabel("time (s)")
+        ax.set_title(f"{title} — {name}" if len(diff) > 1 else title, fontsize=10)
+        bar = fig.colorbar(im, ax=ax, label="output vs input, dB (+ added, − lost)")
+        for level in (-20, -6, 6, 20):
+            bar.ax.axhline(level, color="black", linewidth=0.6)
+    fig.savefig(path, format="png", dpi=100, bbox_inches="tight", pad_inches=0.1)
+    plt.close(fig)
+
+
 def plot_spectrogram(spectrogram: Spectrogram, path: str | os.PathLike, title: str,
                      floor_db: float | None = None) -> None:
     """Write a PNG of the magnitudes in dB re. their maximum, one panel per channel;
     the colour bar runs from ``floor_db`` (default: the picture mapping's range) to 0."""
     floor = mapping_floor_db(spectrogram) if floor_db is None else float(floor_db)
-    spec = spectrogram.spec
     mag = spectrogram.magnitude.detach().to("cpu").double().numpy()
     peak = mag.max()
     with np.errstate(divide="ignore"):
@@ -64,14 +110,7 @@ def plot_spectrogram(spectrogram: Spectrogram, path: str | os.PathLike, title: s
     fig, axes = plt.subplots(spectrogram.channels, 1, figsize=(10, 3.2 * spectrogram.channels + 0.6),
                              squeeze=False, constrained_layout=True)
     for ax, plane, name in zip(axes[:, 0], db, names):
-        if not spec.axis.is_identity:  # one row per band, labelled at round frequencies
-            extent = (t0, t1, -0.5, spec.n_bins - 0.5)
-            ticks, labels = _band_ticks(spectrogram)
-            ax.set_yticks(ticks, labels)
-            ax.set_ylabel(f"frequency (Hz; {spec.n_bins} {spec.axis.kind} bands)")
-        else:
-            extent = (t0, t1, 0.0, spec.sample_rate / 2)
-            ax.set_ylabel("frequency (Hz)")
+        extent = _frequency_axis(ax, spectrogram, t0, t1)
         im = ax.imshow(plane, origin="lower", aspect="auto", extent=extent, cmap="magma",
                        vmin=floor, vmax=0.0, interpolation="nearest")
         ax.set_xlabel("time (s)")
