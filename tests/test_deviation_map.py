@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import SAMPLES, run_cli
+from conftest import run_cli
 from vocoder.evaluation.deviation import deviation
 from vocoder.frontend.audio import Audio, audio_to_spectrogram
 from vocoder.spec import get_preset
