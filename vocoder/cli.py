@@ -10,7 +10,7 @@ import os
 import re
 import sys
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from vocoder import __version__
 from vocoder.errors import VocoderError
@@ -454,6 +454,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _invert(args: argparse.Namespace) -> int:
+    from vocoder.frontend.drawn_plot import claim_text
     from vocoder.pipeline import InvertRequest, invert, record_path
 
     picture, given = _picture(args)
@@ -468,9 +469,7 @@ def _invert(args: argparse.Namespace) -> int:
     )
     record = invert(request)
     for claim in record.get("read_from_picture") or []:
-        sure = "" if claim["confidence"] is None else f", confidence {claim['confidence']:.2f}"
-        _say(f"vocoder: note: read from the picture: {claim['value_of']} {_claimed(claim['value'])} "
-             f"({claim['how']}{sure}; override: {claim['option']})")
+        _say(f"vocoder: note: read from the picture: {claim_text(claim)}")
     for mismatch in record["claim_mismatches"]:
         _say(f"vocoder: warning: {mismatch}")
     for warning in record.get("warnings", []):
@@ -500,12 +499,6 @@ def _invert(args: argparse.Namespace) -> int:
               f"{deviation['added_beyond_20_db']:.1%} of the output's energy, lost {deviation['lost_beyond_6_db']:.1%} "
               f"/ {deviation['lost_beyond_20_db']:.1%} of the input's, out of band {deviation['out_of_band']:.1%}")
     return 0
-
-
-def _claimed(value: Any) -> str:
-    if isinstance(value, list):
-        return " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _say_learned(model: dict | None) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from vocoder.errors import VocoderError
 from vocoder.frontend.audiofile import AUDIO_SUFFIXES
+from vocoder.frontend.drawn_plot import claim_text, read_drawn_plot
 from vocoder.frontend.image import picture_producer
 from vocoder.frontend.picture import DEFAULT_MAX_PIXELS, METADATA_KEY, probe, read_metadata, read_picture
 from vocoder.frontend.png_chunks import other_text_keywords
@@ -221,7 +222,6 @@ def picture_summary(path: str, meta: dict[str, Any] | None, header, max_pixels: 
 
 def drawn_plot_reading(path: str, max_pixels: int):
     """How `invert` would read this picture's plot (its parts and axes), or None when it is no plot."""
-    from vocoder.frontend.drawn_plot import read_drawn_plot
     from vocoder.frontend.picture_options import PictureOptions
 
     from vocoder import costs
@@ -240,11 +240,7 @@ def drawn_plot_lines(found) -> list[str]:
                 "pixels as they are (see --preset, --duration, --colormap)"]
     lines = ["a drawn plot: " + _t("; ".join(reading.layout.get("evidence", [])), 400),
              "read from the picture (each a claim; its option overrides it):"]
-    for claim in reading.claims:
-        sure = "" if claim["confidence"] is None else f", confidence {claim['confidence']:.2f}"
-        value = claim["value"]
-        shown_value = " ".join(map(str, value)) if isinstance(value, list) else str(value)
-        lines.append(f"  {claim['value_of']}: {_t(shown_value)} ({_t(claim['how'], 400)}{sure}; {claim['option']})")
+    lines.extend(f"  {_t(claim_text(claim, ': '), 600)}" for claim in reading.claims)
     lines.extend(f"  warning: {_t(w, 200)}" for w in reading.warnings)
     lines.append("`vocoder invert` reads it with these values (--figure plain: the raw pixels); "
                  "`vocoder info --preview OUT.png` draws what was found")

@@ -21,7 +21,7 @@ import torch
 
 from vocoder.errors import VocoderError
 from vocoder.evaluation.deviation import Deviation, deviation
-from vocoder.evaluation.fidelity import against_input
+from vocoder.evaluation.fidelity import ESTIMATE, Spectra, against_input
 from vocoder.frontend.audiofile import AudioFormat, decode_audio, encode_audio, lost_signal
 from vocoder.inversion.base import Inverter
 from vocoder.spectrogram import Spectrogram
@@ -107,11 +107,12 @@ def invert_whole(inverter: Inverter, spectrogram: Spectrogram, absolute_level: b
     decoded = decode_audio(audio)[:, :waveform.shape[1]]
     decoded = np.pad(decoded, ((0, 0), (0, waveform.shape[1] - decoded.shape[1])))  # a codec's short tail
     written = torch.from_numpy(decoded).to(waveform.dtype)
-    fidelity = {**against_input(spectrogram, written / gain), "measured_against": (
+    spectra = Spectra({ESTIMATE: written / gain})  # the output's transforms, for the self-check and the map
+    fidelity = {**against_input(spectrogram, written / gain, spectra), "measured_against": (
         f"{SELF_CHECK} (the samples the file holds, after its {audio_format.description} quantisation), not "
         "evidence that the picture was decoded right (the preview shows the decoding)")}
     lost = lost_signal(name, float(np.abs(decoded).max(initial=0.0)), peak * gain, audio_format)
-    departure = deviation(spectrogram, written / gain) if deviation_map and gain > 0 else None
+    departure = deviation(spectrogram, written / gain, spectra) if deviation_map else None
     return audio, Inverted(result.prepared, int(waveform.shape[0]), int(waveform.shape[1]), level, fidelity,
                            result.seconds, [lost] if lost else [], departure)
 

@@ -35,10 +35,11 @@ def _share(part: float, whole: float) -> float:
     return part / whole if whole > 0 else 0.0
 
 
-def deviation(input_spectrogram: Spectrogram, output: torch.Tensor) -> Deviation:
-    """The deviation map of ``output`` (channels × samples, at the input's level) from the input."""
+def deviation(input_spectrogram: Spectrogram, output: torch.Tensor, spectra: Spectra | None = None) -> Deviation:
+    """The deviation map of ``output`` (channels × samples, at the input's level) from the input
+    (``spectra``: the output's transforms, shared with ``fidelity.against_input``)."""
     spec = input_spectrogram.spec
-    spectra = Spectra({ESTIMATE: output})
+    spectra = spectra if spectra is not None else Spectra({ESTIMATE: output})
     R = input_spectrogram.magnitude.double() ** 2
     E = spectra.own_domain_power(ESTIMATE, spec)
     frames = min(R.shape[-1], E.shape[-1])
@@ -48,9 +49,9 @@ def deviation(input_spectrogram: Spectrogram, output: torch.Tensor) -> Deviation
     for threshold in THRESHOLDS_DB:
         shares[f"added_beyond_{threshold:g}_db"] = _share(float(E[difference > threshold].sum()), float(E.sum()))
         shares[f"lost_beyond_{threshold:g}_db"] = _share(float(R[difference < -threshold].sum()), float(R.sum()))
-    linear = spectra.magnitude(ESTIMATE, spec.as_linear()) ** 2
-    above = torch.fft.rfftfreq(spec.n_fft, 1.0 / spec.sample_rate) > spec.axis.band(spec)[1]
-    shares["out_of_band"] = _share(float(linear[..., above, :].sum()), float(linear.sum()))
+    out_of_band_db = hal.out_of_band_db(spectra.magnitude(ESTIMATE, spec.as_linear()) ** 2,
+                                        torch.fft.rfftfreq(spec.n_fft, 1.0 / spec.sample_rate), spec.axis.band(spec)[1])
+    shares["out_of_band"] = 0.0 if out_of_band_db is None else 10.0 ** (out_of_band_db / 10.0)
     shares["definitions"] = (
         "on the input's own axis, cell by cell: added = share of the output's energy in cells more than N dB "
         "louder than the input; lost = share of the input's energy in cells the output made more than N dB "

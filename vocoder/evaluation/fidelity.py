@@ -333,12 +333,14 @@ def _consistency_db(input_spectrogram: Spectrogram, own_power: torch.Tensor) -> 
     return m.spectral_convergence_db(target[..., :frames], own[..., :frames])
 
 
-def against_input(input_spectrogram: Spectrogram, estimate: torch.Tensor) -> dict[str, Any]:
-    """Without reference audio: how the output relates to the spectrogram it came from."""
+def against_input(input_spectrogram: Spectrogram, estimate: torch.Tensor,
+                  spectra: Spectra | None = None) -> dict[str, Any]:
+    """Without reference audio: how the output relates to the spectrogram it came from
+    (``spectra``: the estimate's transforms, when a caller shares them with another measure)."""
     spec = input_spectrogram.spec
     if float(input_spectrogram.magnitude.max()) <= 0:
         return {"skipped": "the input spectrogram is silent"}
-    spectra = Spectra({ESTIMATE: estimate})
+    spectra = spectra if spectra is not None else Spectra({ESTIMATE: estimate})
     own_power = spectra.own_domain_power(ESTIMATE, spec)
     measures = hal.energy_measures(input_spectrogram.magnitude.double() ** 2, own_power)
     linear_power = spectra.magnitude(ESTIMATE, spec.as_linear()) ** 2

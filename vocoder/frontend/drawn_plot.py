@@ -223,7 +223,7 @@ def _frequency(axis, bottom_edge: float, top_edge: float, changes: dict, reading
         reading.warnings.append(f"the frequency axis reads up to {high:g} Hz, above any sample rate vocoder "
                                 f"takes ({STANDARD_RATES[-1]} Hz); not used: give --freq-range LOW HIGH")
         return
-    if rate is not None and high > rate / 2:
+    if high > rate / 2:
         reading.warnings.append(f"the frequency axis reads up to {high:g} Hz, {high - rate / 2:.3g} Hz above "
                                 f"{rate} Hz's Nyquist frequency: taken as {rate / 2:g} Hz (give --freq-range "
                                 "to say otherwise)")
@@ -260,17 +260,28 @@ def _level(axis, low_end: float, high_end: float, changes: dict, reading: DrawnP
                                      "--db-reference full-scale keeps the level the labels state"))
 
 
+def _plot_pixels(picture: Picture, box) -> np.ndarray:
+    left, top, right, bottom = (int(v) for v in box)
+    return picture.pixels[top:bottom, left:right, :3]
+
+
 def _colourful(picture: Picture, box) -> bool:
     """More than 1 % of the plot's pixels visibly coloured (not grey)."""
     if not picture.bands.startswith("RGB"):
         return False
-    left, top, right, bottom = (int(v) for v in box)
-    plot = picture.pixels[top:bottom, left:right, :3]
+    plot = _plot_pixels(picture, box)
     return bool(((plot.max(axis=-1) - plot.min(axis=-1)) > 0.05).mean() > 0.01)
 
 
 def _paper_style(picture: Picture, box) -> bool:
     """Most of the plot near white: silence drawn as paper (Praat, phonetics programs, print)."""
-    left, top, right, bottom = (int(v) for v in box)
-    plot = picture.pixels[top:bottom, left:right, :3]
-    return bool((plot.min(axis=-1) > 0.9).mean() > 0.3)
+    return bool((_plot_pixels(picture, box).min(axis=-1) > 0.9).mean() > 0.3)
+
+
+def claim_text(claim: dict[str, Any], after_name: str = " ") -> str:
+    """A claim as `invert` and `info` show it: what, its value, how it was read, how sure, its option."""
+    value = claim["value"]
+    values = value if isinstance(value, list) else [value]
+    shown = " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+    sure = "" if claim["confidence"] is None else f", confidence {claim['confidence']:.2f}"
+    return f"{claim['value_of']}{after_name}{shown} ({claim['how']}{sure}; override: {claim['option']})"

@@ -228,11 +228,7 @@ def _sample_display_rows(planes: torch.Tensor, spec: SpectrogramSpec, row_scale:
     """One row per band, sampled where a plotting program drew that band (bottom row first)."""
 
     height = planes.shape[1]
-    rows = torch.from_numpy(band_rows(spec, height, row_scale)).clamp(0, height - 1)
-    below = rows.floor().long().clamp(max=height - 1)
-    above = (below + 1).clamp(max=height - 1)
-    weight = (rows - below).to(planes.dtype).view(1, -1, 1)
-    sampled = planes[:, below] * (1 - weight) + planes[:, above] * weight
+    sampled = _sample_rows(planes, band_rows(spec, height, row_scale))
     steps.append({"step": "display_rows", "row_scale": row_scale, "from_rows": height, "to_bands": spec.n_bins,
                   "method": "each band sampled at its cell centre as librosa.display.specshow draws the axis "
                             "(matplotlib symlog transform for mel: linthresh 1000 Hz, base 2)"})
@@ -277,14 +273,21 @@ def _sample_scaled_rows(planes: torch.Tensor, frequencies: np.ndarray, options: 
     height = planes.shape[1]
     low, high = scale.forward(np.asarray(options.freq_range, dtype=np.float64))
     position = (scale.forward(frequencies) - low) / (high - low)
-    rows = torch.from_numpy(position * height - 0.5).clamp(0, height - 1)
-    below = rows.floor().long().clamp(max=height - 1)
-    above = (below + 1).clamp(max=height - 1)
-    weight = (rows - below).to(planes.dtype).view(1, -1, 1)
     steps.append({"step": "scaled_frequency_rows", "scale": options.freq_scale, "symlog": options.symlog,
                   "from_rows": height, "to_bins": len(frequencies),
                   "method": f"each bin sampled where a {options.freq_scale} frequency axis from the bottom to the "
                             "top edge draws it (linear between the two nearest rows)"})
+    return _sample_rows(planes, position * height - 0.5)
+
+
+def _sample_rows(planes: torch.Tensor, rows: np.ndarray) -> torch.Tensor:
+    """The planes at fractional rows (0 = centre of the first row), linear between the two nearest,
+    clamped to the picture."""
+    height = planes.shape[1]
+    at = torch.from_numpy(rows).clamp(0, height - 1)
+    below = at.floor().long().clamp(max=height - 1)
+    above = (below + 1).clamp(max=height - 1)
+    weight = (at - below).to(planes.dtype).view(1, -1, 1)
     return planes[:, below] * (1 - weight) + planes[:, above] * weight
 
 
