@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,13 @@ def pytest_configure(config) -> None:
     threads: N workers each using every core would only fight for them. The
     variable is set too, so the commands tests start as child processes run
     (and record) the same thread count as those run in-process."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        # numba's on-disk cache (librosa's pyin gufuncs, our kernels) is not safe for processes that
+        # write the same entries at once: two workers compiling pyin together in a fresh .venv left
+        # a cache that crashed every later `bench` with SIGSEGV. Each worker (and the commands it
+        # starts) keeps its own, beside the environment, reused by the next run.
+        os.environ["NUMBA_CACHE_DIR"] = str(Path(sys.prefix) / "numba-cache" / worker)
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 0)
     if workers > 1:
         import torch
