@@ -165,12 +165,18 @@ def test_a_trained_backend_takes_part_in_the_bench(tmp_path, shared_data):
     clip = shared_data / "audio" / "ljspeech" / "LJ001-0008.wav"
     out = tmp_path / "neural"
     result = run_cli("bench", clip, "--preset", "hifigan", "--out", out, "--report-audio", "none",
-                     "--backends", f"fgla:iters=5,hifigan:checkpoint={PROJECT / TINY}", "--metrics", "sc_db,mel_l1")
+                     "--backends", f"fgla:iters=5,hifigan:checkpoint={PROJECT / TINY},"
+                                   f"hifigan:checkpoint={PROJECT / TINY}>band", "--metrics", "sc_db,mel_l1")
     assert result.code == 0, result
     rows = _rows(out)
+    composed = rows.pop()
+    assert composed["backend_name"] == "hifigan>band" and composed["learned"] == "True"
+    (composed_record,) = (out / "audio").glob("LJ001-0008__hifigan-checkpoint*-then-band.wav.json")
+    stages = json.loads(composed_record.read_text())["backend"]["parameters"]["stages"]
+    assert [s["backend"] for s in stages] == ["hifigan", "band"] and "removed_total" in stages[1]["found"]
     assert [r["backend_name"] for r in rows] == ["fgla", "hifigan"]
     assert all(r["mel_l1"] != "" for r in rows)
-    (record_path,) = (out / "audio").glob("LJ001-0008__hifigan*.wav.json")
+    (record_path,) = (out / "audio").glob("LJ001-0008__hifigan-checkpoint*safetensors.wav.json")
     record = json.loads(record_path.read_text())
     assert record["backend"]["name"] == "hifigan"
     assert record["backend"]["parameters"]["checkpoint_sha256"]  # which model made it, exactly
@@ -179,7 +185,7 @@ def test_a_trained_backend_takes_part_in_the_bench(tmp_path, shared_data):
     assert record["learned_model"]["weights_sha256"] == hashlib.sha256((PROJECT / TINY).read_bytes()).hexdigest()
     assert "may contain" in record["learned_model"]["statement"]
     notices = [line for line in result.err.splitlines() if "learned model" in line]
-    assert len(notices) == 1 and "hifigan_tiny" in notices[0] and "fgla" not in result.err
+    assert len(notices) == 2 and all("hifigan_tiny" in n for n in notices) and "fgla" not in result.err
 
 
 def test_a_trained_backend_with_another_spec_is_refused_before_any_work(tmp_path, shared_data):

@@ -292,8 +292,10 @@ def _backend_options(p: argparse.ArgumentParser) -> None:
     from vocoder.inversion.registry import BACKENDS
 
     p.add_argument("--backend", default="fgla",
-                   help=f"inversion backend: {', '.join(BACKENDS)} (`vocoder backends` lists their options; "
-                        "default: fgla)")
+                   help=f"inversion backend: {', '.join(BACKENDS)}, a published model's name (`vocoder models`), "
+                        "or a composition A>B:KEY=VALUE>…: a backend then its refinements, e.g. "
+                        "hifigan-v1-universal>band or hifigan-v1-lj>fgla:iters=32 (`vocoder backends` lists "
+                        "options and refinements; flags below go to every stage that takes them; default: fgla)")
     g = p.add_argument_group("backend options (each backend takes its own; `vocoder backends` lists them)")
     for name, takers in _backend_flags().items():
         choices = list(dict.fromkeys(c for _, option in takers for c in option.choices or ()))
@@ -357,8 +359,9 @@ def _build_backends(p: argparse.ArgumentParser) -> None:
 def _build_bench(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", metavar="AUDIO_OR_DIR", help="audio files, or folders of .wav/.flac/.ogg")
     p.add_argument("--backends", default="fgla,griffinlim",
-                   help="comma list; per-backend options as NAME:KEY=VALUE, e.g. fgla:iters=32 (see `vocoder "
-                        "backends`; default: fgla,griffinlim)")
+                   help="comma list; per-backend options as NAME:KEY=VALUE, e.g. fgla:iters=32; compositions as "
+                        "A>B:KEY=VALUE, e.g. hifigan-v1-universal>band (see `vocoder backends`; default: "
+                        "fgla,griffinlim)")
     _preset(p)
     p.add_argument("--iters", type=_positive_int, help="iterations for every iterative backend (default: each backend's)")
     p.add_argument("--seed", type=int, default=0, help="seed for every backend that takes one (default: 0)")

@@ -20,6 +20,7 @@ from vocoder.frontend.image import picture_producer
 from vocoder.frontend.picture import DEFAULT_MAX_PIXELS, METADATA_KEY, probe, read_metadata, read_picture
 from vocoder.frontend.png_chunks import other_text_keywords
 from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT, Inverter
+from vocoder.inversion.compose import SYNTAX
 from vocoder.inversion.registry import BACKENDS, backend_class
 from vocoder.provenance.claims import check_image_claims
 from vocoder.provenance.hashing import sha256_file
@@ -297,6 +298,7 @@ def backend_rows() -> list[dict[str, Any]]:
         # does not (mel-gd is classical).
         learned = cls.learned_model is not Inverter.learned_model
         rows.append({"name": name, "summary": cls.summary, "learned": learned, "blockwise": cls.runs_blockwise(),
+                     "starts": cls.starts, "refines": cls.refines(),
                      "options": [option.as_dict() for option in cls.option_table()]})
     return rows
 
@@ -310,6 +312,10 @@ def backends_summary(rows: list[dict[str, Any]]) -> list[str]:
             default = "none" if o["default"] is None else shown(o["default"], 40)
             lines.append(f"    {o['name']:<12s} {o['type']:<24s} default {default:<10s} {o['help']}")
     lines.append("set options with `invert --NAME VALUE` or `bench --backends BACKEND:NAME=VALUE` (_ or - alike)")
+    refinements = [r["name"] for r in rows if r["refines"]]
+    lines.append(f"compose with {SYNTAX}: the first stage inverts, each later one refines the waveform before it "
+                 f"(refinements: {', '.join(refinements)}); a published model's name (`vocoder models`) is a "
+                 "backend on its own; a composition with a learned stage is learned")
     if any(r["learned"] for r in rows):
         lines.append(f"[learned] {LEARNED_OUTPUT_STATEMENT}")
     return lines

@@ -30,7 +30,7 @@ from vocoder.safety import budget
 from vocoder.frontend.picture import (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, PictureHeader, check_picture_output,
                                      encode_png, probe, read_metadata, read_picture)
 from vocoder.frontend.picture_options import PictureOptions
-from vocoder.inversion import create
+from vocoder.inversion.compose import build as build_backend, model_files
 from vocoder.inversion.base import Inverter
 from vocoder.inverting import Inverted, blockwise_fidelity, invert_whole, level_rule
 from vocoder.plots import plot_deviation_map, plot_spectrogram
@@ -208,8 +208,8 @@ def plan_budget(request: InvertRequest, header: PictureHeader, spec: Spectrogram
 def invert(request: InvertRequest) -> dict[str, Any]:
     """Picture (ours or any) → audio file + JSON record (+ preview PNG)."""
     started = time.perf_counter()
-    inverter = create(request.backend, **request.backend_options)
-    with AtomicOutputs(inputs=[request.image, request.backend_options.get("checkpoint")]) as outputs:
+    inverter = build_backend(request.backend, request.backend_options)
+    with AtomicOutputs(inputs=[request.image, *model_files(inverter)]) as outputs:
         _protect_claimed_source(outputs, request.image, request.max_pixels)
         outputs.reserve(request.output)
         audio_format = output_format(request.output)

@@ -33,7 +33,8 @@ from vocoder.frontend.image import image_to_spectrogram
 from vocoder.frontend.picture import read_picture
 from vocoder.frontend.picture_options import PictureOptions
 from vocoder.frontend.stft import magnitude
-from vocoder.inversion import backend_class, create
+from vocoder.inversion import Inverter
+from vocoder.inversion.compose import THEN, Composed, build as build_backend, parse as parse_stages, stage_options
 from vocoder.inverting import run as run_inversion
 from vocoder.provenance.format import to_json
 from vocoder.provenance.hashing import sha256_file
@@ -46,16 +47,26 @@ from vocoder.spec import SpectrogramSpec, get_preset
 
 @dataclass(frozen=True)
 class BackendChoice:
-    """One column of the benchmark: a backend with its options."""
+    """One column of the benchmark: a backend (or a composition) with its options."""
 
-    label: str  # shown in tables, e.g. "fgla iters=32"
-    name: str
-    options: dict[str, Any]
+    label: str  # shown in tables, e.g. "fgla iters=32", "hifigan-v1-lj > band"
+    name: str  # the backend's name; for a composition, the stages' names joined by ">"
+    options: dict[str, Any]  # checked options; for a composition, {"stages": [each stage's]}
+    text: str = ""  # as written in --backends (rebuilt from it with the same defaults)
+    defaults: tuple[tuple[str, Any], ...] = ()
 
     @property
     def slug(self) -> str:
-        """File-name-safe label: fgla-iters32."""
-        return re.sub(r"[^A-Za-z0-9+]+", "-", self.label.replace("=", "")).strip("-")
+        """File-name-safe label: fgla-iters32, hifigan-v1-lj-then-band."""
+        return re.sub(r"[^A-Za-z0-9+]+", "-", self.label.replace(" > ", " then ").replace("=", "")).strip("-")
+
+    def create(self) -> Inverter:
+        return build_backend(self.text or self.name, dict(self.defaults), strict=False)
+
+    @property
+    def checkpoints(self) -> list[str]:
+        stages = self.options["stages"] if "stages" in self.options else [self.options]
+        return [s["checkpoint"] for s in stages if isinstance(s, dict) and isinstance(s.get("checkpoint"), str)]
 
 
 @dataclass(frozen=True)
@@ -66,32 +77,26 @@ class Clip:
 
 
 def parse_backends(text: str, iters: int | None = None, seed: int = 0) -> list[BackendChoice]:
-    """'fgla,griffinlim:iters=32,hifigan:checkpoint=m.safetensors' → choices.
+    """'fgla,griffinlim:iters=32,hifigan-v1-lj>band' → choices.
 
-    ``iters`` and ``seed`` apply to every backend that takes them unless an
-    entry sets its own. KEY is an option's name (``_`` or ``-`` alike); the
-    text is checked by the backend's own ``check_options``, as `invert`'s flags
-    are. Each choice is built once here, so an unknown backend or option
-    fails before any work.
+    Each entry is a backend or a composition (``A>B:key=value``,
+    inversion/compose.py). ``iters`` and ``seed`` apply to every stage that
+    takes them unless it sets its own. Each choice is built once here, so an
+    unknown backend or option fails before any work.
     """
     choices = []
+    defaults = tuple((k, v) for k, v in (("iters", iters), ("seed", seed)) if v is not None)
     for entry in (e.strip() for e in text.split(",")):
         if not entry:
             continue
-        name, _, rest = entry.partition(":")
-        own: dict[str, Any] = {}
-        for pair in filter(None, rest.split(":")):
-            key, eq, value = pair.partition("=")
-            if not eq or not key:
-                raise VocoderError(f"backend option {pair!r} in {entry!r} is not KEY=VALUE")
-            own[key.replace("-", "_")] = value
-        cls = backend_class(name)
-        accepted = {option.name for option in cls.option_table()}
-        options = {k: v for k, v in (("iters", iters), ("seed", seed)) if v is not None and k in accepted}
-        options = cls.check_options({**options, **own})
-        create(name, **options)  # the backend's own checks (ranges, files) now
-        label = name + "".join(f" {k}={v}" for k, v in own.items())
-        choices.append(BackendChoice(label, name, options))
+        inverter = build_backend(entry, dict(defaults), strict=False)  # the backends' own checks, now
+        stages = parse_stages(entry)
+        if isinstance(inverter, Composed):
+            name = THEN.join(stage.name for stage in stages)
+            options: dict[str, Any] = {"stages": [stage_options(s, dict(defaults)) for s in stages]}
+        else:
+            name, options = stages[0].name, stage_options(stages[0], dict(defaults))
+        choices.append(BackendChoice(" > ".join(s.label for s in stages), name, options, entry, defaults))
     if not choices:
         raise VocoderError("--backends names no backend")
     labels = [c.label for c in choices]
@@ -196,7 +201,7 @@ def run_bench(clips: list[Clip], backends: list[BackendChoice], preset: str, out
     """
     degradation.validate()
     spec = spec if spec is not None else get_preset(preset)
-    inverters = {choice.label: create(choice.name, **choice.options) for choice in backends}
+    inverters = {choice.label: choice.create() for choice in backends}
     for choice in backends:
         fixed = inverters[choice.label].fixed_spec()
         if fixed is not None and fixed != spec:
@@ -209,7 +214,7 @@ def run_bench(clips: list[Clip], backends: list[BackendChoice], preset: str, out
     if notify is not None:
         for label, identity in learned.items():
             notify(learned_notice(label, identity))
-    protected = [*inputs, *(c.path for c in clips), *(b.options.get("checkpoint") for b in backends)]
+    protected = [*inputs, *(c.path for c in clips), *(path for b in backends for path in b.checkpoints)]
     with AtomicOutputs(inputs=protected) as outputs:
         staging = outputs.reserve_folder(out_dir)
         references = _load_references(clips, spec)

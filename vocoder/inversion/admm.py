@@ -38,6 +38,7 @@ from vocoder.inversion.base import Inverter
 from vocoder.inversion.griffinlim import _EPS, _floats, check_options, start_iterations
 from vocoder.inversion.pghi import check_tol
 from vocoder.inversion.pghi_fgla import HYBRID_TOL
+from vocoder.inversion.refining import RefinesFromPhase
 from vocoder.inversion.start import StartsFromPhase
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
@@ -110,7 +111,7 @@ def check_rho(rho: float) -> None:
 
 
 @dataclass
-class ADMMPhaseRetrieval(StartsFromPhase, Inverter):
+class ADMMPhaseRetrieval(RefinesFromPhase, StartsFromPhase, Inverter):
     name: ClassVar[str] = "admm"
     summary: ClassVar[str] = ("ADMM phase retrieval (Masuyama, Yatabe & Oikawa 2019), rho, --init random|zero|pghi; "
                               "classical, any spec (pghi start: gauss, hann, hamming or blackman window)")

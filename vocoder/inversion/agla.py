@@ -33,6 +33,7 @@ from vocoder.inversion.base import Inverter
 from vocoder.inversion.griffinlim import _EPS, _floats, check_options, start_iterations
 from vocoder.inversion.pghi import check_tol
 from vocoder.inversion.pghi_fgla import HYBRID_TOL
+from vocoder.inversion.refining import RefinesFromPhase
 from vocoder.inversion.start import StartsFromPhase
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
@@ -121,7 +122,7 @@ def check_agla(alpha: float, beta: float, gamma: float) -> None:
 
 
 @dataclass
-class AcceleratedGriffinLim(StartsFromPhase, Inverter):
+class AcceleratedGriffinLim(RefinesFromPhase, StartsFromPhase, Inverter):
     name: ClassVar[str] = "agla"
     summary: ClassVar[str] = ("accelerated Griffin-Lim (Nenov et al. 2023), alpha/beta/gamma, --init random|zero|pghi; "
                               "classical, any spec (pghi start: gauss, hann, hamming or blackman window)")

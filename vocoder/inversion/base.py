@@ -178,6 +178,31 @@ class Inverter(ABC):
     def runs_blockwise(cls) -> bool:
         return cls.invert_from is not Inverter.invert_from
 
+    # A refinement continues from another stage's waveform: the later stages
+    # of a composed backend (``A>B``, inversion/compose.py). Phase-retrieval
+    # backends start from the waveform's phase (inversion/refining.py), mel-gd
+    # from its samples; ``band`` only refines.
+    starts: ClassVar[bool] = True  # False: a refinement only, never a first stage
+
+    def refine(self, spectrogram: Spectrogram, start: torch.Tensor) -> torch.Tensor:
+        """``start`` (channels × samples, another stage's output) moved towards
+        ``spectrogram`` (the input as :meth:`prepare` made it for this backend);
+        a refinement with no work to do (``iters=0``) returns ``start`` as it is."""
+        raise NotImplementedError(f"backend {self.name!r} cannot refine another stage's output")
+
+    @classmethod
+    def refines(cls) -> bool:
+        return cls.refine is not Inverter.refine
+
+    def refine_parameters(self) -> dict[str, Any]:
+        """The record of this backend as a refinement (by default its parameters)."""
+        return self.parameters()
+
+    def stage_report(self) -> dict[str, Any] | None:
+        """What the last :meth:`refine` found that the record should say (e.g. the
+        energy ``band`` removed); None when there is nothing to say."""
+        return None
+
     def parameters(self) -> dict[str, Any]:
         return dataclasses.asdict(self) if dataclasses.is_dataclass(self) else {}
 

@@ -14,6 +14,7 @@ import numpy as np
 from vocoder import costs, lazy_jit
 from vocoder.errors import VocoderError
 from vocoder.inversion.base import Inverter
+from vocoder.inversion.refining import RefinesFromPhase
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
@@ -147,7 +148,7 @@ def check_options(iters: int, momentum: float, init: str) -> None:
 
 
 @dataclass
-class GriffinLim(Inverter):
+class GriffinLim(RefinesFromPhase, Inverter):
     name: ClassVar[str] = "griffinlim"
     summary: ClassVar[str] = "Griffin-Lim (1984): alternating projections, no momentum; classical, any spec"
 
@@ -169,7 +170,7 @@ class GriffinLim(Inverter):
 
 
 @dataclass
-class FastGriffinLim(Inverter):
+class FastGriffinLim(RefinesFromPhase, Inverter):
     name: ClassVar[str] = "fgla"
     summary: ClassVar[str] = "fast Griffin-Lim (Perraudin et al. 2013), momentum 0.99; classical, any spec"
 

@@ -85,6 +85,14 @@ class MelGradientDescent(Inverter):
                 "start": "pghi+fgla (momentum 0.99) on the mel's NNLS linear magnitude (spec.axis.inverse)",
                 "loss": "L1 between ln(max(mel, log_floor)) of the waveform and of the input"}
 
+    def refine(self, spectrogram: Spectrogram, start: torch.Tensor) -> torch.Tensor:
+        """Adam from the previous stage's waveform instead of pghi+fgla's (iters=0: it unchanged)."""
+        return fit_waveform(start, spectrogram, self.iters, self.lr)[0] if self.iters else start
+
+    def refine_parameters(self) -> dict:
+        return {"iters": self.iters, "lr": self.lr, "start": "the previous stage's waveform (in place of pghi+fgla)",
+                "loss": self.parameters()["loss"]}
+
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
         spec = spectrogram.spec
         linear = spec.axis.inverse(spectrogram)

@@ -14,6 +14,7 @@ from vocoder import costs
 from vocoder.inversion.base import Inverter
 from vocoder.inversion.griffinlim import check_options, fast_griffin_lim
 from vocoder.inversion.pghi import START_PHASE, check_tol, gamma, pghi_phase
+from vocoder.inversion.refining import RefinesFromPhase
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
@@ -29,7 +30,7 @@ HYBRID_TOL = 1e-3
 
 
 @dataclass
-class PGHIFastGriffinLim(Inverter):
+class PGHIFastGriffinLim(RefinesFromPhase, Inverter):
     name: ClassVar[str] = "pghi+fgla"
     summary: ClassVar[str] = ("fast Griffin-Lim started from PGHI's phase (--iters, --momentum, --tol); "
                               "classical, any spec with a gauss, hann, hamming or blackman window")
