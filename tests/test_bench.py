@@ -5,6 +5,8 @@ import hashlib
 import json
 import math
 import re
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -12,6 +14,14 @@ import soundfile as sf
 import torch
 
 from conftest import run_cli, write_wav
+from vocoder.evaluation.deviation import deviation
+from vocoder.frontend.audio import read_audio
+from vocoder.frontend.image import image_to_spectrogram
+from vocoder.frontend.picture import read_picture
+from vocoder.frontend.picture_options import PictureOptions
+from vocoder.inversion import Inverter, registry
+from vocoder.spec import SpectrogramSpec
+from vocoder.spectrogram import Spectrogram
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +49,7 @@ def test_bench_writes_every_artefact(bench_dir):
         stem = f"{row['clip']}__{row['backend']}"
         for suffix in (".wav", ".wav.json"):
             assert (bench_dir / "audio" / f"{stem}{suffix}").exists()
-        for suffix in (".png", ".diff.png"):
+        for suffix in (".png", ".diff.png", ".deviation.png"):
             assert (bench_dir / "plots" / f"{stem}{suffix}").exists()
         assert float(row["rtf"]) > 0 and float(row["seconds"]) > 0
     summary = json.loads((bench_dir / "summary.json").read_text())
@@ -64,6 +74,33 @@ def test_csv_spectral_convergence_equals_a_recomputation_from_the_saved_wavs(ben
         in_band = torch.fft.rfftfreq(1024, 1 / 22050) <= 8000  # the hifigan mel's 0-8 kHz
         assert float(row["sc_db"]) == pytest.approx(sc(S[in_band], E[in_band]), abs=1e-6)
         assert float(row["sc_fullband_db"]) == pytest.approx(sc(S, E), abs=1e-6)
+
+
+DEVIATION_SHARES = ("added_beyond_6_db", "added_beyond_20_db", "lost_beyond_6_db", "lost_beyond_20_db")
+
+
+def test_every_output_has_its_deviation_from_the_input_recomputable_from_the_files(bench_dir):
+    summary = json.loads((bench_dir / "summary.json").read_text())
+    for row in _rows(bench_dir):
+        stem = f"{row['clip']}__{row['backend']}"
+        record = json.loads((bench_dir / "audio" / f"{stem}.wav.json").read_text())["deviation_vs_input"]
+        assert set(record) == {*DEVIATION_SHARES, "out_of_band", "definitions", "map"}  # invert's keys
+        assert record["map"] == f"plots/{stem}.deviation.png"
+        assert (bench_dir / record["map"]).read_bytes().startswith(b"\x89PNG")
+        for way in ("added", "lost"):
+            assert 0 <= record[f"{way}_beyond_20_db"] <= record[f"{way}_beyond_6_db"] <= 1
+        # The row's columns are the record's shares; both follow from the saved PNG and WAV alone.
+        decoded = image_to_spectrogram(read_picture(bench_dir / "images" / f"{row['clip']}.png"), None,
+                                       PictureOptions())
+        output, _ = sf.read(bench_dir / "audio" / f"{stem}.wav", dtype="float32", always_2d=True)
+        again = deviation(decoded, torch.from_numpy(output.T.copy())).shares
+        for key in DEVIATION_SHARES:
+            assert float(row[f"deviation_{key}"]) == pytest.approx(record[key], rel=1e-12, abs=1e-15)
+            assert record[key] == pytest.approx(again[key], rel=1e-9, abs=1e-12)
+        assert record["out_of_band"] == pytest.approx(10 ** (float(row["out_of_band_db"]) / 10), rel=1e-9)
+    for key in DEVIATION_SHARES:  # summarised like every metric, and said to be against the input
+        assert all(cell["ci95"] is not None for cell in summary["summary"][f"deviation_{key}"].values())
+        assert summary["metrics"][f"deviation_{key}"]["description"].startswith("against the input, not the reference")
 
 
 def test_summary_bolds_the_better_backend_and_fgla_wins_on_convergence(bench_dir):
@@ -154,6 +191,43 @@ def test_phase_gradient_backends_take_part_in_the_bench(tmp_path, shared_data):
     assert [r["backend"] for r in rows] == ["pghi", "pghi+fgla iters=5"]
     assert all(float(r["sc_db"]) < -15 for r in rows)
     assert (out / "audio" / "LJ001-0008__pghi+fgla-iters5.wav").exists()
+
+
+@dataclass
+class Oracle(Inverter):
+    """The clip's own samples times ``gain``: an exact output, whatever the picture."""
+
+    name: ClassVar[str] = "oracle-test"
+    summary: ClassVar[str] = "test fixture: the true samples times --gain"
+    needs_stft_bins: ClassVar[bool] = False
+    truth: ClassVar[torch.Tensor | None] = None  # set by the test
+
+    gain: float = field(default=1.0, metadata={"help": "output scale"})
+
+    def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
+        return 2**20
+
+    def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
+        return self.gain * type(self).truth[..., :spectrogram.length]
+
+
+def test_an_exact_output_deviates_from_its_input_nowhere_and_a_quieter_one_everywhere(tmp_path, monkeypatch):
+    """The deviation needs the output at the input's level: bench writes it unscaled, and its PNG
+    keeps the clip's level, so the truth itself deviates nowhere and the truth 12 dB down is lost
+    beyond 6 dB (not 20) in every cell."""
+    t = np.arange(11025) / 22050
+    noise = np.random.default_rng(0).standard_normal(len(t))
+    write_wav(tmp_path / "clip.wav", (0.05 * noise + 0.3 * np.sin(2 * np.pi * 440 * t))[:, None], subtype="FLOAT")
+    monkeypatch.setattr(Oracle, "truth", read_audio(tmp_path / "clip.wav").samples)
+    monkeypatch.setitem(registry.BACKENDS, Oracle.name, Oracle)
+    result = run_cli("bench", tmp_path / "clip.wav", "--preset", "linear", "--out", tmp_path / "b", "--backends",
+                     "oracle-test,oracle-test:gain=0.25", "--metrics", "sc_db", "--report-audio", "none")
+    assert result.code == 0, result
+    exact, quieter = (json.loads((tmp_path / "b" / "audio" / f"clip__{slug}.wav.json").read_text())
+                      ["deviation_vs_input"] for slug in ("oracle-test", "oracle-test-gain0-25"))
+    assert max(exact[k] for k in DEVIATION_SHARES) < 1e-6
+    assert quieter["lost_beyond_6_db"] > 0.999 and quieter["lost_beyond_20_db"] < 1e-6
+    assert quieter["added_beyond_6_db"] < 1e-6
 
 
 TINY = "checkpoints/hifigan_tiny/hifigan_tiny-100batches.safetensors"

@@ -132,6 +132,15 @@ REGENERATED: list[tuple[str, str]] = [
     ("inv-text.wav.json",
      "issue #18: picture_options records the new conventions (freq_scale, symlog, time_range, db_reference, "
      "pre_emphasis); the audio is unchanged"),
+    ("bench/results.csv, summary.md, summary.json, report.html, plots/metrics.png, audio/*.wav.json; new "
+     "bench/plots/short__*.deviation.png",
+     "issue #20: bench draws each output's deviation map against its input (a thumbnail per run in the report) "
+     "and adds the deviation_* shares as catalogue metrics (4 columns, 4 summary rows and box plots) and "
+     "deviation_vs_input to each record. Every existing CSV cell, audio file and other plot byte-identical. "
+     "Regenerated on an AVX512 machine made to compute as the golden file's AVX2 one (ATEN_CPU_CAPABILITY=avx2, "
+     "ONEDNN_MAX_CPU_ISA=AVX2, MKL_ENABLE_INSTRUCTIONS=AVX2, OPENBLAS_CORETYPE=Haswell, NUMBA_CPU_NAME=haswell, "
+     "NPY_DISABLE_CPU_FEATURES='X86_V4 AVX512_ICL AVX512_SPR'), under which the previous commit reproduced "
+     "every stored hash but inv-hifigan-v1-lj.wav.json; only the bench/ entries were taken from that run"),
 ]
 
 # (key, argv). Paths are relative to the run folder (the current folder while they run).

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from vocoder.evaluation import fidelity
+from vocoder.evaluation import fidelity, spectra
 from vocoder.frontend.audio import Audio, audio_to_spectrogram
 from vocoder.spec import get_preset
 
@@ -30,18 +30,19 @@ def test_every_metric_is_one_entry_with_its_own_computation():
 def test_each_signal_is_transformed_once_per_framing(monkeypatch):
     spec, reference, estimate, spectrogram = _pair()
     calls = []
-    real = fidelity.stft_ops.magnitude
+    real = spectra.stft_ops.magnitude
 
     def counted(x, s):
         calls.append((x.data_ptr(), s.as_linear(), s.magnitude_eps))
         return real(x, s)
 
-    monkeypatch.setattr(fidelity.stft_ops, "magnitude", counted)
+    monkeypatch.setattr(spectra.stft_ops, "magnitude", counted)
     names = ("sc_db", "sc_fullband_db", "consistency_db", "lsd_db", "lsd_fullband_db", "mel_l1", "mel_l1_fullband",
-             "mcd_db", "mcd_fullband_db", "hallucinated_db", "missing_db", "out_of_band_db")
+             "mcd_db", "mcd_fullband_db", "hallucinated_db", "missing_db", "out_of_band_db",
+             "deviation_added_beyond_6_db", "deviation_lost_beyond_20_db")
     values = fidelity.against_reference(reference, estimate, spectrogram, "speech", names)
     assert all(values[n].value is not None for n in names if n != "out_of_band_db")
     assert len(calls) == len(set(calls))  # nothing transformed twice
     # One linear framing shared by SC, LSD, the energies and MCD; HiFi-GAN's
-    # magnitude epsilon for consistency and mel L1: two transforms per signal.
+    # magnitude epsilon for consistency, the deviation map and mel L1: two transforms per signal.
     assert len(calls) == 4

@@ -3,6 +3,9 @@ headless-Chromium run of the page's own #selftest (no console errors, sorting, a
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 import json
 import math
 import re
@@ -105,6 +108,23 @@ def test_the_page_is_self_contained_with_units_and_one_figure_per_clip(report):
     assert page.count("alt='truth and every backend") == 2 and page.count("<audio") == 2 * 3
     assert "white-space:pre-wrap" in page
     assert (report.parent / "plots" / "rise__row.png").is_file()
+
+
+def test_each_run_has_its_deviation_map_as_a_linked_thumbnail(report):
+    from PIL import Image
+
+    from vocoder.evaluation.report import DEVIATION_NOTE, THUMBNAIL_WIDTH
+
+    page = report.read_text()
+    assert html.escape(DEVIATION_NOTE) in page and "no reference" in DEVIATION_NOTE
+    found = re.findall(r"<a href='(plots/[^']+)'><img class='thumb' alt='deviation from the input: ([^']+)' "
+                       r"src='data:image/jpeg;base64,([^']+)'>", page)
+    assert sorted((link, label) for link, label, _ in found) == sorted(
+        (f"plots/{clip}__{slug}.deviation.png", label) for clip in ("rise", "fall")
+        for slug, label in (("fgla", "fgla"), ("pghi", "pghi")))
+    for link, _, data in found:
+        assert (report.parent / link).is_file()  # the exact picture beside the page
+        assert Image.open(io.BytesIO(base64.b64decode(data))).width == THUMBNAIL_WIDTH  # a thumbnail, not the PNG
 
 
 def test_a_clips_difference_maps_share_one_scale():

@@ -267,8 +267,10 @@ def bench_clip(channels: int, samples: int, rate: int, spec, backends: Iterable[
         est.add(f"{label}: phase retrieval", step + working_set)
         step += F32 * channels * L
         # metrics: the estimate's float64 STFT and power, the difference map,
-        # multi-resolution STFTs (the largest at 2048), mel cepstra; plots.
-        metrics = 3 * stft_magnitude(channels, L, spec) + 3 * F64 * channels * B * T + 40 * F64 * channels * L
+        # multi-resolution STFTs (the largest at 2048), mel cepstra; the deviation
+        # map on the input's rows (input power, output power, difference); plots.
+        metrics = (3 * stft_magnitude(channels, L, spec) + 3 * F64 * channels * B * T + 40 * F64 * channels * L
+                   + 3 * F64 * channels * F * T)
         est.add(f"{label}: metrics and plots", step + metrics + preview_cost(channels, B, T))
     return est
 

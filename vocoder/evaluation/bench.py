@@ -36,6 +36,7 @@ from vocoder.frontend.stft import magnitude
 from vocoder.inversion import Inverter
 from vocoder.inversion.compose import THEN, Composed, build as build_backend, parse as parse_stages, stage_options
 from vocoder.inverting import run as run_inversion
+from vocoder.plots import plot_deviation_map
 from vocoder.provenance.format import to_json
 from vocoder.provenance.hashing import sha256_file
 from vocoder.provenance.record import audio_output, inversion_record
@@ -258,9 +259,12 @@ def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[Backend
         wav_path = staging / "audio" / f"{stem}.wav"
         wav_bytes = encode_audio(waveform, spec.sample_rate, FLOAT_WAV)
         wav_path.write_bytes(wav_bytes)
-        estimate_power = magnitude(waveform.double(), linear) ** 2
-        values = fidelity.against_reference(reference, waveform, decoded, clip.kind, metrics, reference_pitch,
-                                            linear_powers=(reference_power, estimate_power))
+        # One comparison per output: its STFTs are computed once for the metrics, the plots and the
+        # deviation map against the input as decoded (the output is unscaled: at the input's level).
+        comparison = fidelity.Comparison(reference, waveform, decoded, clip.kind, reference_pitch, reference_power)
+        estimate_power = comparison.linear_power(fidelity.ESTIMATE)
+        values = {name: comparison.value(name) for name in metrics}
+        departure = comparison.deviation()
         difference = hal.difference_map_db(reference_power, estimate_power)
         seconds_audio = reference.shape[-1] / spec.sample_rate
         title = f"{printable(clip.name)} · {choice.label}"
@@ -268,6 +272,8 @@ def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[Backend
                       staging / "plots" / f"{stem}.png", title)
         plot_difference_map(difference, seconds_audio, spec.sample_rate / 2,
                             staging / "plots" / f"{stem}.diff.png", f"difference map: {title}")
+        plot_deviation_map(departure.difference_db, decoded, staging / "plots" / f"{stem}.deviation.png",
+                           f"deviation from the input (no reference): {title}")
         row_panels.append((choice.label, estimate_power, difference))
         identity = result.learned.get(choice.label)
         row = {
@@ -304,7 +310,8 @@ def _bench_clip(clip: Clip, audio, spec: SpectrogramSpec, backends: list[Backend
                                 int(waveform.shape[0]), int(waveform.shape[1])),
             sha256={"input": clip_sha256, "encoded_png": png_sha256, "output": wav_sha256},
             spec=spec, prepared=inverted.prepared, inverter=inverter, backend=choice.name,
-            extra={"metrics": {k: v for k, v in row.items() if k in fidelity.CATALOGUE}},
+            extra={"metrics": {k: v for k, v in row.items() if k in fidelity.CATALOGUE},
+                   "deviation_vs_input": {**departure.shares, "map": f"plots/{stem}.deviation.png"}},
             timings={"inversion": seconds} if timings else None,
         )
         (staging / "audio" / f"{stem}.wav.json").write_text(to_json(record))

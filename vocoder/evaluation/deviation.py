@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from vocoder.evaluation import hallucination as hal
-from vocoder.evaluation.fidelity import ESTIMATE, Spectra
+from vocoder.evaluation.spectra import ESTIMATE, Spectra
 from vocoder.spectrogram import Spectrogram
 
 THRESHOLDS_DB = (6.0, 20.0)

@@ -1,7 +1,9 @@
 """The metric catalogue, and computing a selection of it for one output.
 
 Two situations:
-* with reference audio (``vocoder bench``): every metric, against the truth;
+* with reference audio (``vocoder bench``): every metric, against the truth,
+  but for ``consistency_db`` and the ``deviation_*`` shares, which measure
+  the output against the input spectrogram as decoded (no reference needed);
 * with only the input spectrogram (``vocoder invert``): consistency and the
   energy measures, in the input's own domain (mel or linear).
 
@@ -9,7 +11,7 @@ A metric is one catalogue entry: its name, unit, direction, description, the
 content kinds it means something for, and a function of a
 :class:`Comparison`, which computes what several metrics share (an STFT at
 a framing, the linear powers, the pitch tracks, the energy measures, the hum
-comparison) once, when first asked.
+comparison, the deviation map) once, when first asked.
 """
 
 from __future__ import annotations
@@ -22,14 +24,13 @@ from typing import Any, Callable
 import torch
 
 from vocoder.errors import VocoderError
-from vocoder.evaluation import hallucination as hal, hum, metrics as m, perceptual as p
-from vocoder.frontend import stft as stft_ops
+from vocoder.evaluation import deviation as dev, hallucination as hal, hum, metrics as m, perceptual as p
+from vocoder.evaluation.spectra import ESTIMATE, REFERENCE, Spectra
 from vocoder.frontend.filterbank import MelAxis
 from vocoder.spec import PRESETS, SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
 KINDS = ("speech", "monophonic", "polyphonic")
-REFERENCE, ESTIMATE = "reference", "estimate"
 
 
 @dataclass(frozen=True)
@@ -41,46 +42,21 @@ class Value:
     details: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
-class Spectra:
-    """Named waveforms (float64) and their STFT magnitudes, each computed once
-    per framing and magnitude epsilon: a metric asks for the framing it
-    needs and shares the transform with every other metric that needs it."""
-
-    def __init__(self, signals: dict[str, torch.Tensor]):
-        self.signals = {name: x.double() for name, x in signals.items()}
-        self._magnitudes: dict[tuple, torch.Tensor] = {}
-        self._own_domain: dict[tuple, torch.Tensor] = {}
-
-    def magnitude(self, which: str, spec: SpectrogramSpec) -> torch.Tensor:
-        """``stft_ops.magnitude`` of one signal under ``spec`` (only its framing and epsilon count)."""
-        key = (which, spec.as_linear(), spec.magnitude_eps)
-        if key not in self._magnitudes:
-            self._magnitudes[key] = stft_ops.magnitude(self.signals[which], spec)
-        return self._magnitudes[key]
-
-    def own_domain_power(self, which: str, spec: SpectrogramSpec) -> torch.Tensor:
-        """Power on ``spec``'s own axis (linear, mel or log rows)."""
-        key = (which, spec)
-        if key not in self._own_domain:
-            self._own_domain[key] = spec.axis.forward(spec, self.magnitude(which, spec)) ** 2
-        return self._own_domain[key]
-
-
 class Comparison:
     """One output against its reference: what every metric is a function of.
 
     ``reference`` and ``estimate`` are (channels × samples) at the input
     spec's rate, cut to the shorter; ``input_spectrogram`` is what the
     backend was given (before any mel → linear step), which defines the
-    domain for consistency and the fmax for out-of-band energy.
-    ``linear_powers``, when the caller already has them, are |STFT|² of
-    reference and estimate under the input spec's linear framing, and
-    ``reference_pitch`` the reference's pitch track.
+    domain for consistency and the deviation map and the fmax for
+    out-of-band energy. ``reference_power``, when the caller already has it
+    (bench: once per clip), is |STFT|² of the reference under the input
+    spec's linear framing, and ``reference_pitch`` the reference's pitch track.
     """
 
     def __init__(self, reference: torch.Tensor, estimate: torch.Tensor, input_spectrogram: Spectrogram,
                  kind: str = "speech", reference_pitch: p.PitchTrack | None = None,
-                 linear_powers: tuple[torch.Tensor, torch.Tensor] | None = None):
+                 reference_power: torch.Tensor | None = None):
         if kind not in KINDS:
             raise VocoderError(f"unknown clip kind {kind!r}; choose from: {', '.join(KINDS)}")
         self.input_spectrogram, self.kind = input_spectrogram, kind
@@ -93,8 +69,8 @@ class Comparison:
         self.band = m.spec_band(self.spec)
         self.rows = m.band_bins(self.spec.n_fft, self.rate, self.band)
         self._shared: dict[Any, Any] = {}
-        if linear_powers is not None:
-            self._shared["power", REFERENCE], self._shared["power", ESTIMATE] = linear_powers
+        if reference_power is not None:
+            self._shared["power", REFERENCE] = reference_power
         if reference_pitch is not None:
             self._shared["pitch", REFERENCE] = reference_pitch
         self._values: dict[str, Value] = {}
@@ -125,6 +101,10 @@ class Comparison:
 
     def hum(self) -> hum.HumComparison | hum.NotApplicable:
         return self._once("hum", lambda: hum.compare(self.reference, self.estimate, self.rate, self.band))
+
+    def deviation(self) -> dev.Deviation:
+        """The output against the input as decoded, cell by cell (no reference), on the shared transforms."""
+        return self._once("deviation", lambda: dev.deviation(self.input_spectrogram, self.estimate, self.spectra))
 
     def value(self, name: str) -> Value:
         """The catalogue metric ``name`` for this output, computed once."""
@@ -227,6 +207,10 @@ def _hum(field: str) -> Compute:
     return compute
 
 
+def _deviation_share(key: str) -> Compute:
+    return lambda c: Value(c.deviation().shares[key])
+
+
 def _consistency(c: Comparison) -> Value:
     return Value(_consistency_db(c.input_spectrogram, c.spectra.own_domain_power(ESTIMATE, c.spec)))
 
@@ -284,6 +268,16 @@ CATALOGUE: dict[str, Metric] = {x.name: x for x in [
            _hum("mean_error_mhz")),
     Metric("enf_tracked", "", "higher", "fraction of the reference's tracked hum frames also tracked in the output",
            _hum("tracked_fraction")),
+    # Against the input spectrogram as decoded, not the reference: the deviation map's shares
+    # (deviation.py), what an examiner can compute without a reference recording.
+    *(Metric(f"deviation_added_beyond_{t:g}_db", "fraction", "lower",
+             f"against the input, not the reference: share of the output's energy in cells more than {t:g} dB "
+             "louder than the input spectrogram as decoded, on its own axis",
+             _deviation_share(f"added_beyond_{t:g}_db")) for t in dev.THRESHOLDS_DB),
+    *(Metric(f"deviation_lost_beyond_{t:g}_db", "fraction", "lower",
+             f"against the input, not the reference: share of the input spectrogram's energy in cells the output "
+             f"made more than {t:g} dB quieter, on the input's own axis",
+             _deviation_share(f"lost_beyond_{t:g}_db")) for t in dev.THRESHOLDS_DB),
 ]}
 DEFAULT_METRICS = tuple(CATALOGUE)
 # In-band metric → its full-band twin (docs/metrics.md, "Bands").
@@ -318,10 +312,10 @@ def mel_spec_for(spec: SpectrogramSpec, full_band: bool = False) -> SpectrogramS
 def against_reference(reference: torch.Tensor, estimate: torch.Tensor, input_spectrogram: Spectrogram,
                       kind: str = "speech", selected: tuple[str, ...] = DEFAULT_METRICS,
                       reference_pitch: p.PitchTrack | None = None,
-                      linear_powers: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict[str, Value]:
+                      reference_power: torch.Tensor | None = None) -> dict[str, Value]:
     """Every selected metric for one output against its reference waveform
     (the arguments are :class:`Comparison`'s)."""
-    comparison = Comparison(reference, estimate, input_spectrogram, kind, reference_pitch, linear_powers)
+    comparison = Comparison(reference, estimate, input_spectrogram, kind, reference_pitch, reference_power)
     return {name: comparison.value(name) for name in selected}
 
 

@@ -15,6 +15,7 @@ import math
 import statistics
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import soundfile as sf
 from PIL import Image
@@ -253,12 +254,19 @@ def _data_uri(path: Path, mime: str) -> str:
     return f"data:{mime};base64," + base64.b64encode(Path(reading(path)).read_bytes()).decode("ascii")
 
 
-def _jpeg_uri(path: Path) -> str:
-    """A JPEG rendering of a (large, noisy) PNG figure for the page; the exact
-    PNG stays in plots/. Keeps a report of dozens of runs to a few MB."""
+THUMBNAIL_WIDTH = 320  # pixels: a per-run figure in a table cell, linked to its exact PNG
+
+
+def _jpeg_uri(path: Path, width: int | None = None) -> str:
+    """A JPEG rendering of a (large, noisy) PNG figure for the page, scaled down
+    to ``width`` pixels when given (a thumbnail); the exact PNG stays in plots/.
+    Keeps a report of dozens of runs to a few MB."""
     buffer = io.BytesIO()
     with Image.open(reading(path)) as im:
-        im.convert("RGB").save(buffer, format="JPEG", quality=85)
+        im = im.convert("RGB")
+        if width is not None and im.width > width:
+            im = im.resize((width, max(1, round(im.height * width / im.width))), Image.Resampling.LANCZOS)
+        im.save(buffer, format="JPEG", quality=85)
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -289,7 +297,7 @@ td.best{background:#e3f5e9;font-weight:600}td.best::after{content:" ★";color:#
 table.sortable th{cursor:pointer}table.sortable th::after{content:" ⇅";color:#999;font-size:11px}
 table.sortable th[aria-sort=ascending]::after{content:" ▲"}table.sortable th[aria-sort=descending]::after{content:" ▼"}
 nav.toc{background:#fafafa;border:1px solid #ddd;padding:.4em 1.2em;display:inline-block}nav.toc ol{margin:.3em 0;padding-left:1.4em}
-.players td{text-align:center}audio{width:220px;max-width:100%}
+.players td,.deviation td{text-align:center}audio{width:220px;max-width:100%}
 .learned{background:#fde8c8;color:#7a3e00;border:1px solid #e0a050;border-radius:3px;padding:1px 5px;font-size:12px;font-weight:600}
 .learned-note{background:#fff6e8;border-left:4px solid #e0a050;padding:.5em 1em}
 .warn{background:#fff3f3;border-left:4px solid #c44;padding:.4em 1em}"""
@@ -392,6 +400,26 @@ def _summary_table(table_id: str, names, summary, backends, shown: dict[str, str
             + "".join(_metric_head(n) for n in names) + f"</tr></thead><tbody>{body}</tbody></table></div>")
 
 
+DEVIATION_NOTE = ("Deviation maps: each output's spectrogram against the input as decoded, cell by cell on the "
+                  "input's own axis; red where the output added energy, blue where it lost some (±6 and ±20 dB "
+                  "marked on the bar). They need no reference recording: an examiner can draw the same from the "
+                  "picture and the audio alone (vocoder invert --deviation-map). Their shares of energy added "
+                  "and lost are in each output's record (deviation_vs_input) and the deviation_* metrics.")
+
+
+def _deviation_row(folder: Path, clip: str, backends) -> str:
+    """The per-clip table's row of deviation-map thumbnails, each linked to its exact PNG."""
+    cells = []
+    for b in backends:
+        path = folder / "plots" / f"{clip}__{b.slug}.deviation.png"
+        cells.append("<td></td>" if not path.exists() else
+                     f"<td><a href='{html.escape(quote(path.relative_to(folder).as_posix()), quote=True)}'>"
+                     f"<img class='thumb' alt='deviation from the input: {html.escape(b.label, quote=True)}' "
+                     f"src='{_jpeg_uri(path, THUMBNAIL_WIDTH)}'></a></td>")
+    return ("<tr class='deviation'><td>deviation from the input<br><small>no reference; red added, blue lost"
+            f"</small></td><td>—</td>{''.join(cells)}</tr>")
+
+
 def _html(summary, rows, clips, backends, meta, skipped, folder: Path, report_audio: str, learned) -> str:
     """The one-file report: contents, summary, matrices, comparisons, one row per clip, provenance."""
     esc = html.escape
@@ -486,8 +514,9 @@ def _html(summary, rows, clips, backends, meta, skipped, folder: Path, report_au
 
     out.append("<section id='clips'><h2>Clips</h2><p>Per clip: truth and every backend side by side "
                "(spectrograms in dB re. the truth's maximum; difference maps on one colour scale shared by the "
-               "clip's backends), the audio, and every metric with its unit. Exact per-run figures: plots/; "
-               "values: results.csv.</p>")
+               "clip's backends), the audio, each output's deviation map, and every metric with its unit. Exact "
+               "per-run figures: plots/ (a thumbnail opens its own); values: results.csv.</p>"
+               f"<p>{esc(DEVIATION_NOTE)}</p>")
     shown_metrics = [n for n in CATALOGUE if any(r.get(n) is not None for r in rows)]
     shown_metrics += [n for n in TIMING if any(n in r for r in rows)]
     for clip in clips:
@@ -506,6 +535,7 @@ def _html(summary, rows, clips, backends, meta, skipped, folder: Path, report_au
                 f"<td>{_audio_tag(folder / 'audio' / f'{clip.name}__{b.slug}.wav', folder, report_audio)}</td>"
                 for b in backends if b.label in runs)
             out.append(f"<tr class='players'><td>audio</td>{players}</tr>")
+        out.append(_deviation_row(folder, clip.name, [b for b in backends if b.label in runs]))
         for name in shown_metrics:
             values = {b.label: runs[b.label].get(name) for b in backends if b.label in runs}
             winner = _best_of(values, _direction(name))
