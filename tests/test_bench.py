@@ -267,6 +267,6 @@ def test_a_trained_backend_with_another_spec_is_refused_before_any_work(tmp_path
 
     clip = shared_data / "audio" / "ljspeech" / "LJ001-0008.wav"
     out = tmp_path / "neural"
-    result = run_cli("bench", clip, "--preset", "linear", "--out", out,
+    result = run_cli("bench", clip, "--preset", "bigvgan-24k", "--out", out,
                      "--backends", f"hifigan:checkpoint={PROJECT / TINY}")
     _assert_refused(result, out, "trained on another spec")

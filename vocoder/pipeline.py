@@ -19,6 +19,7 @@ import torch
 
 from vocoder import costs
 from vocoder.errors import VocoderError
+from vocoder.frontend import model_features
 from vocoder.frontend.audio import Audio, audio_info, audio_to_spectrogram, read_audio, read_samples
 from vocoder.frontend.audiofile import SONIFY_FORMATS, decode_audio, encode_audio, lost_signal, output_format
 from vocoder.frontend.drawn_plot import DrawnPlotReading, plain_warning, read_drawn_plot
@@ -237,7 +238,9 @@ def invert(request: InvertRequest) -> dict[str, Any]:
         # The whole job's estimate is checked by the reader before it decodes: a vocoder PNG's from
         # its header, a plain picture's under the spec it will be read with (a producer's tags,
         # known only after the decode, get their own estimate below).
-        plain_spec = fixed if fixed is not None and not uses_metadata else spec
+        # A learned backend reads a plain picture under its own spec, unless one with its framing is asked
+        # (e.g. --preset linear: the model's features are then made from it).
+        plain_spec = fixed if fixed is not None and not uses_metadata and spec is None else spec
         estimate = whole if whole is not None else plan_budget(request, header, plain_spec, inverter, uses_metadata)
         picture = read_picture(request.image, request.max_pixels, request.frame, request.max_side, estimate)
         claims = check_image_claims(picture, printable(request.image))
@@ -245,13 +248,15 @@ def invert(request: InvertRequest) -> dict[str, Any]:
         if uses_metadata or producer is not None:
             _refuse_contradictions(request, "its own spec" if uses_metadata else f"{producer.producer}'s parameters")
         if fixed is not None and not uses_metadata and producer is None:
-            if spec is not None and spec != fixed:
+            if spec is not None and model_features.obstacles(spec, fixed):
                 given = " ".join(filter(None, [f"--preset {request.preset}" if request.preset else "",
                                                request.spec_overrides.describe()]))
-                raise VocoderError(f"backend {request.backend!r} needs its own spec; {given} differs from it in "
-                                   + "; ".join(fixed.differences(spec)) + " (model vs asked; leave them out)")
-            spec = fixed  # a plain picture is mapped onto the model's bins
-            choice = f"the spec backend {request.backend!r} was trained on"
+                raise VocoderError(f"backend {request.backend!r} needs its own spec or one with its framing; {given} "
+                                   "differs from it in " + "; ".join(fixed.differences(spec))
+                                   + " (model vs asked; leave them out)")
+            if spec is None:
+                spec = fixed  # a plain picture is mapped onto the model's bins
+                choice = f"the spec backend {request.backend!r} was trained on"
         if producer is not None:
             plan_budget(request, header, producer.spec, inverter, False, producer.options).check()
         options, figure, figure_warnings = request.picture, None, []

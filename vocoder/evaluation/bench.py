@@ -27,6 +27,7 @@ from vocoder.evaluation import fidelity, hallucination as hal, perceptual
 from vocoder.evaluation.degrade import Degradation, write_input_picture
 from vocoder.evaluation.plots import plot_clip_row, plot_difference_map, plot_triptych
 from vocoder.evaluation.report import write_report
+from vocoder.frontend import model_features
 from vocoder.frontend.audio import audio_info, audio_to_spectrogram, check_length, read_audio, resample
 from vocoder.frontend.audiofile import AUDIO_SUFFIXES, FLOAT_WAV, encode_audio
 from vocoder.frontend.image import image_to_spectrogram
@@ -205,7 +206,7 @@ def run_bench(clips: list[Clip], backends: list[BackendChoice], preset: str, out
     inverters = {choice.label: choice.create() for choice in backends}
     for choice in backends:
         fixed = inverters[choice.label].fixed_spec()
-        if fixed is not None and fixed != spec:
+        if fixed is not None and model_features.obstacles(spec, fixed):  # same framing: its features are made
             raise VocoderError(f"backend {choice.label!r} was trained on another spec than preset {preset!r}: "
                                + "; ".join(fixed.differences(spec)) + " (model vs preset)")
         inverters[choice.label].check_spec(spec)  # e.g. pghi and a kaiser window: refuse before any work

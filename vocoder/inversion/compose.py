@@ -174,6 +174,7 @@ class Composed(Inverter):
         prepared = first.prepare(spectrogram)
         self._steps[0] = _new_steps(spectrogram, prepared)
         waveform = first.invert(prepared)
+        self._reports[0] = first.stage_report()
         for index, inverter in enumerate(rest, start=1):
             if getattr(inverter, "iters", None) == 0:  # nothing to do: not even its input's conversion
                 self._reports[index] = {"skipped": "iters=0: the previous stage's output, unchanged"}

@@ -17,6 +17,10 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from vocoder.errors import VocoderError
 from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT, Inverter
+
+# fgla iterations that put a converted input's linear magnitude under the
+# model's output (as `X>fgla:iters=32`; the study's compositions measure it).
+PROJECTION_ITERS = 32
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
@@ -39,6 +43,13 @@ class Learned(Inverter):
     checkpoint: str | None = field(default=None, metadata={"help": (
         "trained model: a name from `vocoder models` (e.g. hifigan-v1-lj), a .safetensors from "
         "`vocoder export`/`vocoder import`, or a .ckpt from `vocoder fit`")})
+    # A linear or log input (the model's framing) gets the model's features made
+    # from it, and the model's output is then put under the given magnitude.
+    projection_iters: int = field(default=PROJECTION_ITERS, metadata={"help": (
+        "when the input is not the model's own spectrogram (a linear or log one with its framing): fgla "
+        "iterations from the model's output onto the given linear magnitude (0: the model's output as is)")})
+    _given: Spectrogram | None = field(default=None, init=False, repr=False, compare=False)
+    _report: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
     _model: store.LoadedModel | None = field(default=None, init=False, repr=False, compare=False)
     _forward: Callable[[torch.Tensor], torch.Tensor] | None = field(default=None, init=False, repr=False,
                                                                     compare=False)
@@ -47,7 +58,10 @@ class Learned(Inverter):
         if not self.checkpoint:
             raise VocoderError(f"backend {self.name!r} needs --checkpoint: a model name (`vocoder models`), a "
                                ".safetensors from `vocoder export`/`vocoder import`, or a .ckpt from `vocoder fit`")
+        from vocoder.inversion.griffinlim import check_options
         from vocoder.models import loading
+
+        check_options(self.projection_iters, 0.0, "random")
 
         self._model = loading.load(self.checkpoint)
         held = self._model.meta["architecture"]
@@ -70,8 +84,35 @@ class Learned(Inverter):
     def fixed_spec(self) -> SpectrogramSpec:
         return self.model.spec
 
+    def prepare(self, spectrogram: Spectrogram) -> Spectrogram:
+        """The model's own spectrogram as it is; one with its framing on another
+        axis (or padding) converted to its features (recorded), kept for the
+        projection after the model; anything else refused in one line."""
+        from vocoder.frontend.model_features import obstacles, to_model_features
+
+        fixed = self.fixed_spec()
+        self._given = self._report = None
+        if spectrogram.spec == fixed:
+            return spectrogram
+        if obstacles(spectrogram.spec, fixed):
+            raise VocoderError(
+                f"backend {self.name!r} only accepts the spec it was trained on, or one with its framing that its "
+                "features can be made from; the input differs in "
+                + "; ".join(f"{d} (model vs input)" for d in fixed.differences(spectrogram.spec)))
+        self._given = spectrogram.spec.axis.inverse(spectrogram)
+        self._report = {"input": f"a {spectrogram.spec.axis.kind} spectrogram ({spectrogram.spec.padding} padding) "
+                                 "with the model's framing: the model's features were made from it (see the steps)",
+                        "projection_iters": self.projection_iters}
+        return to_model_features(spectrogram, fixed, self._given)
+
     def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
-        return self.architecture.activations(self.model.meta["config"], channels, frames)
+        model = self.architecture.activations(self.model.meta["config"], channels, frames)
+        if spec == self.fixed_spec():
+            return model
+        from vocoder import costs  # a converted input: its linear magnitude held, then fgla's projection
+
+        held = costs.spectra(1, channels, spec.as_linear(), frames)
+        return max(model, costs.fgla_buffers(channels, spec.as_linear(), frames, samples)) + held
 
     def invert(self, spectrogram: Spectrogram) -> torch.Tensor:
         import torch
@@ -85,7 +126,23 @@ class Learned(Inverter):
         n = spectrogram.length
         if audio.shape[-1] < n:
             audio = torch.nn.functional.pad(audio, (0, n - audio.shape[-1]))
-        return audio[:, :n].float().contiguous()
+        audio = audio[:, :n].float().contiguous()
+        if self._given is not None:
+            audio = self._project(audio)
+        return audio
+
+    def _project(self, audio: torch.Tensor) -> torch.Tensor:
+        """The model's output put under the given linear magnitude (fgla from its phase)."""
+        from vocoder.inversion.griffinlim import FastGriffinLim
+
+        given, self._given = self._given, None
+        self._report = {**(self._report or {}), "projection": (
+            f"fgla: {self.projection_iters} projections onto the given linear magnitude from the phase of the "
+            "model's output" if self.projection_iters else "none (projection_iters=0): the model's output as is")}
+        return FastGriffinLim(iters=self.projection_iters).refine(given, audio)
+
+    def stage_report(self) -> dict[str, Any] | None:
+        return self._report
 
     def learned_model(self) -> dict[str, Any]:
         meta = self.model.meta
@@ -98,7 +155,8 @@ class Learned(Inverter):
 
     def parameters(self) -> dict[str, Any]:
         meta = self.model.meta
-        return {"checkpoint": self.checkpoint, "model_file": self.model.path, "checkpoint_sha256": self.model.sha256,
+        found = {"converted_input": self._report} if self._report else {}
+        return {**found, "checkpoint": self.checkpoint, "model_file": self.model.path, "checkpoint_sha256": self.model.sha256,
                 "architecture": meta["architecture"], "generator": meta["config"],
                 "trained_batches": meta.get("trained_batches"), "source": meta.get("source"),
                 "init_from": meta.get("init_from")}
