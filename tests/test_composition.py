@@ -128,6 +128,13 @@ def test_flags_go_to_every_stage_that_takes_them_unless_it_sets_its_own():
         build("fgla>band", {"checkpoint": "x"})
 
 
+def test_a_checkpoint_given_in_the_text_is_a_backend_on_its_own():
+    from vocoder.inversion.hifigan import HiFiGAN
+
+    inverter = build(f"hifigan:checkpoint={TINY}")
+    assert isinstance(inverter, HiFiGAN) and inverter.checkpoint == str(TINY)
+
+
 def test_a_published_models_name_is_a_backend():
     (stage,) = parse("hifigan-v1-lj")
     assert (stage.name, stage.options, stage.label) == ("learned", {"checkpoint": "hifigan-v1-lj"}, "hifigan-v1-lj")
