@@ -56,6 +56,7 @@ class BackendChoice:
     options: dict[str, Any]  # checked options; for a composition, {"stages": [each stage's]}
     text: str = ""  # as written in --backends (rebuilt from it with the same defaults)
     defaults: tuple[tuple[str, Any], ...] = ()
+    built: Inverter | None = field(default=None, compare=False, repr=False)  # parse_backends's, used once
 
     @property
     def slug(self) -> str:
@@ -63,6 +64,9 @@ class BackendChoice:
         return re.sub(r"[^A-Za-z0-9+]+", "-", self.label.replace(" > ", " then ").replace("=", "")).strip("-")
 
     def create(self) -> Inverter:
+        """The backend: the one parse_backends built (a model is loaded once), else built now."""
+        if self.built is not None:
+            return self.built
         return build_backend(self.text or self.name, dict(self.defaults), strict=False)
 
     @property
@@ -98,7 +102,7 @@ def parse_backends(text: str, iters: int | None = None, seed: int = 0) -> list[B
             options: dict[str, Any] = {"stages": [stage_options(s, dict(defaults)) for s in stages]}
         else:
             name, options = stages[0].name, stage_options(stages[0], dict(defaults))
-        choices.append(BackendChoice(" > ".join(s.label for s in stages), name, options, entry, defaults))
+        choices.append(BackendChoice(" > ".join(s.label for s in stages), name, options, entry, defaults, inverter))
     if not choices:
         raise VocoderError("--backends names no backend")
     labels = [c.label for c in choices]
