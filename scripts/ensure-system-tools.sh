@@ -7,10 +7,13 @@
 # otherwise says what to install. Never fails the make: without a program its
 # tests skip locally and fail under CI=true, where the reason is printed.
 #
+# gnuplot-nox, ghostscript: the graphics toolkit the Octave drawer asks for, and
+# what its print() converts through (apt does not
+# pull them in without recommends, and Octave prints no figure without them).
 # fonts-freefont-otf: Debian's octave looks for GNU FreeFont at a path fixed at
 # build time and cannot draw axes without it (tests fall back to DejaVu Sans).
 set -u
-PACKAGES="tesseract-ocr tesseract-ocr-eng ffmpeg sox praat octave octave-signal fonts-freefont-otf chromium"
+PACKAGES="tesseract-ocr tesseract-ocr-eng ffmpeg sox praat octave octave-signal gnuplot-nox ghostscript fonts-freefont-otf chromium"
 
 installed() {  # a Debian package, or for chromium any headless browser on the PATH
   if [ "$1" = chromium ]; then

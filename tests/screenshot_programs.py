@@ -380,6 +380,8 @@ def octave_specgram(wav: Path, png: Path) -> Drawn:
     on a second print with the image and bar painted pure red.
     """
     program = _require("octave")
+    _require("gnuplot")  # its graphics toolkit here (Debian's gnuplot-nox)
+    _require("gs")  # its print() goes through Ghostscript
     rate, _ = _wav_info(wav)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
