@@ -35,7 +35,8 @@ from vocoder.frontend.picture import read_picture
 from vocoder.frontend.picture_options import PictureOptions
 from vocoder.frontend.stft import magnitude
 from vocoder.inversion import Inverter
-from vocoder.inversion.compose import THEN, Composed, build as build_backend, parse as parse_stages, stage_options
+from vocoder.inversion.compose import (THEN, Composed, build_stages, label as label_of, model_files,
+                                       parse as parse_stages, stage_options)
 from vocoder.inverting import run as run_inversion
 from vocoder.plots import plot_deviation_map
 from vocoder.provenance.format import to_json
@@ -54,25 +55,12 @@ class BackendChoice:
     label: str  # shown in tables, e.g. "fgla iters=32", "hifigan-v1-lj > band"
     name: str  # the backend's name; for a composition, the stages' names joined by ">"
     options: dict[str, Any]  # checked options; for a composition, {"stages": [each stage's]}
-    text: str = ""  # as written in --backends (rebuilt from it with the same defaults)
-    defaults: tuple[tuple[str, Any], ...] = ()
-    built: Inverter | None = field(default=None, compare=False, repr=False)  # parse_backends's, used once
+    inverter: Inverter | None = field(default=None, compare=False, repr=False)  # built by parse_backends
 
     @property
     def slug(self) -> str:
         """File-name-safe label: fgla-iters32, hifigan-v1-lj-then-band."""
         return re.sub(r"[^A-Za-z0-9+]+", "-", self.label.replace(" > ", " then ").replace("=", "")).strip("-")
-
-    def create(self) -> Inverter:
-        """The backend: the one parse_backends built (a model is loaded once), else built now."""
-        if self.built is not None:
-            return self.built
-        return build_backend(self.text or self.name, dict(self.defaults), strict=False)
-
-    @property
-    def checkpoints(self) -> list[str]:
-        stages = self.options["stages"] if "stages" in self.options else [self.options]
-        return [s["checkpoint"] for s in stages if isinstance(s, dict) and isinstance(s.get("checkpoint"), str)]
 
 
 @dataclass(frozen=True)
@@ -95,14 +83,14 @@ def parse_backends(text: str, iters: int | None = None, seed: int = 0) -> list[B
     for entry in (e.strip() for e in text.split(",")):
         if not entry:
             continue
-        inverter = build_backend(entry, dict(defaults), strict=False)  # the backends' own checks, now
         stages = parse_stages(entry)
+        inverter = build_stages(stages, entry, dict(defaults), strict=False)  # the backends' own checks, now
         if isinstance(inverter, Composed):
             name = THEN.join(stage.name for stage in stages)
             options: dict[str, Any] = {"stages": [stage_options(s, dict(defaults)) for s in stages]}
         else:
             name, options = stages[0].name, stage_options(stages[0], dict(defaults))
-        choices.append(BackendChoice(" > ".join(s.label for s in stages), name, options, entry, defaults, inverter))
+        choices.append(BackendChoice(label_of(stages), name, options, inverter))
     if not choices:
         raise VocoderError("--backends names no backend")
     labels = [c.label for c in choices]
@@ -207,7 +195,7 @@ def run_bench(clips: list[Clip], backends: list[BackendChoice], preset: str, out
     """
     degradation.validate()
     spec = spec if spec is not None else get_preset(preset)
-    inverters = {choice.label: choice.create() for choice in backends}
+    inverters = {choice.label: choice.inverter for choice in backends}  # each built once, by parse_backends
     for choice in backends:
         fixed = inverters[choice.label].fixed_spec()
         if fixed is not None and model_features.obstacles(spec, fixed):  # same framing: its features are made
@@ -220,7 +208,7 @@ def run_bench(clips: list[Clip], backends: list[BackendChoice], preset: str, out
     if notify is not None:
         for label, identity in learned.items():
             notify(learned_notice(label, identity))
-    protected = [*inputs, *(c.path for c in clips), *(path for b in backends for path in b.checkpoints)]
+    protected = [*inputs, *(c.path for c in clips), *(path for i in inverters.values() for path in model_files(i))]
     with AtomicOutputs(inputs=protected) as outputs:
         staging = outputs.reserve_folder(out_dir)
         references = _load_references(clips, spec)

@@ -71,8 +71,12 @@ class BandLimit(Inverter):
         low, high = spec.axis.band(spec)
         x = start.detach().to("cpu", torch.float32)
         X = stft(x, linear)
-        frequencies = torch.fft.rfftfreq(spec.n_fft, 1.0 / spec.sample_rate)
-        outside = ((frequencies < low) | (frequencies > high))[:, None].expand(X.shape[-2:])
+
+        def outside_band(bins: int) -> torch.Tensor:  # the rfft bins of a length-`bins` transform out of the band
+            frequencies = torch.fft.rfftfreq(bins, 1.0 / spec.sample_rate)
+            return (frequencies < low) | (frequencies > high)
+
+        outside = outside_band(spec.n_fft)[:, None].expand(X.shape[-2:])
         live = self._live_bins(spectrogram, X.shape[-1]) if self.silence == "remove" else torch.ones_like(outside)
         power = X.real.double().square() + X.imag.double().square()
         total = float(power.sum())
@@ -82,8 +86,7 @@ class BandLimit(Inverter):
         kept = X * (~outside & live).to(X.dtype)
         y = istft(kept, linear, x.shape[-1])
         spectrum = torch.fft.rfft(y.double(), dim=-1)
-        whole_frequencies = torch.fft.rfftfreq(y.shape[-1], 1.0 / spec.sample_rate)
-        spectrum[..., (whole_frequencies < low) | (whole_frequencies > high)] = 0
+        spectrum[..., outside_band(y.shape[-1])] = 0
         y = torch.fft.irfft(spectrum, n=y.shape[-1], dim=-1).to(torch.float32)
         after = stft(y, linear)
         after_power = after.real.double().square() + after.imag.double().square()

@@ -105,16 +105,21 @@ def build(text: str, defaults: dict[str, Any] | None = None, strict: bool = True
     ``strict`` one that no stage takes is refused, as `invert` refuses a
     flag its backend does not take.
     """
-    stages = parse(text)
+    return build_stages(parse(text), text, defaults, strict)
+
+
+def build_stages(stages: list[Stage], text: str, defaults: dict[str, Any] | None = None,
+                 strict: bool = True) -> Inverter:
+    """:func:`build` of the stages ``text`` was parsed into."""
     given = {k: v for k, v in (defaults or {}).items() if v is not None}
     inverters = [create(stage.name, **stage_options(stage, given)) for stage in stages]
     if strict:
-        taken = [o.flag for s in stages for o in backend_class(s.name).option_table()]
-        unused = sorted(set(given) - {flag[2:].replace("-", "_") for flag in taken})
+        table = [o for s in stages for o in backend_class(s.name).option_table()]
+        unused = sorted(set(given) - {o.name for o in table})
         if unused:
             flags = ", ".join("--" + k.replace("_", "-") for k in unused)
-            raise VocoderError(f"backend {shown(text)} does not take {flags} "
-                               f"(it takes: {', '.join(dict.fromkeys(taken)) or 'nothing'})")
+            taken = ", ".join(dict.fromkeys(o.flag for o in table)) or "nothing"
+            raise VocoderError(f"backend {shown(text)} does not take {flags} (it takes: {taken})")
     if len(stages) == 1:
         return inverters[0]
     return Composed(text, stages, inverters)
@@ -157,11 +162,7 @@ class Composed(Inverter):
 
     def prepare(self, spectrogram: Spectrogram) -> Spectrogram:
         """Checked for every stage; each stage prepares its own copy in :meth:`invert`."""
-        for inverter in self.inverters:
-            if inverter.fixed_spec() is None:
-                inverter.check_spec(spectrogram.spec)
-            elif inverter.fixed_spec() != spectrogram.spec:
-                inverter.prepare(spectrogram)  # its one-line refusal
+        self.check_spec(spectrogram.spec)
         return spectrogram
 
     def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
@@ -219,9 +220,9 @@ def model_files(inverter: Inverter) -> list[str]:
     return [s.checkpoint for s in stages if isinstance(getattr(s, "checkpoint", None), str)]
 
 
-def label(text: str) -> str:
-    """How tables name the backend ``text`` names: 'fgla iters=32', 'hifigan-v1-lj > band'."""
-    return " > ".join(stage.label for stage in parse(text))
+def label(stages: list[Stage]) -> str:
+    """How tables name a backend: 'fgla iters=32', 'hifigan-v1-lj > band'."""
+    return " > ".join(stage.label for stage in stages)
 
 
 def _new_steps(before: Spectrogram, after: Spectrogram) -> list[dict]:

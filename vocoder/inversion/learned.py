@@ -17,10 +17,6 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from vocoder.errors import VocoderError
 from vocoder.inversion.base import LEARNED_OUTPUT_STATEMENT, Inverter
-
-# fgla iterations that put a converted input's linear magnitude under the
-# model's output (as `X>fgla:iters=32`; the study's compositions measure it).
-PROJECTION_ITERS = 32
 from vocoder.spec import SpectrogramSpec
 from vocoder.spectrogram import Spectrogram
 
@@ -29,6 +25,11 @@ if TYPE_CHECKING:  # the models load with one: the declaration (`vocoder backend
 
     from vocoder.models import store
     from vocoder.models.architecture import Architecture
+
+
+# fgla iterations that put a converted input's linear magnitude under the
+# model's output (as `X>fgla:iters=32`; the study's compositions measure it).
+PROJECTION_ITERS = 32
 
 
 @dataclass
@@ -58,10 +59,12 @@ class Learned(Inverter):
         if not self.checkpoint:
             raise VocoderError(f"backend {self.name!r} needs --checkpoint: a model name (`vocoder models`), a "
                                ".safetensors from `vocoder export`/`vocoder import`, or a .ckpt from `vocoder fit`")
-        from vocoder.inversion.griffinlim import check_options
+        from vocoder.inversion.griffinlim import MAX_ITERS
         from vocoder.models import loading
 
-        check_options(self.projection_iters, 0.0, "random")
+        if not 0 <= self.projection_iters <= MAX_ITERS:
+            raise VocoderError(f"--projection-iters must be a whole number in 0..{MAX_ITERS} "
+                               f"(got {self.projection_iters})")
 
         self._model = loading.load(self.checkpoint)
         held = self._model.meta["architecture"]
@@ -88,22 +91,29 @@ class Learned(Inverter):
         """The model's own spectrogram as it is; one with its framing on another
         axis (or padding) converted to its features (recorded), kept for the
         projection after the model; anything else refused in one line."""
-        from vocoder.frontend.model_features import obstacles, to_model_features
+        from vocoder.frontend.model_features import to_model_features
 
         fixed = self.fixed_spec()
         self._given = self._report = None
         if spectrogram.spec == fixed:
             return spectrogram
-        if obstacles(spectrogram.spec, fixed):
-            raise VocoderError(
-                f"backend {self.name!r} only accepts the spec it was trained on, or one with its framing that its "
-                "features can be made from; the input differs in "
-                + "; ".join(f"{d} (model vs input)" for d in fixed.differences(spectrogram.spec)))
+        self.check_spec(spectrogram.spec)
         self._given = spectrogram.spec.axis.inverse(spectrogram)
         self._report = {"input": f"a {spectrogram.spec.axis.kind} spectrogram ({spectrogram.spec.padding} padding) "
                                  "with the model's framing: the model's features were made from it (see the steps)",
                         "projection_iters": self.projection_iters}
         return to_model_features(spectrogram, fixed, self._given)
+
+    def check_spec(self, spec: SpectrogramSpec) -> None:
+        """Its own spec, or one with its framing; anything else refused in one line."""
+        from vocoder.frontend.model_features import obstacles
+
+        fixed = self.fixed_spec()
+        if spec != fixed and obstacles(spec, fixed):
+            raise VocoderError(
+                f"backend {self.name!r} only accepts the spec it was trained on, or one with its framing that its "
+                "features can be made from; the input differs in "
+                + "; ".join(f"{d} (model vs input)" for d in fixed.differences(spec)))
 
     def working_set(self, channels: int, spec: SpectrogramSpec, frames: int, samples: int) -> float:
         model = self.architecture.activations(self.model.meta["config"], channels, frames)
@@ -156,7 +166,8 @@ class Learned(Inverter):
     def parameters(self) -> dict[str, Any]:
         meta = self.model.meta
         found = {"converted_input": self._report} if self._report else {}
-        return {**found, "checkpoint": self.checkpoint, "model_file": self.model.path, "checkpoint_sha256": self.model.sha256,
+        return {**found, "checkpoint": self.checkpoint, "model_file": self.model.path,
+                "checkpoint_sha256": self.model.sha256,
                 "architecture": meta["architecture"], "generator": meta["config"],
                 "trained_batches": meta.get("trained_batches"), "source": meta.get("source"),
                 "init_from": meta.get("init_from")}
